@@ -1,0 +1,5 @@
+import sys
+
+from callcoach.cli import main
+
+sys.exit(main())

@@ -1,0 +1,39 @@
+"""`callcoach analyze`: a recorded call through the same streaming engine as a live call."""
+
+from __future__ import annotations
+
+import os
+
+from callcoach.audio.files import FileSource, read_call, read_pair
+from callcoach.engine.engine import Engine, EngineSettings
+from callcoach.engine.session import SessionRecorder, write_json
+from callcoach.errors import CallCoachError
+from callcoach.progress import ProgressBar
+
+
+def analyze_call(*, call: str | None = None, agent: str | None = None, customer: str | None = None,
+                 agent_channel: str = "left", realtime: bool = False, out: str | None = None,
+                 model: str | None = None) -> dict:
+    if out:
+        _check_writable(out)
+    channels = read_call(call, agent_channel) if call else read_pair(agent, customer)
+    settings = EngineSettings(model=model or "tiny.en", partials=realtime)
+    engine = Engine(settings, measure_latency=realtime)
+    recorder = SessionRecorder(source=os.path.basename(call or agent))
+    engine.subscribe(recorder)
+    source = FileSource(channels, realtime=realtime)
+    engine.load()
+    with ProgressBar("analyzing", lambda: source.progress):
+        engine.run(source)
+    summary = recorder.summary()
+    if out:
+        write_json(summary, out)
+    return summary
+
+
+def _check_writable(path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CallCoachError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise CallCoachError(f"cannot write {path}: no permission in {folder}")

@@ -1,0 +1,62 @@
+"""The `callcoach` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from callcoach.errors import CallCoachError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callcoach", description="On-device live call coach.")
+    sub = parser.add_subparsers(dest="command")
+
+    analyze = sub.add_parser("analyze", help="analyze a recorded call through the live engine")
+    analyze.add_argument("call", nargs="?", help="stereo recording (left agent, right customer)")
+    analyze.add_argument("--agent", help="agent channel as its own file (with --customer)")
+    analyze.add_argument("--customer", help="customer channel as its own file (with --agent)")
+    analyze.add_argument("--agent-channel", choices=("left", "right"), default="left")
+    analyze.add_argument("--realtime", action="store_true", help="pace the audio like a live call")
+    analyze.add_argument("--json", required=True, metavar="OUT.json", help="where to write the session")
+    analyze.add_argument("--model", help="faster-whisper model name or folder (default: bundled tiny.en)")
+    analyze.set_defaults(func=_analyze)
+    return parser
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from callcoach.analyze import analyze_call
+
+    if args.call and (args.agent or args.customer):
+        raise CallCoachError("give either CALL or --agent/--customer, not both")
+    if not args.call and not (args.agent and args.customer):
+        raise CallCoachError("give a stereo CALL, or both --agent AGENT.wav and --customer CUSTOMER.wav")
+    summary = analyze_call(
+        call=args.call, agent=args.agent, customer=args.customer, agent_channel=args.agent_channel,
+        realtime=args.realtime, out=args.json, model=args.model,
+    )
+    print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s -> {args.json}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("CALLCOACH_LOG", "WARNING"))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except CallCoachError as exc:
+        print(f"callcoach: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("callcoach: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

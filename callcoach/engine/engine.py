@@ -1,0 +1,295 @@
+"""The streaming engine: audio blocks in, voice activity and transcribed utterances out.
+
+Every caller (the widget, `callcoach analyze`, the tests) drives this same path: a source
+yields `AudioBlock`s, `feed` runs voice activity detection and segmentation per channel on
+the intake thread, and one worker thread turns segments into text. Listeners receive events
+one at a time, from either thread, so they must only hand them on (the Qt bridge posts them
+to the GUI thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol
+
+import numpy as np
+
+from callcoach.audio.block import ROLES, SAMPLE_RATE, AudioBlock
+from callcoach.engine.events import Activity, CallEnded, Level, ModelReady, Notice, Partial, Utterance
+from callcoach.engine.segmenter import Segment, Segmenter, SegmenterOutput, SegmenterSettings
+from callcoach.engine.transcriber import Job, Transcript, WhisperTranscriber
+from callcoach.engine.vad import SileroVad, VadStream
+from callcoach.engine.work_queue import WorkQueue
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[object], None]
+_LEVEL_EVERY = SAMPLE_RATE // 10  # one Level event per 100 ms per channel
+
+
+class Source(Protocol):
+    def blocks(self) -> Iterable[AudioBlock]: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    model: str = "tiny.en"
+    device: str = "cpu"  # "cuda" when present and chosen
+    compute_type: str | None = None  # int8 on CPU
+    cpu_threads: int = 0  # 0: all cores
+    language: str = "en"
+    segmenter: SegmenterSettings = field(default_factory=SegmenterSettings)
+    partials: bool = True
+    partial_every_s: float = 1.0  # audio between partial updates of one utterance
+    max_batch: int = 8
+    max_backlog: int = 16
+
+
+@dataclass(eq=False)
+class _Speculation:
+    """A final transcription started when a pause began, before the pause is confirmed."""
+
+    key: tuple[int, int]  # (start, end) of the segment it transcribes
+    job: Job
+    done: bool = False
+    result: Transcript | None = None
+    confirmed: bool = False  # the pause lasted: deliver as soon as done
+    cancelled: bool = False  # the speaker went on: throw the result away
+
+
+class _Channel:
+    """Per-speaker state on the intake thread."""
+
+    def __init__(self, vad: SileroVad, settings: SegmenterSettings):
+        self.vad: VadStream = vad.stream()
+        self.segmenter = Segmenter(settings)
+        self.clock = 0  # samples seen
+        self.entered: deque[tuple[int, float]] = deque(maxlen=2000)  # (block end, wall time)
+        self.level_acc: list[float] = []
+        self.level_start = 0
+        self.last_partial_at = 0  # sample position of the last partial request
+        self.speculation: _Speculation | None = None
+
+    def entry_time(self, sample: int) -> float | None:
+        """Wall time at which audio sample `sample` entered the engine."""
+        for end, wall in self.entered:
+            if end >= sample:
+                return wall
+        return None
+
+
+class Engine:
+    def __init__(self, settings: EngineSettings = EngineSettings(), measure_latency: bool = False):
+        self.settings = settings
+        self.measure_latency = measure_latency
+        self._listeners: list[Listener] = []
+        self._emit_lock = threading.Lock()
+        self._vad: SileroVad | None = None
+        self._transcriber: WhisperTranscriber | None = None
+        self._queue: WorkQueue | None = None
+        self._worker: threading.Thread | None = None
+        self._channels: dict[str, _Channel] = {}
+        self._spec_lock = threading.Lock()
+        self.stats = {"partials": 0, "partials_skipped": 0, "batches": 0, "finals": 0, "rejected": 0,
+                      "speculative_hits": 0, "speculative_misses": 0}
+
+    # -- wiring --------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, event: object) -> None:
+        with self._emit_lock:
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:  # one broken listener must not stop the call
+                    log.exception("listener %r failed on %s", listener, type(event).__name__)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load VAD and model (slow, once). Raises CallCoachError with a one-line reason."""
+        if self._transcriber is not None:
+            return
+        started = time.monotonic()
+        s = self.settings
+        self._vad = SileroVad()
+        self._transcriber = WhisperTranscriber(s.model, s.device, s.compute_type, s.cpu_threads, s.language)
+        # One tiny decode so the first real utterance does not pay for lazy initialisation.
+        self._transcriber.transcribe([Job("agent", np.zeros(SAMPLE_RATE // 2, np.float32), 0.0, False)])
+        self._emit(ModelReady(time.monotonic() - started))
+
+    def begin(self) -> None:
+        """Start a call: fresh channel state and a transcription worker."""
+        self.load()
+        self._channels = {role: _Channel(self._vad, self.settings.segmenter) for role in ROLES}
+        self._queue = WorkQueue(self.settings.max_batch, self.settings.max_backlog)
+        self._worker = threading.Thread(target=self._work, name="callcoach-transcriber", daemon=True)
+        self._worker.start()
+
+    def end(self) -> float:
+        """End the call: close open utterances, wait for every final text, stop the worker."""
+        for role, ch in self._channels.items():
+            self._handle(role, ch, ch.segmenter.flush())
+        self._queue.wait_idle()
+        self._queue.close()
+        self._worker.join()
+        duration = max(ch.clock for ch in self._channels.values()) / SAMPLE_RATE
+        self._emit(CallEnded(duration))
+        return duration
+
+    def run(self, source: Source) -> float:
+        """Drive a whole call from `source` on the calling thread; returns its duration."""
+        self.begin()
+        try:
+            for block in source.blocks():
+                self.feed(block)
+        finally:
+            duration = self.end()
+        return duration
+
+    # -- intake (one thread) -------------------------------------------------------------
+
+    def feed(self, block: AudioBlock) -> None:
+        ch = self._channels[block.role]
+        if self.measure_latency:
+            ch.entered.append((block.end, time.monotonic()))
+        if block.start > ch.clock:
+            gap = (block.start - ch.clock) / SAMPLE_RATE
+            self._emit(Notice("warning", f"{block.role} audio gap of {gap:.1f} s", ch.clock / SAMPLE_RATE))
+        ch.clock = block.end
+        probs, rms = ch.vad.process(block.samples)
+        self._levels(block.role, ch, block.end - ch.vad.pending, rms)
+        out = ch.segmenter.push(block.start, block.samples, probs, block.end - ch.vad.pending)
+        self._handle(block.role, ch, out)
+        self._maybe_partial(block.role, ch)
+
+    def _handle(self, role: str, ch: _Channel, out: SegmenterOutput) -> None:
+        for change in out.changes:
+            self._emit(Activity(role, change.sample / SAMPLE_RATE, change.speaking))
+        for seg in out.segments:
+            ch.last_partial_at = 0
+            self._finish_segment(role, ch, seg)
+        spec = ch.speculation
+        if spec and ch.segmenter.last_speech is not None and ch.segmenter.last_speech > spec.key[1]:
+            ch.speculation = self._cancel(spec)  # the pause was only a breath: the speaker went on
+        if out.candidate:
+            self._cancel(ch.speculation)
+            job = self._final_job(role, ch, out.candidate)
+            ch.speculation = _Speculation(out.candidate.key, job)
+            job.meta["speculation"] = ch.speculation
+            self._queue.put_final(job)
+
+    def _final_job(self, role: str, ch: _Channel, seg: Segment) -> Job:
+        entered = ch.entry_time(seg.end) if self.measure_latency else None
+        return Job(role, seg.audio, seg.audio_start / SAMPLE_RATE, True, seg.mean_prob,
+                   {"start": seg.start, "end": seg.end, "entered": entered})
+
+    def _finish_segment(self, role: str, ch: _Channel, seg: Segment) -> None:
+        spec, ch.speculation = ch.speculation, None
+        if spec is not None and spec.key == seg.key:
+            self.stats["speculative_hits"] += 1
+            with self._spec_lock:
+                spec.confirmed = True
+                ready = spec.done
+            if ready:  # the text was ready before the pause was confirmed
+                self._deliver(spec.job, spec.result)
+            return
+        self._cancel(spec)
+        self._queue.put_final(self._final_job(role, ch, seg))
+
+    def _cancel(self, spec: _Speculation | None) -> None:
+        """Throw away a speculative final (returns None, for assigning back)."""
+        if spec is None:
+            return None
+        self.stats["speculative_misses"] += 1
+        with self._spec_lock:
+            spec.cancelled = True
+        self._queue.withdraw(spec.job)
+        return None
+
+    def _levels(self, role: str, ch: _Channel, last_chunk_end: int, rms: np.ndarray) -> None:
+        ch.level_acc.extend(float(r) for r in rms)
+        if ch.level_acc and last_chunk_end - ch.level_start >= _LEVEL_EVERY:
+            power = float(np.mean(np.square(ch.level_acc)))
+            db = 10 * math.log10(power) if power > 1e-12 else -120.0
+            self._emit(Level(role, last_chunk_end / SAMPLE_RATE, round(db, 1)))
+            ch.level_acc.clear()
+            ch.level_start = last_chunk_end
+
+    def _maybe_partial(self, role: str, ch: _Channel) -> None:
+        if not self.settings.partials:
+            return
+        open_utt = ch.segmenter.open_utterance()
+        if open_utt is None:
+            return
+        onset, audio_start, audio = open_utt
+        due = max(onset, ch.last_partial_at) + int(self.settings.partial_every_s * SAMPLE_RATE)
+        if ch.clock < due or self._queue.partial_waiting(role):
+            return
+        ch.last_partial_at = ch.clock
+        entered = ch.entry_time(ch.clock) if self.measure_latency else None
+        job = Job(role, audio, audio_start / SAMPLE_RATE, False,
+                  meta={"start": onset, "t": audio_start + len(audio), "entered": entered})
+        if not self._queue.offer_partial(job):
+            self.stats["partials_skipped"] += 1
+
+    # -- transcription worker ------------------------------------------------------------
+
+    def _work(self) -> None:
+        queue = self._queue
+        while (batch := queue.take()) is not None:
+            try:
+                results = self._transcriber.transcribe(batch)
+            except Exception as exc:  # keep the call alive; say what happened
+                log.exception("transcription failed")
+                self._emit(Notice("error", f"transcription failed: {exc}"))
+                results = [None] * len(batch)
+            self.stats["batches"] += 1
+            for job, result in zip(batch, results):
+                spec = job.meta.get("speculation")
+                if spec is not None:
+                    with self._spec_lock:
+                        spec.done, spec.result = True, result
+                        if not spec.confirmed or spec.cancelled:
+                            continue  # delivered on confirmation, or never
+                self._deliver(job, result)
+            queue.done()
+
+    def _deliver(self, job: Job, result: Transcript | None) -> None:
+        meta = job.meta
+        entered = meta.get("entered")
+        lag = round(time.monotonic() - entered, 3) if entered is not None else None
+        if result is None:
+            self.stats["rejected" if job.final else "partials_skipped"] += 1
+            return
+        if not job.final:
+            self.stats["partials"] += 1
+            self._emit(Partial(job.role, meta["start"] / SAMPLE_RATE, meta["t"] / SAMPLE_RATE, result.text, lag))
+            return
+        self.stats["finals"] += 1
+        start, end = meta["start"] / SAMPLE_RATE, meta["end"] / SAMPLE_RATE
+        if result.words:  # word times are tighter than the VAD's chunk grid
+            start = max(start - 0.1, min(start, result.words[0].start))
+        self._emit(Utterance(job.role, round(start, 3), round(end, 3), result.text, result.words,
+                             words_per_minute(result.words), lag))
+
+
+def words_per_minute(words) -> float | None:
+    """Speaking rate of one utterance: words over the span from first word start to last
+    word end (pauses inside the utterance count, silence around it does not).
+    None when the utterance is too short for a rate to mean anything."""
+    if len(words) < 3:
+        return None
+    span = words[-1].end - words[0].start
+    if span < 1.0:
+        return None
+    return round(60.0 * len(words) / span, 1)

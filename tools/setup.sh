@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set up everything CallCoach needs on a fresh Debian/Ubuntu machine (Python 3.11+):
+# system packages, then a virtual environment in .venv with the app installed.
+#   tools/setup.sh          the app (widget + engine)
+#   tools/setup.sh --test   the app plus what the test suite needs
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APP_DEBS=(python3-venv libportaudio2 libsndfile1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libdbus-1-3 libfontconfig1)
+TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb)
+
+debs=("${APP_DEBS[@]}")
+extras="gui"
+if [ "${1:-}" = "--test" ]; then
+    debs+=("${TEST_DEBS[@]}")
+    extras="gui,test"
+fi
+
+missing=()
+for deb in "${debs[@]}"; do
+    dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing system packages: ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[$extras]"
+echo "setup: ready (.venv)"
