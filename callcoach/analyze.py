@@ -13,11 +13,12 @@ from callcoach.progress import ProgressBar
 
 def analyze_call(*, call: str | None = None, agent: str | None = None, customer: str | None = None,
                  agent_channel: str = "left", realtime: bool = False, out: str | None = None,
-                 model: str | None = None) -> dict:
+                 model: str | None = None, device: str = "cpu") -> dict:
     if out:
         _check_writable(out)
     channels = read_call(call, agent_channel) if call else read_pair(agent, customer)
-    settings = EngineSettings(model=model or "tiny.en", partials=realtime)
+    # Partials only matter to someone watching; a file analysed at full speed skips them.
+    settings = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
     engine = Engine(settings, measure_latency=realtime)
     recorder = SessionRecorder(source=os.path.basename(call or agent))
     engine.subscribe(recorder)
@@ -26,6 +27,7 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     with ProgressBar("analyzing", lambda: source.progress):
         engine.run(source)
     summary = recorder.summary()
+    summary["engine"] = dict(engine.stats)  # load-policy counters, for whoever tunes it
     if out:
         write_json(summary, out)
     return summary

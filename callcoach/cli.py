@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--realtime", action="store_true", help="pace the audio like a live call")
     analyze.add_argument("--json", required=True, metavar="OUT.json", help="where to write the session")
     analyze.add_argument("--model", help="faster-whisper model name or folder (default: bundled tiny.en)")
+    analyze.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs")
     analyze.set_defaults(func=_analyze)
     return parser
 
@@ -35,7 +36,7 @@ def _analyze(args: argparse.Namespace) -> int:
         raise CallCoachError("give a stereo CALL, or both --agent AGENT.wav and --customer CUSTOMER.wav")
     summary = analyze_call(
         call=args.call, agent=args.agent, customer=args.customer, agent_channel=args.agent_channel,
-        realtime=args.realtime, out=args.json, model=args.model,
+        realtime=args.realtime, out=args.json, model=args.model, device=args.device,
     )
     print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s -> {args.json}")
     return 0

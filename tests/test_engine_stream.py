@@ -9,7 +9,7 @@ import pytest
 
 from callcoach.audio.files import FileSource, read_call
 from callcoach.engine.engine import Engine
-from callcoach.engine.events import Activity, CallEnded, Level, ModelReady, Partial, Utterance
+from callcoach.engine.events import Activity, CallEnded, Level, ModelReady, Partial, Utterance, Watermark
 from tests import callgen
 
 pytestmark = pytest.mark.slow
@@ -90,3 +90,25 @@ def test_engine_runs_without_qt(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "calling" in (tmp_path / "o.json").read_text().lower()
+
+
+def _assert_watermark_order(events: list) -> None:
+    marks = [e.t for e in events if isinstance(e, Watermark)]
+    assert marks == sorted(marks) and marks, "watermarks only move forward"
+    last = 0.0
+    for e in events:
+        if isinstance(e, Watermark):
+            last = e.t
+        elif isinstance(e, Utterance):
+            assert last <= e.start, f"watermark {last} passed {e.role} text starting {e.start}"
+
+
+def test_watermark_never_passes_undelivered_text(live_paced_events, tmp_path):
+    truth, events, _ = live_paced_events
+    _assert_watermark_order(events)
+    fast: list = []
+    engine = Engine()
+    engine.subscribe(fast.append)
+    engine.run(FileSource(read_call(truth.path), realtime=False))
+    _assert_watermark_order(fast)
+    assert [e for e in fast if isinstance(e, Watermark)][-1].t == pytest.approx(truth.duration, abs=0.1)

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from callcoach.audio.block import ROLES, SAMPLE_RATE, AudioBlock
-from callcoach.engine.events import Activity, CallEnded, Level, ModelReady, Notice, Partial, Utterance
+from callcoach.engine.events import Activity, CallEnded, Level, ModelReady, Notice, Partial, Utterance, Watermark
 from callcoach.engine.segmenter import Segment, Segmenter, SegmenterOutput, SegmenterSettings
 from callcoach.engine.transcriber import Job, Transcript, WhisperTranscriber
 from callcoach.engine.vad import SileroVad, VadStream
@@ -76,6 +76,7 @@ class _Channel:
         self.level_start = 0
         self.last_partial_at = 0  # sample position of the last partial request
         self.speculation: _Speculation | None = None
+        self.pending: set[int] = set()  # starts of segments awaiting their final text
 
     def entry_time(self, sample: int) -> float | None:
         """Wall time at which audio sample `sample` entered the engine."""
@@ -97,6 +98,8 @@ class Engine:
         self._worker: threading.Thread | None = None
         self._channels: dict[str, _Channel] = {}
         self._spec_lock = threading.Lock()
+        self._lock = threading.Lock()  # pending finals and the watermark, across both threads
+        self._watermark = 0.0
         self.stats = {"partials": 0, "partials_skipped": 0, "batches": 0, "finals": 0, "rejected": 0,
                       "speculative_hits": 0, "speculative_misses": 0}
 
@@ -137,12 +140,13 @@ class Engine:
 
     def end(self) -> float:
         """End the call: close open utterances, wait for every final text, stop the worker."""
+        duration = max(ch.clock for ch in self._channels.values()) / SAMPLE_RATE
         for role, ch in self._channels.items():
             self._handle(role, ch, ch.segmenter.flush())
         self._queue.wait_idle()
         self._queue.close()
         self._worker.join()
-        duration = max(ch.clock for ch in self._channels.values()) / SAMPLE_RATE
+        self._emit(Watermark(duration))  # all text is in
         self._emit(CallEnded(duration))
         return duration
 
@@ -171,6 +175,28 @@ class Engine:
         out = ch.segmenter.push(block.start, block.samples, probs, block.end - ch.vad.pending)
         self._handle(block.role, ch, out)
         self._maybe_partial(block.role, ch)
+        self._advance_watermark()
+
+    def _advance_watermark(self) -> None:
+        """Emit a Watermark when the audio time with all text delivered moves on.
+
+        Intake thread only: it alone changes segmenter state and adds pending segments,
+        so it sees them consistently; the worker only removes delivered ones."""
+        # The VAD places an onset up to a chunk behind the newest audio, and word times
+        # may start a little before the onset: keep a pre-roll's distance from both.
+        margin = int(self.settings.segmenter.pre_roll_s * SAMPLE_RATE)
+        with self._lock:
+            horizon = []
+            for ch in self._channels.values():
+                held = [ch.clock, *ch.pending]
+                if ch.segmenter.open_since is not None:
+                    held.append(ch.segmenter.open_since)
+                horizon.append(min(held) - margin)
+            t = max(0, min(horizon)) / SAMPLE_RATE
+            if t - self._watermark < 0.05:
+                return
+            self._watermark = t
+            self._emit(Watermark(round(t, 3)))
 
     def _handle(self, role: str, ch: _Channel, out: SegmenterOutput) -> None:
         for change in out.changes:
@@ -197,6 +223,8 @@ class Engine:
         spec, ch.speculation = ch.speculation, None
         if spec is not None and spec.key == seg.key:
             self.stats["speculative_hits"] += 1
+            with self._lock:
+                ch.pending.add(seg.start)
             with self._spec_lock:
                 spec.confirmed = True
                 ready = spec.done
@@ -204,6 +232,8 @@ class Engine:
                 self._deliver(spec.job, spec.result)
             return
         self._cancel(spec)
+        with self._lock:
+            ch.pending.add(seg.start)
         self._queue.put_final(self._final_job(role, ch, seg))
 
     def _cancel(self, spec: _Speculation | None) -> None:
@@ -268,19 +298,26 @@ class Engine:
         meta = job.meta
         entered = meta.get("entered")
         lag = round(time.monotonic() - entered, 3) if entered is not None else None
-        if result is None:
-            self.stats["rejected" if job.final else "partials_skipped"] += 1
-            return
-        if not job.final:
+        if job.final:
+            self._finalised(job, result, lag)
+        elif result is not None:
             self.stats["partials"] += 1
             self._emit(Partial(job.role, meta["start"] / SAMPLE_RATE, meta["t"] / SAMPLE_RATE, result.text, lag))
-            return
-        self.stats["finals"] += 1
-        start, end = meta["start"] / SAMPLE_RATE, meta["end"] / SAMPLE_RATE
-        if result.words:  # word times are tighter than the VAD's chunk grid
-            start = max(start - 0.1, min(start, result.words[0].start))
-        self._emit(Utterance(job.role, round(start, 3), round(end, 3), result.text, result.words,
-                             words_per_minute(result.words), lag))
+
+    def _finalised(self, job: Job, result: Transcript | None, lag: float | None) -> None:
+        meta = job.meta
+        if result is None:
+            self.stats["rejected"] += 1
+        else:
+            self.stats["finals"] += 1
+            start, end = meta["start"] / SAMPLE_RATE, meta["end"] / SAMPLE_RATE
+            if result.words:  # word times are tighter than the VAD's chunk grid
+                start = max(start - 0.1, min(start, result.words[0].start))
+            self._emit(Utterance(job.role, round(start, 3), round(end, 3), result.text, result.words,
+                                 words_per_minute(result.words), lag))
+        # Only now may the watermark pass this utterance.
+        with self._lock:
+            self._channels[job.role].pending.discard(meta["start"])
 
 
 def words_per_minute(words) -> float | None:

@@ -57,6 +57,18 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class Watermark:
+    """Every utterance ending before `t` has been delivered (or found to be no speech).
+
+    Events arrive in the order they are ready, not in audio order: voice activity at once,
+    text after transcription. A consumer that needs both in audio order (the coach) holds
+    events back until the watermark passes them.
+    """
+
+    t: float
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something the user should know about (a device gap, dropped audio, load shedding)."""
 

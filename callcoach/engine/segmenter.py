@@ -74,6 +74,11 @@ class Segmenter:
         self._offered = False  # a candidate was offered for the current pause
 
     @property
+    def open_since(self) -> int | None:
+        """Onset of the utterance in progress, even one too short yet to announce."""
+        return self._onset
+
+    @property
     def last_speech(self) -> int | None:
         """End of the latest speech chunk of the open utterance (None when idle)."""
         return self._last_speech if self._onset is not None else None
