@@ -56,9 +56,16 @@ TARGETS = {
 
 
 def peak_rss_mb() -> float:
-    import resource
+    """This process's peak resident memory, MB.
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    Not getrusage().ru_maxrss: Linux carries the spawning process's high-water mark over
+    exec (subprocess uses vfork), so every worker would report at least the parent's
+    peak — ~420 MB after rendering the call with Piper. VmHWM belongs to this process's
+    own address space only.
+    """
+    with open("/proc/self/status") as fh:
+        kib = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    return kib / 1024
 
 
 class Timed:
@@ -188,7 +195,7 @@ def worker_ready(args) -> dict:
     model = engine._transcriber._whisper.model  # after the stamp: describes, not timed
     return {"imports_started": imports_started, "imported": imported, **ready,
             "model": engine.settings.model, "compute_type": model.compute_type,
-            "device": model.device}
+            "device": model.device, "rss_mb": peak_rss_mb()}
 
 
 WORKERS = {"offline": worker_offline, "realtime": worker_realtime, "idle": worker_idle,
@@ -292,11 +299,13 @@ def measure_ready() -> dict:
     for _ in range(READY_RUNS):
         r, spawned = spawn("ready")
         runs.append({"ready_s": r["at"] - spawned, "to_imports_s": r["imports_started"] - spawned,
-                     "imports_s": r["imported"] - r["imports_started"], "load_s": r["load_s"]})
+                     "imports_s": r["imported"] - r["imports_started"], "load_s": r["load_s"],
+                     "rss_mb": r["rss_mb"]})
     median = lambda key: statistics.median(run[key] for run in runs)  # noqa: E731
     return {"ready_median_s": median("ready_s"), "ready_runs_s": [run["ready_s"] for run in runs],
             "ready_interpreter_s": median("to_imports_s"), "ready_imports_s": median("imports_s"),
-            "ready_load_s": median("load_s"), "model": f"{r['model']} {r['compute_type']} ({r['device']})"}
+            "ready_load_s": median("load_s"), "rss_load_only_mb": median("rss_mb"),
+            "model": f"{r['model']} {r['compute_type']} ({r['device']})"}
 
 
 # ------------------------------------------------------------------ report
@@ -318,10 +327,11 @@ ROWS = [  # (label, key, format)
     (f"Idle CPU, hiss {IDLE_HISS_DB:.0f} dBFS", "idle_cpu_hiss_pct", "{:.2f} % of a core"),
     ("Peak RSS, offline analyze", "rss_offline_mb", "{:.0f} MB"),
     ("Peak RSS, real-time run", "rss_realtime_mb", "{:.0f} MB"),
+    ("Peak RSS, Engine.load only (ready runs)", "rss_load_only_mb", "{:.0f} MB"),
     ("Ready (spawn → ModelReady), median", "ready_median_s", "{:.2f} s"),
     ("  of which interpreter start", "ready_interpreter_s", "{:.2f} s"),
-    ("  of which engine imports", "ready_imports_s", "{:.2f} s"),
-    ("  of which model load + warm-up", "ready_load_s", "{:.2f} s"),
+    ("  of which callcoach.engine imports", "ready_imports_s", "{:.2f} s"),
+    ("  of which Engine.load (faster-whisper import, load, warm-up)", "ready_load_s", "{:.2f} s"),
 ]
 
 

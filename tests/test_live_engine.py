@@ -2,10 +2,14 @@
 by LiveSource, transcribed by the real Engine (see .ci/pulse-setup.sh for the devices).
 
 Each channel of a generated call is played into its own sink by its own `paplay`, both
-at once, so the engine hears two live devices exactly as in a call. Times in the events
-are on each device's own audio clock; the two clocks start a little apart (each device
-starts on its own), so the tests estimate where each clock started on the wall clock
-(from the Level events) to compare the two channels with the script.
+at once, so the engine hears two live devices exactly as in a call.
+
+Event times are on each device's own audio clock, and the two clocks do not start
+together: a device's clock starts at its first callback, and an idle PulseAudio null sink
+runs with 2 s of latency, so either device may start up to ~2 s after the other (see
+test_simultaneous_sounds_get_the_same_time_on_both_roles). To compare the two channels
+with the script, the tests place each clock on the wall clock, from when its Level
+events arrive.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from callcoach.audio.live import LiveSource
+from callcoach.audio.block import SAMPLE_RATE
+from callcoach.audio.live import LiveSource, find_device
 from callcoach.engine.engine import Engine, EngineSettings
 from callcoach.engine.events import Activity, CallEnded, Level, Notice, Partial, Utterance
 from tests import callgen as cg
@@ -28,22 +33,24 @@ from tests.conftest import VIRTUAL_SINKS
 pytestmark = pytest.mark.pulse
 
 A, C = cg.AGENT, cg.CUSTOMER
+GAP_S = 1.0  # silence between turns
 SCRIPT = [
     cg.Turn(A, "Thank you for calling customer support, this is Sam. How can I help you today?", wpm=170),
     cg.Turn(C, "Hi Sam. I just got my bill, and it looks like I was charged twice for the same month.",
-            gap_before=1.0, wpm=175),
-    cg.Turn(A, "I am so sorry about that. Let me check your account right now.", gap_before=1.0, wpm=170),
+            gap_before=GAP_S, wpm=175),
+    cg.Turn(A, "I am so sorry about that. Let me check your account right now.", gap_before=GAP_S, wpm=170),
 ]
-# Words each speaker must be heard saying (normalized, as callgen.normalize_text makes them).
+# Words each speaker must be heard saying.
 KEY_PHRASES = {A: ["customer support", "sorry", "check"], C: ["charged twice", "bill"]}
 
-MAX_SPEAKER_WER = 0.35
+MAX_WER = 0.35  # per speaker; the live path adds resampling and level changes
+MAX_TURN_WER = 0.5  # per turn: a few words of a short turn may be misheard
 MAX_LATENCY_S = 3.0
-# How far apart the two devices' audio clocks may start; also the slack for the VAD's
-# 32 ms chunk grid and PulseAudio's buffering when comparing times across channels.
-CLOCK_SKEW_S = 0.4
+# Slack when comparing times with the script: the VAD's 32 ms chunks and hysteresis, word
+# timestamps, PulseAudio buffering, the clock placement from Level arrival times.
+TIME_SLACK_S = 0.4
 
-DEVICE_START_TIMEOUT = 30  # the ALSA pulse plugin can take a second or two per device
+DEVICE_START_TIMEOUT = 30  # the ALSA pulse plugin takes up to ~2 s per device
 SETTLE_TIMEOUT = 60  # from the end of playback to the last final text (2 slow cores)
 
 
@@ -52,7 +59,7 @@ SETTLE_TIMEOUT = 60  # from the end of playback to the last final text (2 slow c
 
 @pytest.fixture(scope="module")
 def call(tmp_path_factory):
-    """The script rendered once; each channel written to its own wav for its own sink.
+    """The script rendered once (~19 s); each channel in its own wav, for its own sink.
 
     Stereo with the channel duplicated: a mono file played into a (stereo) null sink
     arrives at half amplitude on its monitor, which is not what a real device delivers.
@@ -70,17 +77,27 @@ def call(tmp_path_factory):
 class Recorder:
     """Engine listener: keeps every event with its arrival time; lets the test wait on them.
 
-    Called on the engine's intake and worker threads, so it only appends under a lock.
+    Called on the engine's intake and worker threads, so it only records, under a lock.
     """
 
     def __init__(self):
-        self._cond = threading.Condition()
+        self._cond = threading.Condition()  # re-entrant: predicates may call the accessors
         self._events: list[tuple[float, object]] = []  # (time.monotonic() on arrival, event)
+        self._origin: dict[str, float] = {}
+        self._heard_t: dict[str, float] = {}
         self.closed = False  # the engine thread ended
 
     def __call__(self, event: object) -> None:
+        now = time.monotonic()
         with self._cond:
-            self._events.append((time.monotonic(), event))
+            self._events.append((now, event))
+            if isinstance(event, Level):
+                # A Level arrives a little after the audio it measures was captured: arrival
+                # - t is the clock's start plus a delay, so the smallest value is the best
+                # estimate of when the clock started.
+                origin = now - event.t
+                self._origin[event.role] = min(origin, self._origin.get(event.role, origin))
+                self._heard_t[event.role] = event.t
             self._cond.notify_all()
 
     def close(self) -> None:
@@ -92,45 +109,41 @@ class Recorder:
         """Wait until predicate(self) holds (checked on every event); False on timeout or
         when the engine stopped first."""
         with self._cond:
-            self._cond.wait_for(lambda: predicate(self) or self.closed, timeout)
+            self._cond.wait_for(lambda: self.closed or predicate(self), timeout)
             return predicate(self)
 
-    def timed(self, kind=object) -> list[tuple[float, object]]:
-        with self._cond:
-            return [(t, e) for t, e in self._events if isinstance(e, kind)]
-
     def of(self, kind, role: str | None = None) -> list:
-        return [e for _, e in self.timed(kind) if role is None or e.role == role]
+        with self._cond:
+            return [e for _, e in self._events if isinstance(e, kind) and (role is None or e.role == role)]
 
     def clock_origin(self, role: str) -> float | None:
-        """Wall time (monotonic) at which `role`'s audio clock was 0.
-
-        Each Level event arrives a little after the audio it measures was captured, so
-        arrival - t is the clock origin plus a delay; the smallest value is the best estimate.
-        """
-        offsets = [t - e.t for t, e in self.timed(Level) if e.role == role]
-        return min(offsets) if offsets else None
+        """Wall time (time.monotonic) at which `role`'s audio clock was 0."""
+        with self._cond:
+            return self._origin.get(role)
 
     def heard_until(self, role: str) -> float | None:
-        """Wall time up to which the engine has processed `role`'s audio."""
-        origin, levels = self.clock_origin(role), self.of(Level, role)
-        return origin + levels[-1].t if levels else None
+        """Wall time up to which the engine has taken in `role`'s audio."""
+        with self._cond:
+            return self._origin[role] + self._heard_t[role] if role in self._origin else None
 
     def idle(self, role: str) -> bool:
         changes = self.of(Activity, role)
         return not changes or not changes[-1].speaking
 
     def describe(self) -> str:
-        """Speech events in arrival order, for failure messages."""
+        """The speech events in arrival order, for failure messages."""
         lines = []
-        for t, e in self.timed():
+        for e in self.of((Utterance, Activity, Notice)):
             if isinstance(e, Utterance):
                 lines.append(f"  Utterance {e.role:8} {e.start:6.2f}-{e.end:6.2f} "
                              f"latency={e.latency_s} {e.text!r}")
             elif isinstance(e, Activity):
                 lines.append(f"  Activity  {e.role:8} {e.t:6.2f} speaking={e.speaking}")
-            elif isinstance(e, Notice):
+            else:
                 lines.append(f"  Notice    {e.level}: {e.message}")
+        origins = {role: self.clock_origin(role) for role in (A, C)}
+        if None not in origins.values():
+            lines.append(f"  (customer clock started {origins[C] - origins[A]:+.2f} s after the agent's)")
         return "\n".join(lines) or "  (no speech events)"
 
 
@@ -139,7 +152,7 @@ class LiveCall:
 
     def __init__(self, devices: dict[str, str]):
         self.engine = Engine(EngineSettings(), measure_latency=True)
-        self.engine.load()  # slow; done here so a load error fails loudly, not on the thread
+        self.engine.load()  # slow; here so a load error fails the test directly
         self.recorder = Recorder()
         self.engine.subscribe(self.recorder)
         self.source = LiveSource(devices)
@@ -150,14 +163,14 @@ class LiveCall:
     def _run(self) -> None:
         try:
             self.engine.run(self.source)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+        except BaseException as exc:  # reported by the test thread
             self.error = exc
         finally:
             self.recorder.close()
 
     def start(self) -> None:
         """Run the engine; returns once every device delivers audio to it (a sound played
-        before that would be partly lost)."""
+        earlier would be partly lost)."""
         self._thread.start()
         flowing = self.recorder.wait_for(
             lambda r: all(r.of(Level, role) for role in self.roles), DEVICE_START_TIMEOUT)
@@ -166,7 +179,7 @@ class LiveCall:
         assert flowing, f"not every device delivered audio within {DEVICE_START_TIMEOUT} s: {heard}"
 
     def wait_settled(self, played_until: float) -> bool:
-        """Wait until the engine has processed every role's audio up to wall time
+        """Wait until the engine has taken in every role's audio up to wall time
         `played_until`, nobody is speaking, and each closed utterance has its final text."""
 
         def settled(r: Recorder) -> bool:
@@ -182,10 +195,15 @@ class LiveCall:
         return self.recorder.wait_for(settled, SETTLE_TIMEOUT)
 
     def stop(self) -> None:
-        self.source.stop()
-        self._thread.join(30)
-        assert not self._thread.is_alive(), "engine.run() did not return after source.stop()"
+        """Stop the devices; the engine finishes the call and run() returns."""
+        self.close()
+        assert not self._thread.is_alive(), "engine.run() did not return within 30 s of source.stop()"
         assert self.error is None, f"engine.run() raised {self.error!r}"
+
+    def close(self) -> None:
+        self.source.stop()  # idempotent
+        if self._thread.ident is not None:
+            self._thread.join(30)
 
 
 @pytest.fixture
@@ -194,24 +212,28 @@ def live_call(pulse_devices):
     try:
         yield session
     finally:
-        if session._thread.is_alive() or not session._thread.ident:
-            session.source.stop()
-            session._thread.join(30) if session._thread.ident else None
+        session.close()  # also when the test failed half way
 
 
-def play(role: str, path, pulse_devices) -> subprocess.Popen:
-    sink = VIRTUAL_SINKS[pulse_devices[role]]
-    return subprocess.Popen(["paplay", f"--device={sink}", str(path)],
+def play(sink: str, path, *options: str) -> subprocess.Popen:
+    return subprocess.Popen(["paplay", f"--device={sink}", *options, str(path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def play_channels(paths: dict, pulse_devices) -> dict[str, subprocess.Popen]:
+    """Start one paplay per role, into that role's sink, at once."""
+    return {role: play(VIRTUAL_SINKS[pulse_devices[role]], path) for role, path in paths.items()}
+
+
 def wait_players(players: dict[str, subprocess.Popen], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     for role, p in players.items():
         try:
-            out, err = p.communicate(timeout=timeout)
+            _, err = p.communicate(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            p.kill()
-            p.communicate()
+            for q in players.values():
+                q.kill()
+                q.communicate()
             pytest.fail(f"paplay of the {role} channel did not finish within {timeout:.0f} s")
         assert p.returncode == 0, f"paplay of the {role} channel failed: {err.strip()}"
 
@@ -220,17 +242,6 @@ def has_phrase(text: str, phrase: str) -> bool:
     words, wanted = cg.normalize_text(text), cg.normalize_text(phrase)
     n = len(wanted)
     return any(words[i : i + n] == wanted for i in range(len(words) - n + 1))
-
-
-def nearest_turn(utt: Utterance, turns: list[cg.TurnTruth], origin: float, base: float):
-    """The turn of `turns` whose span (placed at wall time `base`) overlaps `utt` the most;
-    `origin` puts the utterance's device clock on the wall clock."""
-    start, end = origin + utt.start - base, origin + utt.end - base
-
-    def overlap(turn):
-        return min(end, turn.end) - max(start, turn.start)
-
-    return max(turns, key=overlap)
 
 
 # --- tests ---------------------------------------------------------------------------------
@@ -242,14 +253,13 @@ def test_live_call_is_transcribed_per_speaker_in_order(live_call, call, pulse_de
     live_call.start()
 
     played_at = time.monotonic()
-    players = {role: play(role, paths[role], pulse_devices) for role in (A, C)}
+    players = play_channels(paths, pulse_devices)
     wait_players(players, truth.duration + 30)
-    played_until = time.monotonic()
-    settled = live_call.wait_settled(played_until)
+    settled = live_call.wait_settled(played_until=time.monotonic())
     live_call.stop()
 
     events = rec.describe()
-    assert settled, f"the engine did not deliver the last utterance within {SETTLE_TIMEOUT} s:\n{events}"
+    assert settled, f"no final text for the last utterance within {SETTLE_TIMEOUT} s:\n{events}"
     errors = [n for n in rec.of(Notice) if n.level == "error"]
     assert not errors, f"error notices: {errors}\n{events}"
     assert rec.of(CallEnded), "no CallEnded after stop()"
@@ -259,57 +269,63 @@ def test_live_call_is_transcribed_per_speaker_in_order(live_call, call, pulse_de
     for role in (A, C):
         assert utterances[role], f"no utterance from the {role}:\n{events}"
 
-    # Each speaker's text is that speaker's script (so also: nothing of the other side in it).
+    # What each speaker said is that speaker's script (and nothing of the other side).
     for role in (A, C):
         heard = " ".join(u.text for u in utterances[role])
         wer = cg.word_error_rate(truth.transcript(role), heard)
-        assert wer <= MAX_SPEAKER_WER, (
-            f"{role} WER {wer:.2f} > {MAX_SPEAKER_WER}\n  script: {truth.transcript(role)!r}\n"
-            f"  heard:  {heard!r}\n{events}")
+        assert wer <= MAX_WER, (f"{role} WER {wer:.2f} > {MAX_WER}\n  script: {truth.transcript(role)!r}\n"
+                                f"  heard:  {heard!r}\n{events}")
         for phrase in KEY_PHRASES[role]:
-            assert has_phrase(heard, phrase), f"{role} never said {phrase!r}; heard {heard!r}"
+            assert has_phrase(heard, phrase), f"the {role} never said {phrase!r}; heard {heard!r}"
 
-    # Latency: set on every utterance, and live-worthy.
+    # Latency: measured for every utterance, and fit for live use.
     for u in utterances[A] + utterances[C]:
         assert u.latency_s is not None, f"no latency measured for {u}"
         assert 0 <= u.latency_s < MAX_LATENCY_S, f"latency {u.latency_s:.2f} s for {u.text!r}\n{events}"
 
-    # Times: ordered per channel, and interleaved as in the script.
+    # Times on each device's own clock: in order, no overlaps.
     for role in (A, C):
         spans = [(u.start, u.end) for u in utterances[role]]
         assert all(s < e for s, e in spans), f"{role} utterance ends before it starts: {spans}"
-        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), f"{role} utterances overlap/out of order: {spans}"
-    greeting, first_customer = utterances[A][0], utterances[C][0]
-    # Raw device clocks: they may start up to CLOCK_SKEW_S apart, and the script leaves a
-    # 1 s gap between turns, so the order must still show.
-    assert first_customer.start > greeting.end - CLOCK_SKEW_S, (
-        f"customer starts at {first_customer.start:.2f} s before the agent's greeting ends "
-        f"({greeting.end:.2f} s)\n{events}")
-    last_agent = utterances[A][-1]
-    assert last_agent.start > utterances[C][-1].end - CLOCK_SKEW_S, f"agent's reply out of order\n{events}"
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), f"{role} utterances out of order: {spans}"
 
-    # Both clocks on the wall clock: each turn is found where the script put it, with one
-    # common playback delay for every utterance of both channels.
+    # Both clocks on the wall clock: every utterance lies on a turn of its own speaker,
+    # each turn was heard, and the turns come in the script's order, with its gaps.
     origins = {role: rec.clock_origin(role) for role in (A, C)}
-    skew = origins[C] - origins[A]
-    assert abs(skew) < 2.0, f"device clocks start {skew:.2f} s apart"
-    delays, matched = [], {}
+
+    def script_time(role, t):  # device time -> seconds into the played script
+        return origins[role] + t - played_at
+
+    by_turn: dict[int, list[Utterance]] = {i: [] for i in range(len(truth.turns))}
     for role in (A, C):
         for u in utterances[role]:
-            turn = nearest_turn(u, truth.turns, origins[role], played_at)
-            assert turn.speaker == role, (
-                f"{role} utterance {u.text!r} lines up with the {turn.speaker}'s turn {turn.text!r}\n{events}")
-            matched.setdefault(id(turn), []).append(u)
-            if matched[id(turn)][0] is u:
-                delays.append((origins[role] + u.start - played_at) - turn.start)
-    assert len(matched) == len(truth.turns), f"turns without an utterance\n{events}"
-    spread = max(delays) - min(delays)
-    typical = statistics.median(delays)
-    assert spread < 2 * CLOCK_SKEW_S, f"turn start delays vary by {spread:.2f} s: {delays}\n{events}"
-    assert -0.5 < typical < 1.5, f"utterances start {typical:.2f} s after the script says\n{events}"
-    print(f"\nclock skew {skew:+.3f} s, turn delays {[round(d, 3) for d in delays]}, latencies "
-          f"{[u.latency_s for u in utterances[A] + utterances[C]]}")
-    print(events)
+            start, end = script_time(role, u.start), script_time(role, u.end)
+            overlaps = [min(end, t.end) - max(start, t.start) for t in truth.turns]
+            i = int(np.argmax(overlaps))
+            assert overlaps[i] > 0 and truth.turns[i].speaker == role, (
+                f"{role} utterance {u.text!r} at {start:.2f}-{end:.2f} s into the script is not "
+                f"during any {role} turn: {[(t.speaker, t.start, t.end) for t in truth.turns]}\n{events}")
+            by_turn[i].append(u)
+    print(f"customer clock started {origins[C] - origins[A]:+.2f} s after the agent's; latencies "
+          f"{[u.latency_s for u in utterances[A] + utterances[C]]}")  # shown with -s or on failure
+    delays = []
+    for i, turn in enumerate(truth.turns):
+        heard = " ".join(u.text for u in by_turn[i])
+        assert by_turn[i], f"nothing heard during turn {i} ({turn.speaker}: {turn.text!r})\n{events}"
+        wer = cg.word_error_rate(turn.text, heard)
+        assert wer <= MAX_TURN_WER, f"turn {i} WER {wer:.2f}: script {turn.text!r}, heard {heard!r}"
+        delays.append(script_time(turn.speaker, by_turn[i][0].start) - turn.start)
+        print(f"turn {i} {turn.speaker}: delay {delays[-1]:+.2f} s, WER {wer:.2f}, heard {heard!r}")
+    # One playback delay for all turns of both channels (PulseAudio and capture latency).
+    assert max(delays) - min(delays) < 2 * TIME_SLACK_S, f"turn start delays vary: {delays}\n{events}"
+    assert -0.5 < statistics.median(delays) < 1.5, f"turns heard {delays} s after they were played"
+    for i in range(1, len(truth.turns)):
+        before, after = truth.turns[i - 1], truth.turns[i]
+        gap = (script_time(after.speaker, by_turn[i][0].start)
+               - script_time(before.speaker, by_turn[i - 1][-1].end))
+        assert abs(gap - (after.start - before.end)) < 2 * TIME_SLACK_S, (
+            f"the gap before turn {i} ({after.speaker}) is {gap:.2f} s, the script's "
+            f"{after.start - before.end:.2f} s\n{events}")
 
 
 def test_silent_agent_mic_produces_nothing_while_customer_talks(live_call, call, pulse_devices):
@@ -317,23 +333,82 @@ def test_silent_agent_mic_produces_nothing_while_customer_talks(live_call, call,
     rec = live_call.recorder
     live_call.start()
 
-    players = {C: play(C, paths[C], pulse_devices)}
-    wait_players(players, truth.duration + 30)
-    settled = live_call.wait_settled(time.monotonic())
+    wait_players(play_channels({C: paths[C]}, pulse_devices), truth.duration + 30)
+    settled = live_call.wait_settled(played_until=time.monotonic())
     live_call.stop()
 
     events = rec.describe()
     assert settled, f"the engine did not settle within {SETTLE_TIMEOUT} s:\n{events}"
     errors = [n for n in rec.of(Notice) if n.level == "error"]
     assert not errors, f"error notices: {errors}\n{events}"
-
-    # The customer side works (else the silence on the agent side would prove nothing)...
+    # The customer side is heard (else silence on the agent side would prove nothing)...
     heard = " ".join(u.text for u in rec.of(Utterance, C))
     assert has_phrase(heard, "charged twice"), f"customer not transcribed: {heard!r}\n{events}"
-    # ...and nothing of it leaks to the agent: no text, no voice activity, no level.
-    assert not rec.of(Utterance, A), f"agent utterances from a silent mic:\n{events}"
-    assert not rec.of(Partial, A), f"agent partials from a silent mic: {rec.of(Partial, A)}"
-    assert not [e for e in rec.of(Activity, A) if e.speaking], f"agent voice activity:\n{events}"
-    agent_levels = [e.rms_db for e in rec.of(Level, A)]
-    assert agent_levels and max(agent_levels) < -60, (
-        f"the silent agent device has signal: up to {max(agent_levels, default=None)} dB")
+    # ...and none of it reaches the agent: no text, no voice activity, no signal.
+    assert not rec.of(Utterance, A), f"utterances from the silent agent mic:\n{events}"
+    assert not rec.of(Partial, A), f"partials from the silent agent mic: {rec.of(Partial, A)}"
+    assert not [e for e in rec.of(Activity, A) if e.speaking], f"voice activity on the agent mic:\n{events}"
+    agent_db = [e.rms_db for e in rec.of(Level, A)]
+    assert agent_db and max(agent_db) < -60, f"the silent agent mic has signal: up to {max(agent_db)} dB"
+
+
+# --- known LiveSource bug ------------------------------------------------------------------
+
+
+def _tone(path, seconds=0.5, rate=44100):
+    t = np.arange(int(rate * seconds)) / rate
+    tone = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    tone = np.concatenate([tone, np.zeros(int(rate * 0.5), np.float32)])
+    sf.write(path, np.stack([tone, tone], axis=1), rate)
+    return path
+
+
+def _onset(x: np.ndarray, threshold=0.05, frame=160) -> float | None:
+    frames = x[: len(x) // frame * frame].reshape(-1, frame)
+    loud = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > threshold)
+    return loud[0] * frame / SAMPLE_RATE if len(loud) else None
+
+
+# Longer than the up to 2 s an idle null sink adds to either device's start, so the
+# customer device always starts well after the agent's.
+SLOW_START_S = 3.0
+
+
+def test_simultaneous_sounds_get_the_same_time_on_both_roles(pulse_devices, tmp_path, monkeypatch):
+    """A tone played into both devices at once must get (nearly) the same time on both roles'
+    clocks, even when one device is slow to start (a Bluetooth headset; an idle PulseAudio
+    null sink, which can delay a device's first callback by up to 2 s)."""
+    import sounddevice as sd
+
+    slow = find_device(pulse_devices[C])["index"]
+
+    class SlowStartingStream(sd.InputStream):
+        def start(self):
+            if self.device == slow:
+                time.sleep(SLOW_START_S)
+            super().start()
+
+    monkeypatch.setattr(sd, "InputStream", SlowStartingStream)
+    source = LiveSource(pulse_devices)
+    blocks, flowing = [], threading.Event()
+
+    def consume():
+        for block in source.blocks():
+            blocks.append(block)
+            if {b.role for b in blocks} >= {A, C}:
+                flowing.set()
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    try:
+        assert flowing.wait(DEVICE_START_TIMEOUT), "no audio from a device"
+        tone = _tone(tmp_path / "tone.wav")
+        wait_players(play_channels({A: tone, C: tone}, pulse_devices), 20)
+    finally:
+        source.stop()
+        consumer.join(10)
+
+    onsets = {role: _onset(np.concatenate([b.samples for b in blocks if b.role == role])) for role in (A, C)}
+    assert None not in onsets.values(), f"tone not heard on every role: {onsets}"
+    assert abs(onsets[A] - onsets[C]) < 0.15, (
+        f"the same tone is at {onsets[A]:.2f} s on the agent's clock, {onsets[C]:.2f} s on the customer's")

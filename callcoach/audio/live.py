@@ -6,6 +6,7 @@ PortAudio library becomes a one-line CallCoachError when a device is actually ne
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from math import ceil
 
@@ -85,7 +86,10 @@ class LiveSource:
         self._queue: queue.Queue = queue.Queue(maxsize=queue_blocks * max(1, len(devices)))
         self._dropped = {role: 0 for role in devices}  # each written by one callback only
         self._status = {role: 0 for role in devices}
-        self._next_frame = {role: 0 for role in devices}  # device frames seen per role
+        # Device frame of each role's next block; None until its first callback, which
+        # places it on the shared clock (devices start up to ~2 s apart).
+        self._next_frame: dict[str, int | None] = {role: None for role in devices}
+        self._t0 = 0.0  # monotonic time the streams were started: frame 0 of every role
         self._rates: dict[str, int] = {}
         self._streams = {}
         self._closed = threading.Event()
@@ -117,12 +121,15 @@ class LiveSource:
 
     def _callback_for(self, role: str):
         q = self._queue
+        rate = self._rates[role]
 
         def callback(indata, frames, _time, status):
             # Runs on PortAudio's real-time thread: copy and hand over, nothing else.
             if status:
                 self._status[role] += 1
             start = self._next_frame[role]
+            if start is None:  # first block: how long after the common start did it begin?
+                start = max(0, round((time.monotonic() - frames / rate - self._t0) * rate))
             self._next_frame[role] = start + frames
             try:
                 q.put_nowait((role, start, indata.copy()))
@@ -151,6 +158,7 @@ class LiveSource:
         if self._started:
             return
         self._started = True
+        self._t0 = time.monotonic()
         for stream in self._streams.values():
             stream.start()
 
@@ -196,6 +204,10 @@ class _RoleConverter:
         self.clock = 0  # next 16 kHz sample index
 
     def convert(self, start_frame: int, data: np.ndarray) -> Iterator[AudioBlock]:
+        if self.expected_frame == 0 and start_frame > 0:
+            # The device started after the call did: its lead-in is silence, not a gap.
+            yield from self._emit(np.zeros(ceil(start_frame * SAMPLE_RATE / self.rate), np.float32))
+            self.expected_frame = start_frame
         if start_frame > self.expected_frame:
             # Blocks were dropped: end this stretch, restart the clock after the gap.
             yield from self.finish()

@@ -48,7 +48,7 @@ class EngineSettings:
     segmenter: SegmenterSettings = field(default_factory=SegmenterSettings)
     partials: bool = True
     partial_every_s: float = 1.0  # audio between partial updates of one utterance
-    max_batch: int = 8
+    max_batch: int = 4  # beam search over 4 windows at once: ~+110 MB peak; 8 costs ~+180 MB
     max_backlog: int = 16
 
 
