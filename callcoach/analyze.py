@@ -5,29 +5,27 @@ from __future__ import annotations
 import os
 
 from callcoach.audio.files import FileSource, read_call, read_pair
-from callcoach.engine.engine import Engine, EngineSettings
-from callcoach.engine.session import SessionRecorder, write_json
+from callcoach.engine.engine import EngineSettings
 from callcoach.errors import CallCoachError
+from callcoach.pipeline import CallPipeline
 from callcoach.progress import ProgressBar
+from callcoach.session import write_json
 
 
 def analyze_call(*, call: str | None = None, agent: str | None = None, customer: str | None = None,
                  agent_channel: str = "left", realtime: bool = False, out: str | None = None,
-                 model: str | None = None, device: str = "cpu") -> dict:
+                 model: str | None = None, device: str = "cpu", playbook: str | None = None) -> dict:
     if out:
         _check_writable(out)
     channels = read_call(call, agent_channel) if call else read_pair(agent, customer)
     # Partials only matter to someone watching; a file analysed at full speed skips them.
     settings = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
-    engine = Engine(settings, measure_latency=realtime)
-    recorder = SessionRecorder(source=os.path.basename(call or agent))
-    engine.subscribe(recorder)
+    pipeline = CallPipeline(settings, playbook=playbook, measure_latency=realtime,
+                            source_name=os.path.basename(call or agent))
     source = FileSource(channels, realtime=realtime)
-    engine.load()
+    pipeline.load()
     with ProgressBar("analyzing", lambda: source.progress):
-        engine.run(source)
-    summary = recorder.summary()
-    summary["engine"] = dict(engine.stats)  # load-policy counters, for whoever tunes it
+        summary = pipeline.run(source)
     if out:
         write_json(summary, out)
     return summary

@@ -23,8 +23,28 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--json", required=True, metavar="OUT.json", help="where to write the session")
     analyze.add_argument("--model", help="faster-whisper model name or folder (default: bundled tiny.en)")
     analyze.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs")
+    analyze.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
     analyze.set_defaults(func=_analyze)
+
+    explain = sub.add_parser("explain", help="how the coach reads one line (for tuning the playbook)")
+    explain.add_argument("--role", choices=("customer", "agent"), required=True)
+    explain.add_argument("text")
+    explain.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
+    explain.set_defaults(func=_explain)
     return parser
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import json
+
+    from callcoach.coach.coach import explain_line
+    from callcoach.coach.playbook import load_playbook
+
+    playbook, error = load_playbook(args.playbook)
+    if error:
+        print(f"callcoach: warning: {error}", file=sys.stderr)
+    print(json.dumps(explain_line(args.role, args.text, playbook), ensure_ascii=False))
+    return 0
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -36,7 +56,7 @@ def _analyze(args: argparse.Namespace) -> int:
         raise CallCoachError("give a stereo CALL, or both --agent AGENT.wav and --customer CUSTOMER.wav")
     summary = analyze_call(
         call=args.call, agent=args.agent, customer=args.customer, agent_channel=args.agent_channel,
-        realtime=args.realtime, out=args.json, model=args.model, device=args.device,
+        realtime=args.realtime, out=args.json, model=args.model, device=args.device, playbook=args.playbook,
     )
     print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s -> {args.json}")
     return 0

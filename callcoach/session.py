@@ -1,4 +1,8 @@
-"""Collects engine events into the session summary of DESIGN.md (`callcoach.session.v1`)."""
+"""Collects the event stream into the session summary of DESIGN.md (`callcoach.session.v1`).
+
+It only knows event *types* by name, so it can record the engine's and the coach's events
+without the engine depending on the coach.
+"""
 
 from __future__ import annotations
 
@@ -6,61 +10,85 @@ import json
 import os
 import threading
 import uuid
+from dataclasses import asdict
 from datetime import datetime, timezone
-
-from callcoach.engine.events import CallEnded, Notice, Utterance
 
 SCHEMA = "callcoach.session.v1"
 
 
 class SessionRecorder:
-    """An engine listener; `summary()` is the JSON-ready session at any moment."""
+    """A listener; `summary()` is the JSON-ready session at any moment."""
 
     def __init__(self, source: str | None = None):
         self.id = uuid.uuid4().hex
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.source = source
         self.duration = 0.0
-        self.utterances: list[Utterance] = []
-        self.notices: list[Notice] = []
+        self._utterances: dict[tuple, dict] = {}  # (role, start, end) -> JSON
+        self._prompts: dict[int, dict] = {}
+        self._notices: list[dict] = []
+        self._coach: dict = {}
         self._lock = threading.Lock()
 
     def __call__(self, event: object) -> None:
-        with self._lock:
-            if isinstance(event, Utterance):
-                self.utterances.append(event)
-            elif isinstance(event, Notice):
-                self.notices.append(event)
-            elif isinstance(event, CallEnded):
-                self.duration = event.duration
+        handler = getattr(self, f"_on_{type(event).__name__}", None)
+        if handler:
+            with self._lock:
+                handler(event)
+
+    def _on_Utterance(self, u) -> None:
+        self._utterances[(u.role, u.start, u.end)] = {
+            "speaker": u.role, "start": round(u.start, 2), "end": round(u.end, 2), "text": u.text,
+            "sentiment": None, "wpm": u.wpm, "latency_s": u.latency_s,
+            "words": [{"w": w.text, "s": w.start, "e": w.end} for w in u.words],
+        }
+
+    def _on_ScoredUtterance(self, s) -> None:
+        entry = self._utterances.get((s.role, s.start, s.end))
+        if entry is not None:
+            entry["sentiment"] = round(s.sentiment, 3)
+            entry["upset"] = s.upset
+            entry["cues"] = list(s.cues)
+
+    def _on_Prompt(self, p) -> None:
+        entry = asdict(p)
+        entry["checklist"] = list(p.checklist)
+        entry.update(cleared=None, feedback=None)
+        self._prompts[p.id] = entry
+
+    def _on_PromptCleared(self, c) -> None:
+        if c.id in self._prompts:
+            self._prompts[c.id]["cleared"] = {"t": round(c.t, 2), "reason": c.reason}
+
+    def _on_Feedback(self, f) -> None:
+        if f.prompt_id in self._prompts:
+            self._prompts[f.prompt_id]["feedback"] = {"t": round(f.t, 2), "action": f.action}
+
+    def _on_Notice(self, n) -> None:
+        self._notices.append({"t": n.t, "level": n.level, "message": n.message})
+
+    def _on_CallSummary(self, s) -> None:
+        self._coach = {"metrics": s.metrics, "handoff_note": s.handoff, "follow_up": list(s.checklist)}
+
+    def _on_CallEnded(self, e) -> None:
+        self.duration = e.duration
 
     def summary(self) -> dict:
         with self._lock:
-            utterances = sorted(self.utterances, key=lambda u: (u.start, u.role))
+            utterances = sorted(self._utterances.values(), key=lambda u: (u["start"], u["speaker"]))
             return {
                 "schema": SCHEMA,
                 "id": self.id,
                 "started_at": self.started_at,
                 "duration_s": round(self.duration, 2),
                 "source": self.source,
-                "utterances": [_utterance(u) for u in utterances],
-                "prompts": [],
-                "metrics": {},
-                "notices": [{"t": n.t, "level": n.level, "message": n.message} for n in self.notices],
+                "utterances": utterances,
+                "prompts": sorted(self._prompts.values(), key=lambda p: p["t"]),
+                "metrics": self._coach.get("metrics", {}),
+                "handoff_note": self._coach.get("handoff_note"),
+                "follow_up": self._coach.get("follow_up", []),
+                "notices": list(self._notices),
             }
-
-
-def _utterance(u: Utterance) -> dict:
-    return {
-        "speaker": u.role,
-        "start": round(u.start, 2),
-        "end": round(u.end, 2),
-        "text": u.text,
-        "sentiment": None,
-        "wpm": u.wpm,
-        "latency_s": u.latency_s,
-        "words": [{"w": w.text, "s": w.start, "e": w.end} for w in u.words],
-    }
 
 
 def write_json(summary: dict, path: str) -> None:

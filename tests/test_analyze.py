@@ -46,7 +46,9 @@ def test_stereo_call_text_speakers_and_times(billing, tmp_path):
     summary = analyze_call(call=str(path), out=str(out))
     assert json.loads(out.read_text()) == summary
     assert summary["schema"] == "callcoach.session.v1"
-    assert summary["prompts"] == []
+    assert [p["kind"] for p in summary["prompts"]][-1:] == ["follow_up"]
+    assert all(u["sentiment"] is not None for u in summary["utterances"])
+    assert summary["metrics"]["agent_wpm"] and summary["metrics"]["escalated"] is False
     assert summary["duration_s"] == pytest.approx(truth.duration, abs=0.2)
     _assert_matches_script(summary, truth)
     assert all(u["latency_s"] is None for u in summary["utterances"]), "fast mode measures no latency"

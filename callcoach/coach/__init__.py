@@ -1,0 +1,1 @@
+"""Coaching analysis: sentiment, pace, dynamics and the playbook (no Qt)."""

@@ -1,0 +1,255 @@
+"""The coach: engine events in, prompts and gauges out.
+
+It listens to the engine, passes every engine event straight on (meters and transcript
+need them at once), and analyses them in audio order: events wait in a heap until the
+engine's Watermark says no earlier text is still being transcribed. That makes a live call,
+`analyze --realtime` and `analyze` reach the same prompts at the same call times.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import threading
+import time
+from dataclasses import dataclass, replace
+
+from callcoach.coach.acts import acts
+from callcoach.coach.dynamics import Dynamics
+from callcoach.coach.events import CallSummary, CoachState, Feedback, Prompt, PromptCleared, ScoredUtterance
+from callcoach.coach.handoff import Turn, follow_up_checklist, handoff_note
+from callcoach.coach.pace import PaceTracker
+from callcoach.coach.playbook import SEVERITIES, Playbook, Rule, load_playbook
+from callcoach.coach.policy import PromptPolicy
+from callcoach.coach.sentiment import MoodTracker, score
+from callcoach.engine.events import Activity, CallEnded, Level, Utterance, Watermark
+
+_TICK_S = 0.5  # how often time-based rules are checked, in call time
+_STATE_S = 1.0  # how often gauges are published
+_RECENT_S = 120.0  # "recent" for upset counts
+
+
+@dataclass(frozen=True)
+class CoachSettings:
+    pace_band: tuple[float, float] = (120.0, 190.0)  # agent words per minute
+    talkover_window_s: float = 60.0
+
+
+class Coach:
+    def __init__(self, playbook: Playbook | None = None, settings: CoachSettings = CoachSettings(),
+                 measure_latency: bool = False):
+        self.playbook = playbook or load_playbook()[0]
+        self.settings = settings
+        self.measure_latency = measure_latency
+        self.policy = PromptPolicy(self.playbook.policy)
+        self.dynamics = Dynamics()
+        self.pace = PaceTracker()
+        self.mood = MoodTracker()
+        self.turns: list[Turn] = []
+        self.prompts: list[Prompt] = []
+        self.mood_path: list[tuple[float, float, str]] = []
+        self.escalated = False
+        self.handoff: str | None = None
+        self._escalation_reason = ""
+        self._listeners: list = []
+        self._heap: list = []
+        self._seq = itertools.count()
+        self._lock = threading.RLock()  # engine threads and the GUI (feedback) both come in
+        self._next_tick = 0.0
+        self._next_state = 0.0
+        self._now = 0.0
+
+    # -- wiring --------------------------------------------------------------------------
+
+    def subscribe(self, listener) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, event: object) -> None:
+        for listener in self._listeners:
+            listener(event)
+
+    def __call__(self, event: object) -> None:
+        """Engine listener."""
+        with self._lock:
+            self._emit(event)
+            if isinstance(event, (Activity, Level)):
+                self._hold(event.t, event)
+            elif isinstance(event, Utterance):
+                self._hold(event.end, event)
+            elif isinstance(event, Watermark):
+                self._release(event.t)
+            elif isinstance(event, CallEnded):
+                self._release(math.inf)
+                self._call_end(event.duration)
+
+    def feedback(self, prompt_id: int, action: str) -> None:
+        """The agent pressed "done" or "not helpful" on a prompt (any thread)."""
+        with self._lock:
+            self._emit(Feedback(prompt_id, self._now, action))
+            for event in self.policy.clear(self._now, action, prompt_id=prompt_id):
+                self._emit(event)
+
+    def _hold(self, t: float, event: object) -> None:
+        heapq.heappush(self._heap, (t, next(self._seq), event, time.monotonic()))
+
+    def _release(self, until: float) -> None:
+        while self._heap and self._heap[0][0] <= until:
+            t, _, event, arrived = heapq.heappop(self._heap)
+            self._now = max(self._now, t)
+            if isinstance(event, Level):
+                self.dynamics.level(event.role, event.t, event.rms_db)
+                if event.t >= self._next_tick:
+                    self._next_tick = event.t + _TICK_S
+                    self._tick(event.t, arrived)
+            elif isinstance(event, Activity):
+                self.dynamics.activity(event.role, event.t, event.speaking)
+            else:
+                self._utterance(event, arrived)
+
+    # -- analysis ------------------------------------------------------------------------
+
+    def _take_turn(self, role: str, start: float, end: float, text: str):
+        """Score a final utterance and add it to the call's history."""
+        s = score(text, role)
+        turn = Turn(role, start, end, text, s.score, s.upset, acts(text))
+        self.turns.append(turn)
+        if role == "customer":
+            mood = self.mood.update(end, s)
+            self.mood_path.append((end, mood.level, mood.state))
+        return turn, s
+
+    def _utterance(self, u: Utterance, arrived: float) -> None:
+        turn, s = self._take_turn(u.role, u.start, u.end, u.text)
+        self._emit(ScoredUtterance(u.role, u.start, u.end, s.score, s.upset, tuple(s.cues)))
+        latency = None if u.latency_s is None else u.latency_s + (time.monotonic() - arrived)
+        if u.role == "agent":
+            self.pace.add(u.words)
+            if "escalating" in turn.acts:
+                self._show(self.policy.clear(u.end, "acted_on", kind="escalate"))
+            if self.policy.active is not None and self.policy.active.kind == "update_progress":
+                self._show(self.policy.clear(u.end, "acted_on"))
+        signals = self._signals(u.end, turn, s)
+        self._evaluate(f"{u.role}_utterance", signals, u.end, latency)
+
+    def _tick(self, t: float, arrived: float) -> None:
+        self._show(self.policy.tick(t))
+        latency = time.monotonic() - arrived if self.measure_latency else None
+        self._evaluate("tick", self._signals(t), t, latency)
+        if t >= self._next_state:
+            self._next_state = t + _STATE_S
+            self._emit(self.state(t))
+
+    def _signals(self, t: float, turn: Turn | None = None, sentiment=None) -> dict:
+        d, mood = self.dynamics, self.mood.mood
+        pace = self.pace.at(t)
+        last = self.turns[-1] if self.turns else None
+        recent_upset = [x for x in self.turns if x.role == "customer" and x.upset and x.end >= t - _RECENT_S]
+        return {
+            "speaker": turn.role if turn else "",
+            "text": turn.text if turn else "",
+            "customer_cues": set(sentiment.cues) if sentiment and turn.role == "customer" else set(),
+            "agent_cues": set(sentiment.cues) if sentiment and turn.role == "agent" else set(),
+            "agent_acts": set(turn.acts) if turn and turn.role == "agent" else set(),
+            "evidence": dict(sentiment.evidence) if sentiment else {},
+            "upset": bool(sentiment and sentiment.upset),
+            "anger": sentiment.anger if sentiment else 0.0,
+            "mood": mood.level, "mood_state": mood.state, "mood_trend": mood.trend,
+            "agent_wpm": pace.wpm, "agent_baseline": pace.baseline,
+            "agent_pace_band_high": self.settings.pace_band[1],
+            "dead_air_s": d.dead_air(),
+            "hold_announced": bool(last and last.role == "agent" and "hold" in last.acts),
+            "hold_phrase": last.text if last else "",
+            "agent_talkovers": len(d.talkovers_by("agent", self.settings.talkover_window_s)),
+            "agent_talk_share": d.talk_share("agent"),
+            "customer_raised_db": d.raised_voice("customer"),
+            "agent_raised_db": d.raised_voice("agent"),
+            "attempts": sum(1 for x in self.turns if x.role == "agent" and "offer" in x.acts),
+            "upset_count": len(recent_upset),
+            "escalated": self.escalated,
+        }
+
+    def _evaluate(self, trigger: str, signals: dict, t: float, latency: float | None) -> None:
+        rules = [r for r in self.playbook.rules if r.on == trigger and r.matches(signals)]
+        rules.sort(key=lambda r: (SEVERITIES[r.severity], r.priority), reverse=True)
+        for rule in rules:
+            shown = self.policy.offer(self._candidate(rule, signals, t, latency), rule.cooldown_s)
+            if shown:
+                self._show(shown)
+                return
+
+    def _candidate(self, rule: Rule, signals: dict, t: float, latency: float | None) -> Prompt:
+        handoff = None
+        if rule.kind == "escalate":
+            handoff = handoff_note(self.turns, self.mood_path, t, rule.title)
+        return Prompt(0, round(t, 2), rule.kind, rule.severity, rule.title, rule.message, rule.phrase,
+                      rule.tactic, rule.because(signals), rule.id, rule.priority, False,
+                      None if latency is None else round(latency, 3), handoff=handoff)
+
+    def _show(self, events: list) -> None:
+        for event in events:
+            if isinstance(event, Prompt):
+                self.prompts.append(event)
+                if event.kind == "escalate":
+                    self.escalated = True
+                    self.handoff = event.handoff
+                    self._escalation_reason = event.title
+            self._emit(event)
+
+    # -- call end ------------------------------------------------------------------------
+
+    def _call_end(self, duration: float) -> None:
+        self._now = duration
+        self._show(self.policy.clear(duration, "call_ended"))
+        final_mood = self.mood_path[-1][1] if self.mood_path else None
+        checklist = tuple(follow_up_checklist(self.turns, self.escalated, final_mood))
+        for rule in (r for r in self.playbook.rules if r.on == "call_end"):
+            prompt = self._candidate(rule, self._signals(duration), duration, None)
+            shown = self.policy.offer(_with_checklist(prompt, checklist), 0, force=True)
+            self._show(shown)
+        if self.escalated:  # the note as of the end of the call, for the supervisor's record
+            self.handoff = handoff_note(self.turns, self.mood_path, duration, self._escalation_reason)
+        self._emit(CallSummary(self.metrics(duration), self.handoff, checklist))
+
+    def state(self, t: float) -> CoachState:
+        mood, pace, d = self.mood.mood, self.pace.at(t), self.dynamics
+        return CoachState(round(t, 2), mood.level, mood.state, mood.trend, pace.wpm, pace.baseline,
+                          self.settings.pace_band, d.talk_share("agent"), d.dead_air(),
+                          len(d.talkovers), self.escalated)
+
+    def metrics(self, duration: float) -> dict:
+        levels = [level for _, level, _ in self.mood_path]
+        customer = [x.sentiment for x in self.turns if x.role == "customer"]
+        d = self.dynamics
+        return {
+            "agent_wpm": self.pace.overall(),
+            "agent_talk_share": d.talk_share("agent"),
+            "dead_air_s": d.dead_air_total(),
+            "overlaps": len(d.talkovers),
+            "overlaps_by_agent": len([o for o in d.talkovers if o.interrupter == "agent"]),
+            "customer_sentiment": {
+                "start": round(customer[0], 3) if customer else None,
+                "end": round(levels[-1], 3) if levels else None,
+                "min": round(min(levels), 3) if levels else None,
+            },
+            "escalated": self.escalated,
+            "prompts_shown": len(self.prompts),
+            "prompts_suppressed": dict(self.policy.suppressed),
+            "duration_s": round(duration, 2),
+        }
+
+
+def explain_line(role: str, text: str, playbook: Playbook | None = None) -> dict:
+    """`callcoach explain`: the score of one line and the prompt kinds it alone would raise
+    (at the start of a call, with no cooldowns in the way)."""
+    coach = Coach(playbook)
+    turn, s = coach._take_turn(role, 0.0, 0.0, text)
+    signals = coach._signals(0.0, turn, s)
+    rules = sorted((r for r in coach.playbook.rules if r.on == f"{role}_utterance" and r.matches(signals)),
+                   key=lambda r: (SEVERITIES[r.severity], r.priority), reverse=True)
+    return {"role": role, "text": text, "sentiment": s.score, "upset": s.upset,
+            "kinds": list(dict.fromkeys(r.kind for r in rules)), "cues": list(s.cues)}
+
+
+def _with_checklist(prompt: Prompt, checklist: tuple[str, ...]) -> Prompt:
+    return replace(prompt, checklist=checklist, message="; ".join(checklist))

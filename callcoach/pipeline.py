@@ -1,0 +1,41 @@
+"""One call, wired: engine -> coach -> listeners (session recorder, widget bridge, tests).
+
+Everything that handles a call, live or recorded, goes through `CallPipeline`, so the
+widget, `callcoach analyze` and the tests see the same events from the same code.
+"""
+
+from __future__ import annotations
+
+from callcoach.coach.coach import Coach, CoachSettings
+from callcoach.coach.playbook import load_playbook
+from callcoach.engine.engine import Engine, EngineSettings, Source
+from callcoach.engine.events import Notice
+from callcoach.session import SessionRecorder
+
+
+class CallPipeline:
+    def __init__(self, engine_settings: EngineSettings = EngineSettings(),
+                 coach_settings: CoachSettings = CoachSettings(), playbook: str | None = None,
+                 measure_latency: bool = False, source_name: str | None = None):
+        self.engine = Engine(engine_settings, measure_latency=measure_latency)
+        loaded, self.playbook_error = load_playbook(playbook)
+        self.coach = Coach(loaded, coach_settings, measure_latency=measure_latency)
+        self.recorder = SessionRecorder(source_name)
+        self.engine.subscribe(self.coach)
+        self.coach.subscribe(self.recorder)
+
+    def subscribe(self, listener) -> None:
+        """Receive every engine and coach event (from the engine's threads)."""
+        self.coach.subscribe(listener)
+
+    def load(self) -> None:
+        self.engine.load()
+
+    def run(self, source: Source) -> dict:
+        """Drive a whole call on this thread; returns the session summary."""
+        if self.playbook_error:
+            self.coach(Notice("error", self.playbook_error))
+        self.engine.run(source)
+        summary = self.recorder.summary()
+        summary["engine"] = dict(self.engine.stats)  # load-policy counters, for whoever tunes it
+        return summary
