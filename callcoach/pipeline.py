@@ -6,6 +6,8 @@ widget, `callcoach analyze` and the tests see the same events from the same code
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from callcoach.coach.coach import Coach, CoachSettings
 from callcoach.coach.playbook import load_playbook
 from callcoach.engine.engine import Engine, EngineSettings, Source
@@ -16,13 +18,26 @@ from callcoach.session import SessionRecorder
 class CallPipeline:
     def __init__(self, engine_settings: EngineSettings = EngineSettings(),
                  coach_settings: CoachSettings = CoachSettings(), playbook: str | None = None,
-                 measure_latency: bool = False, source_name: str | None = None):
+                 measure_latency: bool = False, source_name: str | None = None,
+                 prompt_budget: int | None = None):
         self.engine = Engine(engine_settings, measure_latency=measure_latency)
         loaded, self.playbook_error = load_playbook(playbook)
+        if prompt_budget is not None:  # the user's or IT's setting wins over the playbook's
+            loaded = replace(loaded, policy=replace(loaded.policy, budget=prompt_budget))
         self.coach = Coach(loaded, coach_settings, measure_latency=measure_latency)
         self.recorder = SessionRecorder(source_name)
         self.engine.subscribe(self.coach)
         self.coach.subscribe(self.recorder)
+
+    @classmethod
+    def from_settings(cls, settings, measure_latency: bool = True, source_name: str | None = None,
+                      **engine_overrides) -> CallPipeline:
+        """A pipeline configured from `callcoach.settings.Settings` (live calls, the demo)."""
+        engine = EngineSettings(model=settings.get("model"), device=settings.get("compute_device"),
+                                **engine_overrides)
+        coach = CoachSettings(pace_band=(settings.get("pace_low"), settings.get("pace_high")))
+        return cls(engine, coach, playbook=settings.get("playbook") or None, measure_latency=measure_latency,
+                   source_name=source_name, prompt_budget=settings.get("prompt_budget"))
 
     def subscribe(self, listener) -> None:
         """Receive every engine and coach event (from the engine's threads)."""

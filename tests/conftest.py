@@ -55,3 +55,12 @@ def pulse_devices() -> dict[str, str]:
         if not _portaudio_lists_virtual_devices():
             pytest.skip("PortAudio does not list agent_mic/call_audio after pulse-setup.sh")
     return dict(VIRTUAL_DEVICES)
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings(tmp_path_factory, monkeypatch):
+    """Every test gets empty user settings and no machine policy, never the developer's own."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("CALLCOACH_CONFIG_DIR", str(folder))
+    monkeypatch.setenv("CALLCOACH_POLICY_FILE", str(folder / "policy.toml"))
+    return folder

@@ -1,0 +1,186 @@
+"""Every option CallCoach has, in one registry, and where each value comes from.
+
+Precedence: defaults < the user's settings file < the machine policy. A policy can also
+lock keys, which the user then cannot change. A corrupt file never loses anything: the app
+runs on the layers that did load, says what was wrong, and keeps a copy of the bad file
+before it ever writes over it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    default: Any
+    description: str
+    check: Callable[[Any], bool] = lambda v: True  # extra validation beyond the type
+    hint: str = ""  # what a valid value looks like, for error messages
+
+
+def _between(lo: float, hi: float) -> Callable[[Any], bool]:
+    return lambda v: lo <= v <= hi
+
+
+OPTIONS: dict[str, Option] = {o.key: o for o in [
+    Option("agent_device", "", "Agent headset microphone (input device name)"),
+    Option("call_device", "", "Call audio, i.e. the customer (input device name)"),
+    Option("model", "tiny.en", "Speech model: the bundled tiny.en, another faster-whisper model name, or a folder"),
+    Option("compute_device", "cpu", "Where the model runs", lambda v: v in ("cpu", "cuda"), "cpu or cuda"),
+    Option("pace_low", 120.0, "Slowest comfortable agent pace (words per minute)", _between(60, 300), "60-300"),
+    Option("pace_high", 190.0, "Fastest comfortable agent pace (words per minute)", _between(60, 300), "60-300"),
+    Option("prompt_budget", 10, "Non-critical prompts per call at most", _between(1, 50), "1-50"),
+    Option("playbook", "", "Playbook file (empty: the built-in playbook)"),
+    Option("redact", True, "Redact card numbers and other personal data before anything is stored"),
+    Option("show_transcript", True, "Show the live transcript pane"),
+    Option("opacity", 0.95, "Window opacity", _between(0.3, 1.0), "0.3-1.0"),
+    Option("collapsed", False, "Show the window as a slim bar"),
+    Option("window_geometry", {}, "Window position and size per screen (kept by the widget)"),
+]}
+
+
+class SettingsError(ValueError):
+    """A value that cannot be set: wrong type, out of range, or locked by policy."""
+
+
+def user_settings_path() -> Path:
+    folder = os.environ.get("CALLCOACH_CONFIG_DIR")
+    if not folder:
+        from platformdirs import user_config_dir
+
+        folder = user_config_dir("CallCoach", appauthor=False)
+    return Path(folder) / "settings.json"
+
+
+def policy_path() -> Path:
+    override = os.environ.get("CALLCOACH_POLICY_FILE")
+    if override:
+        return Path(override)
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "CallCoach" / "policy.toml"
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/CallCoach/policy.toml")
+    return Path("/etc/callcoach/policy.toml")
+
+
+def validate(key: str, value: Any) -> Any:
+    """The value, converted where harmless (int -> float); SettingsError if it is wrong."""
+    option = OPTIONS.get(key)
+    if option is None:
+        raise SettingsError(f"unknown setting {key!r}")
+    kind = type(option.default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SettingsError(f"{key} must be {kind.__name__}, not {type(value).__name__}")
+    if not option.check(value):
+        raise SettingsError(f"{key}={value!r} is out of range ({option.hint})")
+    return value
+
+
+class Settings:
+    def __init__(self, user_path: Path | None = None, policy: Path | None = None):
+        self.user_path = user_path or user_settings_path()
+        self.policy_path = policy or policy_path()
+        self.errors: list[str] = []  # one line each: what could not be loaded, and why
+        self._user: dict[str, Any] = {}
+        self._policy: dict[str, Any] = {}
+        self._locked: set[str] = set()
+        self._user_file_bad = False
+        self._load_policy()
+        self._load_user()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        for layer in (self._policy, self._user):
+            if key in layer:
+                return layer[key]
+        return OPTIONS[key].default
+
+    def source(self, key: str) -> str:
+        if key in self._policy:
+            return "policy"
+        return "user" if key in self._user else "default"
+
+    def locked(self, key: str) -> bool:
+        return key in self._locked
+
+    def effective(self) -> dict[str, tuple[Any, str]]:
+        """{key: (value, where it came from)} for every option."""
+        return {key: (self.get(key), self.source(key)) for key in OPTIONS}
+
+    # -- writing -------------------------------------------------------------------------
+
+    def set(self, key: str, value: Any) -> None:
+        if self.locked(key):
+            raise SettingsError(f"{key} is locked by the machine policy ({self.policy_path})")
+        self._user[key] = validate(key, value)
+
+    def save(self) -> None:
+        """Write the user's layer atomically, readable by the user only."""
+        path = self.user_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if self._user_file_bad and path.exists():
+            shutil.copy2(path, path.with_suffix(f".bad-{time.strftime('%Y%m%d-%H%M%S')}.json"))
+            self._user_file_bad = False
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(self._user, fh, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _load_user(self) -> None:
+        path = self.user_path
+        if not path.exists():
+            return
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as exc:
+            self._user_file_bad = True
+            self.errors.append(f"{path}: unreadable settings ({_one_line(exc)}); using defaults")
+            return
+        for key, value in data.items():
+            try:
+                self._user[key] = validate(key, value)
+            except SettingsError as exc:
+                self.errors.append(f"{path}: {exc}; ignored")
+
+    def _load_policy(self) -> None:
+        path = self.policy_path
+        if not path.exists():
+            return
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            self.errors.append(f"{path}: bad policy file ({_one_line(exc)}); running on safe defaults")
+            return
+        for key, value in data.get("settings", {}).items():
+            try:
+                self._policy[key] = validate(key, value)
+            except SettingsError as exc:
+                self.errors.append(f"{path}: {exc}; ignored")
+        locked = data.get("locked", {}).get("keys", [])
+        for key in locked if isinstance(locked, list) else []:
+            if key in OPTIONS:
+                self._locked.add(key)
+            else:
+                self.errors.append(f"{path}: cannot lock unknown setting {key!r}")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
