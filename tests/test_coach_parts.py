@@ -1,0 +1,237 @@
+"""The coach's parts on events we script: playbook, policy, pace, dynamics, raised voice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from callcoach.coach.coach import Coach, CoachSettings
+from callcoach.coach.dynamics import Dynamics
+from callcoach.coach.events import Prompt, PromptCleared
+from callcoach.coach.pace import PaceTracker
+from callcoach.coach.playbook import KINDS, PolicySettings, builtin_path, load_playbook
+from callcoach.coach.policy import PromptPolicy
+from callcoach.engine.events import Activity, CallEnded, Level, Utterance, Watermark
+from callcoach.engine.transcriber import Word
+
+# -- playbook ------------------------------------------------------------------------------
+
+
+def test_builtin_playbook_covers_every_kind():
+    playbook, error = load_playbook()
+    assert error is None
+    assert {r.kind for r in playbook.rules} == set(KINDS)
+    assert all(r.tactic and r.title and r.message for r in playbook.rules)
+
+
+@pytest.mark.parametrize(
+    "edit, line_has, key",
+    [
+        (('kind = "apologize"', 'kind = "grovel"'), 'kind = "grovel"', "kind"),
+        (("cooldown_s = 120\ntitle = \"Apologize", 'cooldown_s = "soon"\ntitle = "Apologize'), "cooldown_s", "cooldown_s"),
+        (("anger_at_least = 0.7", "angr_at_least = 0.7"), "angr_at_least", "angr_at_least"),
+        (("budget = 10", "budget = true"), "budget = true", "budget"),
+    ],
+)
+def test_invalid_playbook_names_file_line_and_key_and_falls_back(tmp_path, edit, line_has, key):
+    text = builtin_path().read_text().replace(*edit, 1)
+    bad = tmp_path / "mine.toml"
+    bad.write_text(text)
+    playbook, error = load_playbook(bad)
+    assert str(bad) in error and f"key {key}" in error and "built-in" in error
+    line = int(error.split(", line ")[1].split(",")[0])
+    assert line_has in text.splitlines()[line - 1]
+    assert playbook.source == str(builtin_path()), "the built-in playbook takes over"
+
+
+def test_broken_toml_and_missing_file(tmp_path):
+    (tmp_path / "broken.toml").write_text("[[rule]\nid = 1")
+    _, error = load_playbook(tmp_path / "broken.toml")
+    assert "line 1" in error
+    _, error = load_playbook(tmp_path / "missing.toml")
+    assert "missing.toml" in error and "cannot read" in error
+
+
+# -- policy --------------------------------------------------------------------------------
+
+
+def _prompt(t, kind="apologize", severity="warning", priority=50) -> Prompt:
+    return Prompt(0, t, kind, severity, kind, "", "", "", "because", kind, priority, False)
+
+
+def test_policy_one_prompt_at_a_time_by_priority():
+    p = PromptPolicy(PolicySettings(display_s=15, min_gap_s=0, budget=10))
+    assert p.offer(_prompt(0, "listen_more", priority=40), 0)
+    assert not p.offer(_prompt(1, "slow_down", priority=30), 0), "lower priority waits its turn"
+    events = p.offer(_prompt(2, "positive_language", priority=70), 0)
+    assert isinstance(events[0], PromptCleared) and events[0].reason == "replaced"
+    assert p.active.kind == "positive_language"
+    assert p.tick(16.9) == [] and p.tick(17.0)[0].reason == "expired" and p.active is None
+
+
+def test_policy_cooldown_gap_and_budget():
+    p = PromptPolicy(PolicySettings(display_s=5, min_gap_s=30, budget=2))
+    assert p.offer(_prompt(0, "apologize"), 60)
+    assert not p.offer(_prompt(20, "slow_down"), 60), "too soon after the last prompt"
+    assert p.offer(_prompt(31, "slow_down"), 60)
+    assert not p.offer(_prompt(62, "apologize"), 90), "apologize is cooling down"
+    assert not p.offer(_prompt(100, "listen_more"), 0), "budget spent"
+    assert p.offer(_prompt(101, "set_boundary", "critical", 110), 0), "critical ignores gap and budget"
+    assert p.suppressed == {"gap": 1, "cooldown": 1, "budget": 1}
+
+
+def test_escalation_is_sticky_until_acted_on():
+    p = PromptPolicy(PolicySettings(display_s=5, min_gap_s=0, budget=10))
+    shown = p.offer(_prompt(0, "escalate", "critical", 100), 0)
+    assert shown[-1].sticky
+    assert p.tick(300) == [], "an escalation never expires by itself"
+    assert not p.offer(_prompt(10, "positive_language", priority=70), 0)
+    assert p.clear(20, "acted_on", kind="escalate")[0].reason == "acted_on"
+    assert p.offer(_prompt(30, "positive_language", priority=70), 0)
+
+
+# -- pace and dynamics ---------------------------------------------------------------------
+
+
+def _words(start, n, per_word):
+    return [Word(f"w{i}", start + i * per_word, start + (i + 1) * per_word - 0.05, 1.0) for i in range(n)]
+
+
+def test_pace_counts_pauses_inside_utterances_not_between():
+    pace = PaceTracker(window_s=60, min_words=10)
+    pace.add(_words(0, 20, 0.25))  # 20 words in 5 s: 240 wpm
+    pace.add(_words(30, 20, 0.25))  # 25 s of listening in between does not slow it
+    assert pace.at(35).wpm == pytest.approx(240, rel=0.02)
+
+
+def test_pace_baseline_is_earlier_in_the_call():
+    pace = PaceTracker(window_s=20, min_words=10, baseline_min_words=20)
+    pace.add(_words(0, 30, 0.4))  # 150 wpm early on
+    pace.add(_words(60, 30, 0.25))  # 240 wpm now
+    now = pace.at(68)
+    assert now.baseline == pytest.approx(150, rel=0.03) and now.wpm == pytest.approx(240, rel=0.03)
+
+
+def test_dynamics_talk_share_backchannels_and_dead_air():
+    d = Dynamics()
+    d.activity("customer", 0.0, True)
+    d.activity("agent", 2.0, True)  # "uh-huh": 0.5 s over the customer
+    d.level("agent", 2.4, -20)
+    d.activity("agent", 2.5, False)
+    d.activity("agent", 5.0, True)  # talks over for 2 s: a real talk-over
+    for t in (5.5, 6.0, 6.5, 7.0):
+        d.level("agent", t, -20)
+    d.activity("customer", 7.0, False)
+    d.activity("agent", 10.0, False)
+    assert [(o.interrupter, o.t) for o in d.talkovers] == [("agent", 5.0)]
+    assert d.talk_share("agent") == pytest.approx(5.5 / 12.5, abs=0.01)
+    d.level("customer", 18.0, -90)
+    assert d.dead_air() == pytest.approx(8.0)
+    d.activity("customer", 19.0, True)
+    assert d.dead_air() == 0 and d.dead_air_total() == pytest.approx(9.0)
+
+
+def test_raised_voice_is_relative_to_the_speakers_own_level():
+    d = Dynamics(level_baseline_s=4.0)
+    d.activity("customer", 0.0, True)
+    t = 0.0
+    for _ in range(40):  # 4 s at -30 dB: the baseline
+        t += 0.1
+        d.level("customer", t, -30.0)
+    assert d.raised_voice("customer") == pytest.approx(0.0, abs=0.5)
+    for _ in range(20):  # now 10 dB louder
+        t += 0.1
+        d.level("customer", t, -20.0)
+    assert d.raised_voice("customer") == pytest.approx(10.0, abs=0.5)
+
+
+# -- the coach on scripted events ----------------------------------------------------------
+
+
+def _utterance(role, start, text, wpm=150):
+    n = len(text.split())
+    per = 60 / wpm
+    words = tuple(Word(w, start + i * per, start + (i + 1) * per, 1.0) for i, w in enumerate(text.split()))
+    return Utterance(role, start, start + n * per, text, words, wpm, None)
+
+
+def _drive(coach, events, until):
+    """Feed events in time order with levels every 100 ms and a watermark behind them."""
+    timeline = sorted(events, key=lambda e: getattr(e, "t", getattr(e, "end", 0)))
+    speaking = {"agent": False, "customer": False}
+    t = 0.0
+    i = 0
+    while t <= until:
+        while i < len(timeline) and getattr(timeline[i], "t", getattr(timeline[i], "end", 0)) <= t:
+            e = timeline[i]
+            if isinstance(e, Activity):
+                speaking[e.role] = e.speaking
+            coach(e)
+            i += 1
+        for role in speaking:
+            coach(Level(role, t, -20.0 if speaking[role] else -90.0))
+        coach(Watermark(t))
+        t = round(t + 0.1, 1)
+    coach(CallEnded(until))
+
+
+def test_coach_raised_voice_prompts_stay_calm():
+    got = []
+    coach = Coach()
+    coach.subscribe(got.append)
+    events = [Activity("customer", 1.0, True), Activity("customer", 30.0, False)]
+    _drive(coach, events, 10.0)  # levels are -20 dB throughout: no change, no prompt
+    assert not [e for e in got if isinstance(e, Prompt) and e.kind == "stay_calm"]
+
+    got.clear()
+    coach = Coach()
+    coach.subscribe(got.append)
+    coach(Activity("customer", 0.0, True))
+    for i in range(1, 200):
+        t = i / 10
+        coach(Level("customer", t, -30.0 if t < 10 else -18.0))
+        coach(Watermark(t))
+    calm = [e for e in got if isinstance(e, Prompt) and e.kind == "stay_calm"]
+    assert calm and 10 < calm[0].t < 13 and "louder than usual" in calm[0].because
+
+
+def test_coach_update_progress_after_hold_and_acted_on_when_agent_speaks():
+    got = []
+    coach = Coach()
+    coach.subscribe(got.append)
+    hold = _utterance("agent", 2.0, "let me check that for you one moment")
+    events = [Activity("agent", 2.0, True), Activity("agent", hold.end, False), hold,
+              Activity("agent", 20.0, True), _utterance("agent", 20.0, "thanks for waiting I found it"),
+              Activity("agent", 22.0, False)]
+    _drive(coach, events, 25.0)
+    prompts = [e for e in got if isinstance(e, Prompt)]
+    assert prompts[0].kind == "update_progress" and prompts[0].t == pytest.approx(hold.end + 12, abs=0.6)
+    cleared = [e for e in got if isinstance(e, PromptCleared) and e.id == prompts[0].id]
+    assert cleared and cleared[0].reason == "acted_on"
+
+
+def test_pace_band_comes_from_settings():
+    fast = [_utterance("agent", 10 * i, "we can sort that out for you today no problem at all", wpm=180)
+            for i in range(4)]
+    for band, expect in (((120, 190), False), ((100, 170), True)):
+        got = []
+        coach = Coach(settings=CoachSettings(pace_band=band))
+        coach.subscribe(got.append)
+        _drive(coach, fast, 45.0)
+        assert any(isinstance(e, Prompt) and e.kind == "slow_down" for e in got) == expect
+
+
+def test_explain_command():
+    out = subprocess.run([sys.executable, "-m", "callcoach", "explain", "--role", "customer",
+                          "I want to speak to your manager"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert set(result) >= {"role", "text", "sentiment", "upset", "kinds"}
+    assert result["upset"] is True and result["kinds"][0] == "escalate" and -1 <= result["sentiment"] < 0
+    agent = json.loads(subprocess.run(
+        [sys.executable, "-m", "callcoach", "explain", "--role", "agent", "I'm sorry this upset you"],
+        capture_output=True, text=True, timeout=60).stdout)
+    assert agent["sentiment"] >= 0 and agent["upset"] is False and agent["kinds"] == []
