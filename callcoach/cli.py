@@ -11,8 +11,14 @@ from callcoach.errors import CallCoachError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="callcoach", description="On-device live call coach.")
+    parser = argparse.ArgumentParser(
+        prog="callcoach", description="On-device live call coach. Without a command: the widget on "
+        "the devices chosen in its settings.")
     sub = parser.add_subparsers(dest="command")
+
+    demo = sub.add_parser("demo", help="the widget playing the bundled demo call, live, at real time")
+    demo.add_argument("--call", help=argparse.SUPPRESS)  # another stereo recording (development)
+    demo.set_defaults(func=_demo)
 
     analyze = sub.add_parser("analyze", help="analyze a recorded call through the live engine")
     analyze.add_argument("call", nargs="?", help="stereo recording (left agent, right customer)")
@@ -32,6 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
     explain.set_defaults(func=_explain)
     return parser
+
+
+def _widget(mode: str, call: str | None = None) -> int:
+    try:
+        from callcoach.gui.app import run
+    except ImportError as exc:
+        raise CallCoachError(f"the widget needs PySide6: pip install 'callcoach[gui]' ({exc})") from None
+    return run(mode, call)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    return _widget("demo", args.call)
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -66,10 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("CALLCOACH_LOG", "WARNING"))
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
     try:
+        if not getattr(args, "func", None):
+            return _widget("live")
         return args.func(args)
     except CallCoachError as exc:
         print(f"callcoach: error: {exc}", file=sys.stderr)

@@ -1,0 +1,300 @@
+"""Wiring: settings, the window, the tray, calls (live or the demo) and the idle meters.
+
+`CoachApp` never blocks the GUI thread: a call runs in a `CallRunner`, device levels
+outside a call in a `LevelProbe`, and stopping either one only asks it to stop; the next
+step happens when its `finished` signal arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from callcoach.engine.events import CallEnded, Level, ModelReady
+from callcoach.errors import CallCoachError
+from callcoach.gui.bridge import CallRunner, LevelProbe, running_threads
+from callcoach.gui.settings_dialog import SettingsDialog
+from callcoach.gui.tray import Tray, app_icon
+from callcoach.gui.window import SHORTCUT, CoachWindow
+from callcoach.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_FILE = "demo_call.flac"
+NO_DEVICES = "Choose your devices in Settings: your headset microphone and the call audio."
+
+
+def demo_call_path() -> str:
+    from callcoach.paths import asset_path
+
+    try:
+        return str(asset_path(DEMO_FILE))
+    except FileNotFoundError:
+        raise CallCoachError(f"the demo call ({DEMO_FILE}) is missing from this installation") from None
+
+
+class CoachApp(QObject):
+    call_started = Signal()
+    call_finished = Signal(object)  # the session summary, or None when the call failed
+    idle = Signal()  # no call and no meter thread running (after quit(): safe to exit)
+
+    def __init__(self, settings: Settings, mode: str = "live", demo_call: str | None = None):
+        super().__init__()
+        if mode not in ("live", "demo"):
+            raise ValueError(f"mode must be live or demo, not {mode!r}")
+        self.settings = settings
+        self.mode = mode
+        self.demo_call = demo_call
+        self.window = CoachWindow(settings)
+        self.tray = Tray(self)
+        self.runner: CallRunner | None = None
+        self.pipeline = None  # the current or last call's pipeline (feedback, QA, tests)
+        self.probe: LevelProbe | None = None
+        self.dialog: SettingsDialog | None = None
+        self._start_when_idle = False
+        self._quitting = False
+        self._failed = False
+        w, t = self.window, self.tray
+        w.call_requested.connect(self.toggle_call)
+        w.settings_requested.connect(self.open_settings)
+        w.quit_requested.connect(self.quit)
+        w.feedback.connect(self.feedback)
+        w.message_action.connect(lambda _label: self.open_settings())
+        t.toggle_window.connect(self.toggle_window)
+        t.call.connect(self.toggle_call)
+        t.collapse.connect(lambda: w.set_collapsed(not w.collapsed))
+        t.settings.connect(self.open_settings)
+        t.quit.connect(self.quit)
+
+    # -- lifetime ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Show the window; the demo starts playing, a live setup starts its meters."""
+        self.window.show()
+        self.tray.show()
+        for problem in self.settings.errors:
+            self.window.message.show_message("warning", problem, timeout_s=15)
+        if self.mode == "demo":
+            self.start_call()
+        else:
+            self.window.set_hint(f"Press ▶ or {SHORTCUT} when the call starts.")
+            self._start_meters()
+        self._update_tray()
+
+    def busy(self) -> bool:
+        return bool(self.runner and self.runner.is_running()) or bool(self.probe and self.probe.is_running())
+
+    def call_active(self) -> bool:
+        return bool(self.runner and self.runner.is_running())
+
+    def quit(self) -> None:
+        """Stop everything, then quit the Qt application once the threads have ended."""
+        self._quitting = True
+        self._start_when_idle = False
+        if self.dialog is not None:
+            self.dialog.reject()
+        if self.runner and self.runner.is_running():
+            self.runner.stop()
+        if self.probe and self.probe.is_running():
+            self.probe.stop()
+        self.window.close()
+        self.tray.hide()
+        self._maybe_idle()
+
+    def _maybe_idle(self) -> None:
+        if self.busy():
+            return
+        self.idle.emit()
+        if self._quitting and QApplication.instance() is not None and not running_threads():
+            QApplication.instance().quit()
+
+    def toggle_window(self) -> None:
+        self.window.setVisible(not self.window.isVisible())
+        self._update_tray()
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def toggle_call(self) -> None:
+        if self.call_active():
+            self.stop_call()
+        else:
+            self.start_call()
+
+    def start_call(self) -> None:
+        if self.call_active() or self._quitting:
+            return
+        if self.probe and self.probe.is_running():  # free the devices first
+            self._start_when_idle = True
+            self.probe.stop()
+            return
+        try:
+            make_source, name = self._source_factory()
+        except CallCoachError as exc:
+            self.window.set_call_state("error", "Not started", active=False)
+            self.window.show_problem(str(exc))
+            return
+        from callcoach.pipeline import CallPipeline
+
+        self.window.message.dismiss()
+        self._failed = False
+        self.pipeline = CallPipeline.from_settings(self.settings, source_name=name)
+        self.runner = CallRunner(self.pipeline, make_source)
+        self.runner.bridge.connect_to(self._on_event)
+        self.runner.failed.connect(self._call_failed)
+        self.runner.finished.connect(self._call_finished)
+        self.window.reset_call()
+        self.window.set_call_state("starting", "Starting…", active=True)
+        self.window.set_hint("Loading the speech model…")
+        self.runner.start()
+        self.call_started.emit()
+        self._update_tray()
+
+    def stop_call(self) -> None:
+        if self.call_active():
+            self.window.set_call_state("starting", "Finishing…")
+            self.runner.stop()
+
+    def _source_factory(self):
+        if self.mode == "demo":
+            path = self.demo_call or demo_call_path()
+
+            def make_demo():
+                from callcoach.audio.files import FileSource, read_call
+
+                return FileSource(read_call(path), realtime=True)
+
+            return make_demo, os.path.basename(path)
+        devices = self._devices()
+
+        def make_live():
+            from callcoach.audio.live import LiveSource
+
+            return LiveSource(devices)
+
+        return make_live, "live"
+
+    def _devices(self) -> dict[str, str]:
+        agent, call = self.settings.get("agent_device"), self.settings.get("call_device")
+        if not agent or not call:
+            raise CallCoachError(NO_DEVICES)
+        return {"agent": agent, "customer": call}
+
+    def _on_event(self, event: object) -> None:
+        self.window.on_event(event)
+        if isinstance(event, ModelReady):
+            self.window.set_call_state("live", "Demo call" if self.mode == "demo" else "On call")
+        elif isinstance(event, CallEnded):
+            self.window.set_call_state("ended", "Call ended", active=False)
+
+    def _call_failed(self, message: str) -> None:
+        self._failed = True
+        self.window.set_call_state("error", "Stopped", active=False)
+        self.window.show_problem(message)
+
+    def _call_finished(self, summary) -> None:
+        if not self._failed:
+            self.window.set_call_state("ended", "Demo ended" if self.mode == "demo" else "Call ended",
+                                       active=False)
+        if self.mode == "demo" and summary is not None:
+            self.window.set_hint(f"Press ▶ or {SHORTCUT} to play the demo again.")
+        self.call_finished.emit(summary)
+        self._update_tray()
+        if self.mode == "live" and not self._quitting:
+            self._start_meters()
+        self._maybe_idle()
+
+    def feedback(self, prompt_id: int, action: str) -> None:
+        if self.pipeline is not None:
+            self.pipeline.coach.feedback(prompt_id, action)
+
+    # -- meters outside a call -----------------------------------------------------------
+
+    def _start_meters(self) -> None:
+        if self.mode != "live" or self._quitting or self.call_active() or self.dialog is not None:
+            return
+        if self.probe and self.probe.is_running():
+            return
+        try:
+            devices = self._devices()
+        except CallCoachError as exc:
+            self.window.show_problem(str(exc))
+            return
+        self.probe = LevelProbe(devices, name="callcoach-idle-meters")
+        self.probe.bridge.connect_to(self._idle_level)
+        self.probe.failed.connect(self._meters_failed)
+        self.probe.finished.connect(self._meters_finished)
+        self.probe.start()
+
+    def _idle_level(self, event: object) -> None:
+        if isinstance(event, Level):
+            self.window.meters.set_level(event.role, event.rms_db)
+
+    def _meters_failed(self, message: str) -> None:
+        self.window.show_problem(message)
+
+    def _meters_finished(self) -> None:
+        self.window.meters.clear()
+        if self._start_when_idle:
+            self._start_when_idle = False
+            self.start_call()
+        self._maybe_idle()
+
+    # -- settings ------------------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        if self.dialog is not None:
+            self.dialog.raise_()
+            return
+        if self.probe and self.probe.is_running():
+            self.probe.stop()  # the dialog tests each device itself
+        self.dialog = SettingsDialog(self.settings, refresh_devices=not self.busy())
+        self.dialog.saved.connect(self._settings_saved)
+        self.dialog.finished.connect(self._settings_closed)
+        self.dialog.show()
+
+    def _settings_saved(self) -> None:
+        self.window.apply_settings()
+        if self.mode == "live" and self.window.message.level == "error":
+            self.window.message.dismiss()
+
+    def _settings_closed(self) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        self._start_meters()
+
+    def _update_tray(self) -> None:
+        self.tray.update(self.window.isVisible(), self.call_active(), self.window.collapsed,
+                         self.window.title_bar.state.text())
+
+
+def run(mode: str = "live", demo_call: str | None = None) -> int:
+    """`callcoach` / `callcoach demo`: the widget until the agent quits."""
+    _check_display()
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("CallCoach")
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(app_icon())
+    coach = CoachApp(Settings(), mode=mode, demo_call=demo_call)
+    signal.signal(signal.SIGINT, lambda *_: coach.quit())
+    wake = QTimer()  # lets Python see Ctrl+C while Qt's loop runs
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    coach.start()
+    status = app.exec()
+    wake.stop()
+    return status
+
+
+def _check_display() -> None:
+    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            raise CallCoachError("no display: run CallCoach in a desktop session (or under xvfb-run)")

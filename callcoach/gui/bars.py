@@ -1,0 +1,135 @@
+"""The agent's pace against the target band, and the talk share as a split bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from callcoach.gui import theme
+
+PACE_MIN, PACE_MAX = 60.0, 280.0  # words per minute at the ends of the pace bar
+
+
+def _x(wpm: float, r: QRectF) -> float:
+    f = (min(PACE_MAX, max(PACE_MIN, wpm)) - PACE_MIN) / (PACE_MAX - PACE_MIN)
+    return r.x() + r.width() * f
+
+
+class _PaceTrack(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFixedHeight(8)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.band = (120.0, 190.0)
+        self.wpm: float | None = None
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(0, 1, 0, -1)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(theme.TRACK))
+        p.drawRoundedRect(r, 3, 3)
+        band = QColor(theme.OK)
+        band.setAlphaF(0.45)
+        p.setBrush(band)
+        lo, hi = _x(self.band[0], r), _x(self.band[1], r)
+        p.drawRect(QRectF(lo, r.y(), hi - lo, r.height()))
+        if self.wpm is not None:
+            inside = self.band[0] <= self.wpm <= self.band[1]
+            pen = QPen(QColor(theme.TEXT if inside else theme.SEVERITY["warning"]), 3)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            p.setPen(pen)
+            x = _x(self.wpm, r)
+            p.drawLine(x, self.rect().top() + 1, x, self.rect().bottom() - 1)
+        p.end()
+
+
+class PaceBar(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        top = QHBoxLayout()
+        caption = QLabel("Pace")
+        caption.setProperty("role", "secondary")
+        self.value = QLabel("— wpm")
+        self.value.setObjectName("PaceValue")
+        self.value.setProperty("role", "secondary")
+        top.addWidget(caption)
+        top.addStretch(1)
+        top.addWidget(self.value)
+        self.track = _PaceTrack()
+        outer.addLayout(top)
+        outer.addWidget(self.track)
+
+    def set_pace(self, wpm: float | None, band: tuple[float, float]) -> None:
+        self.track.wpm, self.track.band = wpm, tuple(band)
+        if wpm is None:
+            self.value.setText("— wpm")
+        else:
+            where = "fast" if wpm > band[1] else "slow" if wpm < band[0] else "ok"
+            self.value.setText(f"{wpm:.0f} wpm · {where}")
+        self.value.setToolTip(f"target {band[0]:.0f}-{band[1]:.0f} wpm")
+        self.track.update()
+
+    def reset(self) -> None:
+        self.set_pace(None, self.track.band)
+
+
+class _SplitTrack(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFixedHeight(8)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.share: float | None = None
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(0, 1, 0, -1)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(theme.TRACK))
+        p.drawRoundedRect(r, 3, 3)
+        if self.share is not None:
+            p.setBrush(QColor(theme.SEVERITY["info"]))
+            p.drawRoundedRect(QRectF(r.x(), r.y(), r.width() * self.share, r.height()), 3, 3)
+            customer = QColor(theme.SECONDARY)
+            customer.setAlphaF(0.6)
+            p.setBrush(customer)
+            left = r.x() + r.width() * self.share + 1
+            p.drawRoundedRect(QRectF(left, r.y(), max(0.0, r.right() - left), r.height()), 3, 3)
+        p.end()
+
+
+class TalkShareBar(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        top = QHBoxLayout()
+        caption = QLabel("Talk")
+        caption.setProperty("role", "secondary")
+        self.value = QLabel("—")
+        self.value.setObjectName("TalkValue")
+        self.value.setProperty("role", "secondary")
+        top.addWidget(caption)
+        top.addStretch(1)
+        top.addWidget(self.value)
+        self.track = _SplitTrack()
+        outer.addLayout(top)
+        outer.addWidget(self.track)
+
+    def set_share(self, agent_share: float | None) -> None:
+        self.track.share = None if agent_share is None else min(1.0, max(0.0, agent_share))
+        if agent_share is None:
+            self.value.setText("—")
+        else:
+            self.value.setText(f"you {agent_share:.0%} · them {1 - agent_share:.0%}")
+        self.track.update()
+
+    def reset(self) -> None:
+        self.set_share(None)

@@ -1,0 +1,229 @@
+"""Engine events to the GUI thread, and the background threads that produce them.
+
+The engine calls its listeners on its own threads. `EventBridge.post` is the only thing
+such a listener does: it emits ONE Qt signal, queued to the GUI thread, carrying the
+event object as it is. Everything slow (loading the model, opening devices, running a
+call, listing devices) runs in `Background`: a worker QObject moved to a QThread, like
+Buzz's transcriber. Nothing here ever waits on a thread from the GUI thread; callers
+react to `finished` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+
+from callcoach.engine.events import Level
+from callcoach.errors import CallCoachError
+
+log = logging.getLogger(__name__)
+
+_running: set[Background] = set()  # started and not yet finished (keeps them alive)
+
+
+def running_threads() -> list[str]:
+    """Names of background threads still running (tests fail when any is left over)."""
+    return [b.name for b in _running]
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the agent: our own errors as they are, anything else summarised."""
+    if isinstance(exc, CallCoachError):
+        return str(exc)
+    text = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return f"unexpected error ({type(exc).__name__}: {text}); the details are in the log"
+
+
+class EventBridge(QObject):
+    """Hands events from any thread to the GUI thread, in order, through one signal."""
+
+    event = Signal(object)
+
+    def post(self, event: object) -> None:  # called on engine threads: emit and return
+        self.event.emit(event)
+
+    def connect_to(self, slot: Callable[[object], None]) -> None:
+        # Queued even when emitted on the GUI thread (feedback): no re-entrant updates.
+        self.event.connect(slot, Qt.ConnectionType.QueuedConnection)
+
+
+class _Worker(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, fn: Callable[[], Any]):
+        super().__init__()
+        self._fn = fn
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except Exception as exc:  # shown to the agent as one line, logged in full
+            if not isinstance(exc, CallCoachError):
+                log.exception("background task failed")
+            self.failed.emit(describe_error(exc))
+        else:
+            self.done.emit(result)
+        finally:
+            QThread.currentThread().quit()
+
+
+class Background(QObject):
+    """Runs `fn()` once on its own QThread.
+
+    Signals arrive on the GUI thread: `done(result)` or `failed(message)`, then
+    `finished` once the thread has really ended.
+    """
+
+    done = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, fn: Callable[[], Any], name: str):
+        super().__init__()
+        self.name = name
+        self._thread = QThread()
+        self._thread.setObjectName(name)
+        self._worker = _Worker(fn)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.done.connect(self.done)
+        self._worker.failed.connect(self.failed)
+        self._thread.finished.connect(self._on_finished)
+
+    def start(self) -> None:
+        _running.add(self)
+        self._thread.start()
+
+    def is_running(self) -> bool:
+        return self in _running
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self._worker.deleteLater()
+        _running.discard(self)
+        self.finished.emit()
+
+
+class CallRunner(QObject):
+    """One call on a background thread: `pipeline.load()`, open the source, `pipeline.run()`.
+
+    `stop()` asks the source to stop (it still delivers the audio it has queued) and
+    returns at once; `finished(summary or None)` follows when the call has ended.
+    """
+
+    failed = Signal(str)
+    finished = Signal(object)
+
+    def __init__(self, pipeline, make_source: Callable[[], Any], name: str = "callcoach-call"):
+        super().__init__()
+        self.pipeline = pipeline
+        self.bridge = EventBridge()
+        pipeline.subscribe(self.bridge.post)
+        self._make_source = make_source
+        self._lock = threading.Lock()
+        self._source = None
+        self._stopping = False
+        self._summary = None
+        self._task = Background(self._run, name)
+        self._task.done.connect(self._on_done)
+        self._task.failed.connect(self.failed)
+        self._task.finished.connect(lambda: self.finished.emit(self._summary))
+
+    def start(self) -> None:
+        self._task.start()
+
+    def is_running(self) -> bool:
+        return self._task.is_running()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            source = self._source
+        if source is not None:
+            source.stop()  # quick: ends capture, keeps what is queued
+
+    def _run(self):
+        self.pipeline.load()
+        _warm_up_coach()
+        source = self._make_source()
+        with self._lock:
+            self._source = source
+            stopping = self._stopping
+        if stopping:
+            source.stop()  # stopped while loading: the run below ends at once
+        return self.pipeline.run(source)
+
+    @Slot(object)
+    def _on_done(self, summary) -> None:
+        self._summary = summary
+
+
+def _warm_up_coach() -> None:
+    """Load the sentiment lexicon now, not in the middle of the first utterance."""
+    from callcoach.coach.sentiment import score
+
+    score("hello", "customer")
+
+
+class LevelProbe(QObject):
+    """Input levels of live devices outside a call (meters, the settings dialog's test).
+
+    Posts `Level` events through its bridge, ten a second per device, like the engine.
+    """
+
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, devices: dict[str, str], name: str = "callcoach-level-probe"):
+        super().__init__()
+        self.bridge = EventBridge()
+        self._devices = dict(devices)
+        self._lock = threading.Lock()
+        self._source = None
+        self._stopping = False
+        self._task = Background(self._run, name)
+        self._task.failed.connect(self.failed)
+        self._task.finished.connect(self.finished)
+
+    def start(self) -> None:
+        self._task.start()
+
+    def is_running(self) -> bool:
+        return self._task.is_running()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            source = self._source
+        if source is not None:
+            source.stop()
+
+    def _run(self) -> None:
+        from callcoach.audio.block import SAMPLE_RATE
+        from callcoach.audio.live import LiveSource
+
+        source = LiveSource(self._devices)
+        with self._lock:
+            self._source = source
+            if self._stopping:
+                source.stop()
+        every = SAMPLE_RATE // 10
+        pending: dict[str, list[np.ndarray]] = {role: [] for role in self._devices}
+        count = {role: 0 for role in self._devices}
+        position = {role: 0 for role in self._devices}
+        for block in source.blocks():
+            pending[block.role].append(block.samples)
+            count[block.role] += len(block.samples)
+            if count[block.role] >= every:
+                samples = np.concatenate(pending[block.role])
+                rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+                position[block.role] += len(samples)
+                self.bridge.post(Level(block.role, position[block.role] / SAMPLE_RATE,
+                                       20 * np.log10(max(rms, 1e-6))))
+                pending[block.role], count[block.role] = [], 0

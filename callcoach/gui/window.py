@@ -1,0 +1,279 @@
+"""The agent's widget: always on top, frameless, small, draggable, and never focused.
+
+It shows what the engine and coach say (`on_event`, on the GUI thread) and asks the app
+to act through signals; it owns no threads.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QSizeGrip, QVBoxLayout, QWidget
+
+from callcoach.coach.events import CallSummary, CoachState, Prompt, PromptCleared
+from callcoach.engine.events import CallEnded, Level, ModelReady, Notice, Partial, Utterance
+from callcoach.gui import theme
+from callcoach.gui.bars import PaceBar, TalkShareBar
+from callcoach.gui.geometry import GeometryKeeper
+from callcoach.gui.message_bar import MessageBar
+from callcoach.gui.meters import MeterRow
+from callcoach.gui.mood_gauge import MoodGauge
+from callcoach.gui.prompt_card import PromptCard
+from callcoach.gui.title_bar import TitleBar
+from callcoach.gui.transcript import TranscriptPane
+from callcoach.settings import Settings
+
+SHORTCUT = "Ctrl+Shift+Space"
+QWIDGETSIZE_MAX = 16777215
+COLLAPSED_HEIGHT = 34
+TRANSCRIPT_WITH_CARD_MIN_HEIGHT = 330  # below this a prompt card hides the transcript
+WINDOW_FLAGS = (Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
+                | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.WindowDoesNotAcceptFocus)
+
+
+class CoachWindow(QWidget):
+    call_requested = Signal()  # start or stop
+    settings_requested = Signal()
+    quit_requested = Signal()
+    feedback = Signal(int, str)  # prompt id, action
+    message_action = Signal(str)
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None):
+        super().__init__(parent, WINDOW_FLAGS)
+        self.settings = settings
+        self.setObjectName("CoachWindow")
+        self.setWindowTitle("CallCoach")
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.setAttribute(Qt.WidgetAttribute.WA_MacAlwaysShowToolWindow)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setStyleSheet(theme.STYLE)
+        self.collapsed = False
+        self._drag_from: QPoint | None = None
+        self.call_time = 0.0
+        self._build()
+        for child in self.findChildren(QWidget):  # no child may take focus either
+            child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.shortcut = QShortcut(QKeySequence(SHORTCUT), self)
+        self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.shortcut.activated.connect(self.call_requested)
+        self.geometry_keeper = GeometryKeeper(self, settings)
+        self.geometry_keeper.restore()
+        self.apply_settings()
+        if settings.get("collapsed"):
+            self.set_collapsed(True, remember=False)
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        # Never smaller than the content needs: text must not overlap, whatever the size.
+        root.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        root.setContentsMargins(10, 5, 10, 6)
+        root.setSpacing(5)
+        self.title_bar = TitleBar(SHORTCUT)
+        self.title_bar.call_clicked.connect(self.call_requested)
+        self.title_bar.collapse_clicked.connect(lambda: self.set_collapsed(not self.collapsed))
+        self.title_bar.settings_clicked.connect(self.settings_requested)
+        self.title_bar.close_clicked.connect(self.quit_requested)
+        root.addWidget(self.title_bar)
+
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(5)
+        self.message = MessageBar()
+        self.message.action.connect(self.message_action)
+        self.meters = MeterRow()
+        self.mood = MoodGauge()
+        self.pace = PaceBar()
+        self.talk = TalkShareBar()
+        row = QHBoxLayout()
+        row.setSpacing(14)
+        row.addWidget(self.pace, 1)
+        row.addWidget(self.talk, 1)
+        self.card = PromptCard()
+        self.card.feedback.connect(self.feedback)
+        self.hint = QLabel()
+        self.hint.setObjectName("Hint")
+        self.hint.setProperty("role", "muted")
+        self.hint.setWordWrap(True)
+        self.transcript = TranscriptPane()
+        body.addWidget(self.message)
+        body.addWidget(self.meters)
+        body.addWidget(self.mood)
+        body.addLayout(row)
+        body.addWidget(self.card)
+        body.addWidget(self.hint)
+        body.addWidget(self.transcript, 100)
+        body.addStretch(1)  # spare height goes to the transcript, else below everything
+        root.addWidget(self.body, 1)
+        self.grip = QSizeGrip(self)
+        self.grip.resize(12, 12)
+
+    # -- settings ------------------------------------------------------------------------
+
+    def apply_settings(self) -> None:
+        self.setWindowOpacity(float(self.settings.get("opacity")))
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """The prompt card comes first: the transcript only gets the room it leaves."""
+        card = self.card.prompt is not None
+        self.hint.setVisible(not card and bool(self.hint.text()))
+        room = not card or self.height() >= TRANSCRIPT_WITH_CARD_MIN_HEIGHT
+        self.transcript.setVisible(bool(self.settings.get("show_transcript")) and not self.collapsed and room)
+
+    # -- call state ----------------------------------------------------------------------
+
+    def set_call_state(self, kind: str, text: str, active: bool | None = None) -> None:
+        self.title_bar.set_state(kind, text)
+        if active is not None:
+            self.title_bar.set_call_active(active)
+        self._refresh_summary()
+
+    def set_hint(self, text: str) -> None:
+        self.hint.setText(text)
+        self._arrange()
+
+    def reset_call(self) -> None:
+        """A new call begins: clear what the last one showed."""
+        self.call_time = 0.0
+        self.title_bar.set_time(0)
+        self.card.clear()
+        self._arrange()
+        self.mood.reset()
+        self.pace.reset()
+        self.talk.reset()
+        self.transcript.clear_all()
+        if self.message.level != "error":
+            self.message.dismiss()
+        self._refresh_summary()
+
+    def show_problem(self, message: str) -> None:
+        self.message.show_message("error", message)
+        if self.collapsed:
+            self.set_collapsed(False)
+
+    # -- events from the engine and the coach (GUI thread) -------------------------------
+
+    def on_event(self, event: object) -> None:
+        handler = self._HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _level(self, e: Level) -> None:
+        self.meters.set_level(e.role, e.rms_db)
+        if e.t > self.call_time:
+            self.call_time = e.t
+            self.title_bar.set_time(e.t)
+
+    def _partial(self, e: Partial) -> None:
+        self.transcript.set_partial(e.role, e.start, e.text)
+
+    def _utterance(self, e: Utterance) -> None:
+        self.transcript.add_final(e.role, e.start, e.text)
+
+    def _state(self, s: CoachState) -> None:
+        self.mood.set_mood(s.mood, s.mood_state, s.mood_trend)
+        self.pace.set_pace(s.agent_wpm, s.pace_band)
+        self.talk.set_share(s.agent_talk_share)
+        self._refresh_summary()
+
+    def _prompt(self, p: Prompt) -> None:
+        self.card.show_prompt(p)
+        self._arrange()
+        self._refresh_summary()
+
+    def _cleared(self, c: PromptCleared) -> None:
+        self.card.clear(c.id)
+        self._arrange()
+        self._refresh_summary()
+
+    def _notice(self, n: Notice) -> None:
+        if n.level == "error":
+            self.show_problem(n.message)
+        elif n.level == "warning":
+            self.message.show_message("warning", n.message, timeout_s=8)
+
+    def _model_ready(self, _e: ModelReady) -> None:
+        self.set_hint("Listening. Prompts appear here when they can help.")
+
+    def _call_ended(self, _e: CallEnded) -> None:
+        self.meters.clear()
+
+    def _summary(self, s: CallSummary) -> None:
+        self.card.set_handoff(s.handoff)
+
+    _HANDLERS = {Level: _level, Partial: _partial, Utterance: _utterance, CoachState: _state,
+                 Prompt: _prompt, PromptCleared: _cleared, Notice: _notice, ModelReady: _model_ready,
+                 CallEnded: _call_ended, CallSummary: _summary}
+
+    # -- collapse ------------------------------------------------------------------------
+
+    def set_collapsed(self, collapsed: bool, remember: bool = True) -> None:
+        if collapsed == self.collapsed:
+            return
+        keeper = self.geometry_keeper
+        if collapsed:
+            keeper.expanded_height = self.height()
+        self.collapsed = collapsed
+        self.body.setVisible(not collapsed)
+        self.grip.setVisible(not collapsed)
+        self.title_bar.set_collapsed(collapsed)
+        self.layout().setContentsMargins(10, 5, 10, 5 if collapsed else 6)
+        if collapsed:
+            self.setMaximumHeight(COLLAPSED_HEIGHT)
+            self.resize(self.width(), COLLAPSED_HEIGHT)
+        else:
+            self.setMaximumHeight(QWIDGETSIZE_MAX)
+            self.resize(self.width(), keeper.expanded_height)
+        self.apply_settings()
+        self._refresh_summary()
+        if remember:
+            try:
+                self.settings.set("collapsed", collapsed)
+                self.settings.save()
+            except Exception:  # locked by policy or unwritable: the window still collapses
+                pass
+
+    def _refresh_summary(self) -> None:
+        if not self.collapsed:
+            return
+        mood = self.mood.state_text() if self.mood.state else ""
+        p = self.card.prompt
+        self.title_bar.set_summary(mood, theme.MOOD.get(self.mood.state or "", theme.TEXT),
+                                   p.title if p else "", theme.SEVERITY.get(p.severity, theme.TEXT) if p else "")
+
+    # -- dragging, geometry --------------------------------------------------------------
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            handle = self.windowHandle()
+            if handle is not None and handle.startSystemMove():
+                return  # the window manager moves it (X11, Wayland, Windows)
+            self._drag_from = event.globalPosition().toPoint() - self.pos()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._drag_from is not None:
+            self.move(event.globalPosition().toPoint() - self._drag_from)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._drag_from = None
+        super().mouseReleaseEvent(event)
+
+    def moveEvent(self, event) -> None:
+        super().moveEvent(event)
+        self.geometry_keeper.changed()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.grip.move(self.width() - self.grip.width() - 2, self.height() - self.grip.height() - 2)
+        if not self.collapsed:
+            self.geometry_keeper.expanded_height = self.height()
+            self._arrange()
+        self.geometry_keeper.changed()
+
+    def closeEvent(self, event) -> None:
+        self.geometry_keeper.flush()
+        super().closeEvent(event)
