@@ -57,6 +57,7 @@ class CoachApp(QObject):
         self.dialog: SettingsDialog | None = None
         self._start_when_idle = False
         self._quitting = False
+        self._exit_when_idle = False
         self._failed = False
         w, t = self.window, self.tray
         w.call_requested.connect(self.toggle_call)
@@ -93,6 +94,11 @@ class CoachApp(QObject):
 
     def quit(self) -> None:
         """Stop everything, then quit the Qt application once the threads have ended."""
+        self._exit_when_idle = True
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop the call and the meters, close the window; `idle` follows when all ended."""
         self._quitting = True
         self._start_when_idle = False
         if self.dialog is not None:
@@ -109,7 +115,7 @@ class CoachApp(QObject):
         if self.busy():
             return
         self.idle.emit()
-        if self._quitting and QApplication.instance() is not None and not running_threads():
+        if self._exit_when_idle and QApplication.instance() is not None and not running_threads():
             QApplication.instance().quit()
 
     def toggle_window(self) -> None:

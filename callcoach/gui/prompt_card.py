@@ -40,14 +40,14 @@ class PromptCard(QFrame):
         self.setObjectName("PromptCard")
         self.prompt = None
         outer = QHBoxLayout(self)
-        outer.setContentsMargins(0, 0, 8, 6)
+        outer.setContentsMargins(0, 0, 8, 5)
         outer.setSpacing(8)
         self.stripe = QFrame()
         self.stripe.setFixedWidth(4)
         outer.addWidget(self.stripe)
         body = QVBoxLayout()
-        body.setContentsMargins(0, 6, 0, 0)
-        body.setSpacing(2)
+        body.setContentsMargins(0, 4, 0, 0)
+        body.setSpacing(1)
         outer.addLayout(body, 1)
 
         self.title = _label(name="PromptTitle")

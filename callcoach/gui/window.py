@@ -215,6 +215,7 @@ class CoachWindow(QWidget):
         keeper = self.geometry_keeper
         if collapsed:
             keeper.expanded_height = self.height()
+        expanded_height = keeper.expanded_height  # showing the body resizes on the way
         self.collapsed = collapsed
         self.body.setVisible(not collapsed)
         self.grip.setVisible(not collapsed)
@@ -225,7 +226,7 @@ class CoachWindow(QWidget):
             self.resize(self.width(), COLLAPSED_HEIGHT)
         else:
             self.setMaximumHeight(QWIDGETSIZE_MAX)
-            self.resize(self.width(), keeper.expanded_height)
+            self.resize(self.width(), expanded_height)
         self.apply_settings()
         self._refresh_summary()
         if remember:

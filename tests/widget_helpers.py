@@ -1,0 +1,95 @@
+"""What the widget tests share: a real event loop to wait in, the event-loop stall meter,
+and a fixture that fails a test which leaves a background thread running.
+
+`run_until` spins a real QEventLoop (not QTest.qWait, which sleeps 10 ms between
+rounds of events) so a stall measured meanwhile is the application's, not the test's.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import pytest
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from callcoach.gui.bridge import running_threads
+
+THREAD_GRACE_S = 15.0  # a stopped call still finishes its last utterance
+
+
+def run_until(predicate: Callable[[], bool], timeout_s: float, poll_ms: int = 20) -> bool:
+    """Run the Qt event loop until predicate() holds; False on timeout."""
+    if predicate():
+        return True
+    loop = QEventLoop()
+    deadline = time.monotonic() + timeout_s
+    result = {"ok": False}
+
+    def check():
+        if predicate():
+            result["ok"] = True
+            loop.quit()
+        elif time.monotonic() > deadline:
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(poll_ms)
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    return result["ok"]
+
+
+class StallMeter(QObject):
+    """A 10 ms timer on the GUI thread; the longest gap between its ticks is how long the
+    event loop was kept from running."""
+
+    def __init__(self, interval_ms: int = 10):
+        super().__init__()
+        self.interval_ms = interval_ms
+        self.max_gap_s = 0.0
+        self.ticks = 0
+        self._last: float | None = None
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._last = None
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self.max_gap_s = max(self.max_gap_s, now - self._last)
+        self._last = now
+        self.ticks += 1
+
+
+def wait_threads_finished(timeout_s: float = THREAD_GRACE_S) -> list[str]:
+    """Let background threads that are ending finish; the names of those still running."""
+    run_until(lambda: not running_threads(), timeout_s)
+    return running_threads()
+
+
+@pytest.fixture
+def no_leftover_threads(qapp):
+    """Fails the test if a call, meter or device listing thread outlives it."""
+    yield
+    left = wait_threads_finished()
+    assert not left, f"background threads still running after the test: {left}"
+
+
+def shut_down(coach) -> None:
+    """Stop a CoachApp's call and meters, close its window, wait for its threads."""
+    coach.shutdown()
+    wait_threads_finished()
+    coach.window.deleteLater()
+    QApplication.processEvents()
