@@ -15,10 +15,14 @@ _ACTS = {
             r"|pull|find|take a look|look into|verify|confirm))\b",
     # The agent acting on an escalation: ends a sticky escalate prompt.
     "escalating": r"\b(supervisor|my manager|a manager|escalat\w*|transfer(ring)? you|senior (agent|specialist|team))\b",
-    # A real attempt to help: what was offered or tried, for the handoff note.
-    "offer": r"\b(i can|i could|i will|i'll|we can|we could|let me|what i can do|i('d| would) be happy to"
-             r"|how about|would you like|i have (added|reversed|refunded|credited|sent|updated|escalated|issued|"
-             r"turned on|reset|changed|cancelled|canceled|processed))\b",
+    # A real attempt to help: what was offered or done, for the handoff note. Status
+    # readouts ("I can see...") and hold announcements are not attempts.
+    "offer": r"\b((i|we) (can|could|will|'ll|ll) (offer|give|send|refund|credit|book|arrange|reverse|waive"
+             r"|set up|schedule|request|replace|upgrade|flag|add|process|issue|escalate|expedite|order|sort"
+             r"|look into|take care of|follow up)"
+             r"|what i can do|i('d| would) be happy to|how about|would you like|let me (get|arrange|book|send"
+             r"|request|set up|fix|sort|escalate|expedite|look into|take care of|see what i can do)|i have (added|reversed|refunded|credited|sent|updated"
+             r"|escalated|issued|turned on|reset|changed|cancelled|canceled|processed|booked|flagged|requested))\b",
     # The request is outside what the agent may approve: an escalation sign.
     "no_authority": r"\b(not (authori[sz]ed|allowed|permitted) to|(don't|do not) have the (authority|access|ability)"
                     r"|above my (level|pay grade)|beyond what i can (do|approve|offer)|need (a )?(supervisor|manager)"
@@ -31,11 +35,18 @@ _BACKCHANNEL = re.compile(
     r"^(uh[- ]?huh|mm[- ]?hmm|hmm|yeah|yes|yep|okay|ok|right|sure|i see|got it|alright|all right)[\s.!?,]*$"
 )
 _COMPILED = {name: re.compile(pattern) for name, pattern in _ACTS.items()}
+# A clause that refuses ("there is nothing I can do", "I can't offer...") offers nothing.
+_REFUSAL = re.compile(r"\b(nothing|not|n't|cannot|unable|no way)\b")
 
 
 def acts(text: str) -> frozenset[str]:
     lowered = text.lower()
     found = {name for name, pattern in _COMPILED.items() if pattern.search(lowered)}
+    if "offer" in found and not any(
+        _COMPILED["offer"].search(clause) and not _REFUSAL.search(clause)
+        for clause in re.split(r"[.,;!?]| but | and ", lowered)
+    ):
+        found.discard("offer")
     if _BACKCHANNEL.match(lowered.strip()):
         found.add("backchannel")
     return frozenset(found)

@@ -104,6 +104,9 @@ class Coach:
                     self._tick(event.t, arrived)
             elif isinstance(event, Activity):
                 self.dynamics.activity(event.role, event.t, event.speaking)
+                active = self.policy.active
+                if event.speaking and event.role == "agent" and active and active.kind == "update_progress":
+                    self._show(self.policy.clear(event.t, "acted_on"))  # the agent is back on the line
             else:
                 self._utterance(event, arrived)
 
@@ -127,8 +130,6 @@ class Coach:
             self.pace.add(u.words)
             if "escalating" in turn.acts:
                 self._show(self.policy.clear(u.end, "acted_on", kind="escalate"))
-            if self.policy.active is not None and self.policy.active.kind == "update_progress":
-                self._show(self.policy.clear(u.end, "acted_on"))
         signals = self._signals(u.end, turn, s)
         self._evaluate(f"{u.role}_utterance", signals, u.end, latency)
 
@@ -201,8 +202,8 @@ class Coach:
     def _call_end(self, duration: float) -> None:
         self._now = duration
         self._show(self.policy.clear(duration, "call_ended"))
-        final_mood = self.mood_path[-1][1] if self.mood_path else None
-        checklist = tuple(follow_up_checklist(self.turns, self.escalated, final_mood))
+        checklist = tuple(follow_up_checklist(self.turns, self.escalated,
+                                              self.mood_path[-1][1] if self.mood_path else None))
         for rule in (r for r in self.playbook.rules if r.on == "call_end"):
             prompt = self._candidate(rule, self._signals(duration), duration, None)
             shown = self.policy.offer(_with_checklist(prompt, checklist), 0, force=True)

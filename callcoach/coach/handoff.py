@@ -67,11 +67,13 @@ def mood_trajectory(path: list[tuple[float, float, str]]) -> str:
 
 def follow_up_checklist(turns: list[Turn], escalated: bool, final_mood: float | None) -> list[str]:
     items = ["Confirm the customer is satisfied with the resolution"]
-    for t in [t for t in turns if t.role == "agent" and "promise" in t.acts][-3:]:
+    promises = [t for t in turns if t.role == "agent" and "promise" in t.acts and "escalating" not in t.acts]
+    for t in promises[-3:]:
         items.append(f"Do what you promised: {_quote(t.text, 100)}")
     if escalated:
         items.append("Check the supervisor took the escalation, then update the customer")
-    if final_mood is not None and final_mood < -0.2:
+    last_said = next((t for t in reversed(turns) if t.role == "customer"), None)
+    if final_mood is not None and final_mood < -0.2 and last_said and last_said.sentiment < 0:
         items.append("Schedule a call-back: the customer was still unhappy at the end")
     items.append("Document the issue and what was done in the CRM")
     return items
