@@ -7,7 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APP_DEBS=(python3-venv libportaudio2 libsndfile1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libdbus-1-3 libfontconfig1)
+# The widget (Qt xcb platform plugin) needs the xcb libraries it links to; a missing one makes
+# Qt say only "could not load the Qt platform plugin xcb".
+APP_DEBS=(python3-venv libportaudio2 libsndfile1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
+          libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0 libegl1 libgl1
+          libdbus-1-3 libfontconfig1 fonts-dejavu-core)
 TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb)
 
 debs=("${APP_DEBS[@]}")
