@@ -132,6 +132,10 @@ class Coach:
                 self._show(self.policy.clear(u.end, "acted_on", kind="escalate"))
         signals = self._signals(u.end, turn, s)
         self._evaluate(f"{u.role}_utterance", signals, u.end, latency)
+        if u.role == "customer":
+            # The mood moves with customer turns: show it now, with any prompt this turn raised,
+            # not at the next tick (that waits until the watermark passes the agent's reply).
+            self._emit(self.state(u.end))
 
     def _tick(self, t: float, arrived: float) -> None:
         self._show(self.policy.tick(t))
