@@ -95,6 +95,7 @@ class TitleBar(QWidget):
         self.mood.setVisible(collapsed)
         if not collapsed:  # stays in the layout, empty: it is the spring that right-aligns the buttons
             self.prompt.set_full_text("")
+            self.timer.setVisible(True)
         self.collapse_button.setText("▢" if collapsed else "▁")
         self.collapse_button.setToolTip("Expand" if collapsed else "Collapse to a bar")
 
@@ -103,4 +104,6 @@ class TitleBar(QWidget):
         self.mood.setText(mood_text)
         self.mood.setStyleSheet(f"color: {mood_color}; font-weight: 600;")
         self.prompt.set_full_text(prompt_title)
+        # Collapsed, the prompt's title needs the room more than the timer does.
+        self.timer.setVisible(not (self.mood.isVisibleTo(self) and prompt_title))
         self.prompt.setStyleSheet(f"color: {prompt_color}; font-weight: 600;")
