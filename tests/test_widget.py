@@ -149,8 +149,13 @@ def test_collapse_to_a_bar_and_back(window, qtbot):
     assert window.collapsed and window.height() == COLLAPSED_HEIGHT
     assert not window.body.isVisible()
     bar = window.title_bar
-    assert bar.mood.isVisible() and bar.mood.text() == "Frustrated ↓"
-    assert bar.prompt.full_text == "Customer asked for a manager"
+    # With a prompt, the mood is its color and arrow; the title gets the room.
+    assert bar.mood.isVisible() and bar.mood.text() == "● ↓" and bar.mood.toolTip() == "Customer: Frustrated ↓"
+    assert bar.prompt.full_text == "Customer asked for a manager" and bar.prompt.text() == bar.prompt.full_text
+    assert not bar.timer.isVisible()
+    window.on_event(PromptCleared(7, 50.0, "done"))
+    assert bar.mood.text() == "Frustrated ↓" and bar.timer.isVisible()
+    window.on_event(ESCALATE)
     assert Settings().get("collapsed") is True
     # A new window starts collapsed, as the agent left it.
     again = CoachWindow(Settings())

@@ -101,7 +101,9 @@ class PromptCard(QFrame):
         self.title.setStyleSheet(f"font-size: {theme.TITLE_PT}pt; font-weight: 600; color: {accent};"
                                  if prompt.severity == "critical" else
                                  f"font-size: {theme.TITLE_PT}pt; font-weight: 600;")
+        # A phrase to say is quoted and italic; without one, the advice itself is plain text.
         self.phrase.setText(f"“{prompt.phrase}”" if prompt.phrase else prompt.message)
+        self.phrase.setStyleSheet("font-style: italic;" if prompt.phrase else "")
         self.phrase.setToolTip(prompt.message)
         self.tactic.set_full_text(f"Tactic: {prompt.tactic}" if prompt.tactic else "")
         self.tactic.setVisible(bool(prompt.tactic))

@@ -28,6 +28,7 @@ def _button(text: str, tip: str, name: str) -> QToolButton:
     b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     b.setCursor(Qt.CursorShape.PointingHandCursor)
     b.setAutoRaise(True)
+    b.setFixedSize(26, 22)
     return b
 
 
@@ -42,7 +43,7 @@ class TitleBar(QWidget):
         self.setFixedHeight(24)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        layout.setSpacing(4)
         self.dot = QLabel("●")
         self.state = QLabel("Ready")
         self.state.setObjectName("CallState")
@@ -91,7 +92,8 @@ class TitleBar(QWidget):
     def set_collapsed(self, collapsed: bool) -> None:
         # Collapsed: the dot says the state; the room goes to the mood and the prompt.
         self.state.setVisible(not collapsed)
-        self.settings_button.setVisible(not collapsed)
+        self.settings_button.setVisible(not collapsed)  # both stay one click away: expand
+        self.close_button.setVisible(not collapsed)
         self.mood.setVisible(collapsed)
         if not collapsed:  # stays in the layout, empty: it is the spring that right-aligns the buttons
             self.prompt.set_full_text("")
@@ -101,9 +103,12 @@ class TitleBar(QWidget):
 
     def set_summary(self, mood_text: str, mood_color: str, prompt_title: str, prompt_color: str) -> None:
         """What the collapsed bar shows besides the state."""
-        self.mood.setText(mood_text)
+        # With a prompt, the title needs the room: the timer goes and the mood becomes its
+        # color and arrow (the word is in the tooltip).
+        short = bool(prompt_title) and bool(mood_text)
+        self.mood.setText(f"● {mood_text.split()[-1]}" if short and " " in mood_text else mood_text)
+        self.mood.setToolTip(f"Customer: {mood_text}" if mood_text else "")
         self.mood.setStyleSheet(f"color: {mood_color}; font-weight: 600;")
         self.prompt.set_full_text(prompt_title)
-        # Collapsed, the prompt's title needs the room more than the timer does.
         self.timer.setVisible(not (self.mood.isVisibleTo(self) and prompt_title))
         self.prompt.setStyleSheet(f"color: {prompt_color}; font-weight: 600;")
