@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from callcoach.audio.files import FileSource, read_call, read_pair
 from callcoach.engine.engine import EngineSettings
@@ -14,7 +15,10 @@ from callcoach.session import write_json
 
 def analyze_call(*, call: str | None = None, agent: str | None = None, customer: str | None = None,
                  agent_channel: str = "left", realtime: bool = False, out: str | None = None,
-                 model: str | None = None, device: str = "cpu", playbook: str | None = None) -> dict:
+                 model: str | None = None, device: str = "cpu", playbook: str | None = None,
+                 store: bool = True) -> dict:
+    """Run a recorded call through the live pipeline; write OUT.json and keep it in the
+    session store (redacted, like a live call) so QA can review it."""
     if out:
         _check_writable(out)
     channels = read_call(call, agent_channel) if call else read_pair(agent, customer)
@@ -22,13 +26,31 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     settings = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
     pipeline = CallPipeline(settings, playbook=playbook, measure_latency=realtime,
                             source_name=os.path.basename(call or agent))
+    writer = _store_writer(pipeline) if store else None
     source = FileSource(channels, realtime=realtime)
     pipeline.load()
-    with ProgressBar("analyzing", lambda: source.progress):
-        summary = pipeline.run(source)
+    try:
+        with ProgressBar("analyzing", lambda: source.progress):
+            summary = pipeline.run(source)
+    finally:
+        if writer:
+            writer.close()
     if out:
         write_json(summary, out)
     return summary
+
+
+def _store_writer(pipeline: CallPipeline):
+    """A StoreWriter for this call, or None (with a warning) when the store cannot be used:
+    the analysis itself must not fail because the archive is broken."""
+    from callcoach.settings import Settings
+    from callcoach.store import StoreWriter
+
+    try:
+        return StoreWriter.attach(pipeline, redact=Settings().get("redact"))
+    except CallCoachError as exc:
+        print(f"callcoach: warning: not storing this session: {exc}", file=sys.stderr)
+        return None
 
 
 def _check_writable(path: str) -> None:

@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--model", help="faster-whisper model name or folder (default: bundled tiny.en)")
     analyze.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs")
     analyze.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
+    analyze.add_argument("--no-store", action="store_true", help="do not keep the session for QA review")
     analyze.set_defaults(func=_analyze)
 
     explain = sub.add_parser("explain", help="how the coach reads one line (for tuning the playbook)")
@@ -75,6 +76,7 @@ def _analyze(args: argparse.Namespace) -> int:
     summary = analyze_call(
         call=args.call, agent=args.agent, customer=args.customer, agent_channel=args.agent_channel,
         realtime=args.realtime, out=args.json, model=args.model, device=args.device, playbook=args.playbook,
+        store=not args.no_store,
     )
     print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s -> {args.json}")
     return 0

@@ -55,6 +55,11 @@ def test_stereo_call_text_speakers_and_times(billing, tmp_path):
     assert any(u["wpm"] for u in summary["utterances"])
     starts = [u["start"] for u in summary["utterances"]]
     assert starts == sorted(starts)
+    from callcoach.store import SessionStore
+
+    stored = SessionStore().get(summary["id"])
+    assert stored["status"] == "complete", "analyze keeps the session for QA review"
+    assert len(stored["utterances"]) == len(summary["utterances"])
 
 
 def test_agent_channel_right_swaps_speakers(tmp_path):
