@@ -109,3 +109,24 @@ def test_widget_on_virtual_devices_shows_the_escalation(pulse_devices, call, qtb
         assert w.title_bar.state.text() == "Call ended"
     finally:
         shut_down(coach)
+
+
+def test_settings_dialog_lists_the_devices_and_tests_the_headset(pulse_devices, qtbot, tmp_path):
+    from callcoach.gui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings(), refresh_devices=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    combo = dialog.fields["agent_device"].editor
+    qtbot.waitUntil(lambda: combo.findText(pulse_devices[A]) >= 0, timeout=DEVICE_START_TIMEOUT_MS)
+    combo.setCurrentText(pulse_devices[A])
+    qtbot.mouseClick(dialog.test_buttons["agent_device"], Qt.MouseButton.LeftButton)
+    meter = dialog.meters["agent_device"]
+    tone = play(VIRTUAL_SINKS[pulse_devices[A]], _tone(tmp_path / "tone.wav"))
+    try:
+        qtbot.waitUntil(lambda: meter.fraction() > 0.5, timeout=DEVICE_START_TIMEOUT_MS)
+    finally:
+        tone.kill()
+        tone.communicate()
+    assert not dialog.fields["agent_device"].error.isVisible()
+    dialog.reject()  # stops the test meter; the leftover-thread check waits for it

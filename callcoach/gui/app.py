@@ -205,8 +205,9 @@ class CoachApp(QObject):
         if not self._failed:
             self.window.set_call_state("ended", "Demo ended" if self.mode == "demo" else "Call ended",
                                        active=False)
-        if self.mode == "demo" and summary is not None:
-            self.window.set_hint(f"Press ▶ or {SHORTCUT} to play the demo again.")
+        if summary is not None:
+            again = "to play the demo again" if self.mode == "demo" else "for the next call"
+            self.window.set_hint(f"Press ▶ or {SHORTCUT} {again}.")
         self.call_finished.emit(summary)
         self._update_tray()
         if self.mode == "live" and not self._quitting:
