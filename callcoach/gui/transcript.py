@@ -6,33 +6,12 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QLinearGradient, QPainter
 from PySide6.QtWidgets import QSizePolicy, QTextEdit, QWidget
 
 from callcoach.gui import theme
 
 MAX_LINES = 40
 SPEAKERS = {"agent": "You", "customer": "Customer"}
-
-
-class _Fade(QWidget):
-    """Fades the top line out, so a line cut by the pane's edge looks meant, not broken."""
-
-    HEIGHT = 16
-
-    def __init__(self, parent: QWidget):
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-
-    def paintEvent(self, _event) -> None:
-        p = QPainter(self)
-        gradient = QLinearGradient(0, 0, 0, self.height())
-        top = QColor(theme.BACKGROUND)
-        gradient.setColorAt(0.0, top)
-        top.setAlpha(0)
-        gradient.setColorAt(1.0, top)
-        p.fillRect(self.rect(), gradient)
-        p.end()
 
 
 class TranscriptPane(QTextEdit):
@@ -46,16 +25,12 @@ class TranscriptPane(QTextEdit):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumHeight(1)  # gives way to everything else
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-        self._fade = _Fade(self.viewport())
         self.lines: list[tuple[float, str, str]] = []  # (start, role, text), final
         self.partials: dict[str, tuple[float, str]] = {}  # role -> (start, text)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self._fade.setGeometry(0, 0, self.viewport().width(), _Fade.HEIGHT)
-
-    def _overflows(self) -> bool:
-        return self.document().size().height() > self.viewport().height()
+        self._scroll_to_end()
 
     def add_final(self, role: str, start: float, text: str) -> None:
         self.partials.pop(role, None)
@@ -92,6 +67,25 @@ class TranscriptPane(QTextEdit):
                 body = f'<span style="color:{color}">{body}</span>'
             parts.append(f'<p style="margin:0 0 2px 0"><b style="color:{theme.MUTED}">{who}:</b> {body}</p>')
         self.setHtml("".join(parts))
+        self._scroll_to_end()
+
+    def _scroll_to_end(self) -> None:
+        """Show the newest lines, starting at a whole line: no half-cut line at the top."""
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
-        self._fade.setVisible(self._overflows())
+        top = bar.value()
+        if top <= 0:
+            return
+        layout = self.document().documentLayout()
+        block = self.document().begin()
+        while block.isValid():
+            y = layout.blockBoundingRect(block).y()
+            lines = block.layout()
+            for i in range(lines.lineCount()):
+                line_top = y + lines.lineAt(i).y()
+                if line_top >= top:  # past the end by less than a line: room below, not above
+                    value = int(line_top + 0.999)
+                    bar.setRange(0, max(bar.maximum(), value))
+                    bar.setValue(value)
+                    return
+            block = block.next()
