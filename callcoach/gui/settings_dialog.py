@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QGroupBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from callcoach.gui import theme
@@ -161,13 +161,11 @@ class SettingsDialog(QDialog):
             spin.setRange(0, 1000)  # the registry says what is valid, inline
             spin.setDecimals(0)
             spin.setSuffix(" wpm")
-            spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)  # styled arrows vanish
             self._add(form, label, _Field(key, spin, spin.value, spin.setValue))
         budget = QSpinBox()
         budget.setObjectName("prompt_budget")
         budget.setRange(0, 1000)
         budget.setSuffix(" prompts per call")
-        budget.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
         self._add(form, "Prompt budget", _Field("prompt_budget", budget, budget.value, budget.setValue))
         return box
 
@@ -184,7 +182,6 @@ class SettingsDialog(QDialog):
         opacity.setRange(0, 1)
         opacity.setSingleStep(0.05)
         opacity.setDecimals(2)
-        opacity.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
         self._add(form, "Opacity", _Field("opacity", opacity, opacity.value, opacity.setValue))
         return box
 

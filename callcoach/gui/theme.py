@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QColor
+
+ICONS = (Path(__file__).parent / "icons").as_posix()  # spin box and combo box arrows
 
 BACKGROUND = "#1c1f24"
 PANEL = "#262a31"
@@ -63,6 +67,11 @@ QComboBox, QSpinBox, QDoubleSpinBox, QLineEdit {{ background: {PANEL}; border: 1
 QComboBox:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled, QLineEdit:disabled,
 QCheckBox:disabled {{ color: {MUTED}; }}
 QComboBox QAbstractItemView {{ background: {PANEL}; selection-background-color: {TRACK}; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 16px; border: none; background: transparent; }}
+QAbstractSpinBox::up-arrow {{ image: url({ICONS}/arrow-up.svg); width: 8px; height: 5px; }}
+QAbstractSpinBox::down-arrow {{ image: url({ICONS}/arrow-down.svg); width: 8px; height: 5px; }}
+QComboBox::drop-down {{ border: none; width: 16px; }}
+QComboBox::down-arrow {{ image: url({ICONS}/arrow-down.svg); width: 8px; height: 5px; }}
 QPushButton {{ background: {TRACK}; border: 1px solid {BORDER}; border-radius: 4px; padding: 3px 10px; }}
 QPushButton:hover {{ background: #414752; }}
 QPushButton:disabled {{ color: {MUTED}; }}
