@@ -22,7 +22,7 @@ import numpy as np
 from callcoach.audio.block import ROLES, SAMPLE_RATE, AudioBlock
 from callcoach.engine.events import Activity, CallEnded, Level, ModelReady, Notice, Partial, Utterance, Watermark
 from callcoach.engine.segmenter import Segment, Segmenter, SegmenterOutput, SegmenterSettings
-from callcoach.engine.transcriber import Job, Transcript, WhisperTranscriber
+from callcoach.engine.transcriber import Job, Transcript, WhisperTranscriber, shared_transcriber
 from callcoach.engine.vad import SileroVad, VadStream
 from callcoach.engine.work_queue import WorkQueue
 
@@ -125,7 +125,7 @@ class Engine:
         started = time.monotonic()
         s = self.settings
         self._vad = SileroVad()
-        self._transcriber = WhisperTranscriber(s.model, s.device, s.compute_type, s.cpu_threads, s.language)
+        self._transcriber = load_model(s)
         # One tiny decode so the first real utterance does not pay for lazy initialisation.
         self._transcriber.transcribe([Job("agent", np.zeros(SAMPLE_RATE // 2, np.float32), 0.0, False)])
         self._emit(ModelReady(time.monotonic() - started))
@@ -318,6 +318,11 @@ class Engine:
         # Only now may the watermark pass this utterance.
         with self._lock:
             self._channels[job.role].pending.discard(meta["start"])
+
+
+def load_model(s: EngineSettings) -> WhisperTranscriber:
+    """The process's loaded model for these settings (loaded on first use)."""
+    return shared_transcriber(s.model, s.device, s.compute_type, s.cpu_threads, s.language)
 
 
 def words_per_minute(words) -> float | None:

@@ -8,6 +8,7 @@ and hallucination checks see the raw scores.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -184,6 +185,15 @@ class WhisperTranscriber:
                 for w in words if w["word"]
             )
         return words_by_job
+
+
+@functools.lru_cache(maxsize=2)
+def shared_transcriber(model: str | None = None, device: str = "cpu", compute_type: str | None = None,
+                       cpu_threads: int = 0, language: str = "en") -> WhisperTranscriber:
+    """One loaded model per configuration for the whole process: every call after the first
+    starts at once, and the load (whose tokenizer read holds the GIL for ~70 ms) can be done
+    before the widget's event loop runs. Failures are not cached."""
+    return WhisperTranscriber(model, device, compute_type, cpu_threads, language)
 
 
 def _words_from_alignment(tokenizer, text_tokens: list[int], result, tokens_per_second: float) -> list[dict]:

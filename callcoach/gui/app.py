@@ -290,7 +290,9 @@ def run(mode: str = "live", demo_call: str | None = None) -> int:
     app.setApplicationName("CallCoach")
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
-    coach = CoachApp(Settings(), mode=mode, demo_call=demo_call)
+    settings = Settings()
+    _preload_model(settings)
+    coach = CoachApp(settings, mode=mode, demo_call=demo_call)
     signal.signal(signal.SIGINT, lambda *_: coach.quit())
     wake = QTimer()  # lets Python see Ctrl+C while Qt's loop runs
     wake.timeout.connect(lambda: None)
@@ -299,6 +301,18 @@ def run(mode: str = "live", demo_call: str | None = None) -> int:
     status = app.exec()
     wake.stop()
     return status
+
+
+def _preload_model(settings: Settings) -> None:
+    """Load the model before the event loop starts, where its GIL-holding tokenizer read
+    cannot stall the window; calls then reuse it. A failure is left for the call to show."""
+    from callcoach.engine.engine import EngineSettings, load_model
+    from callcoach.errors import CallCoachError
+
+    try:  # the same EngineSettings fields as CallPipeline.from_settings, so the cache matches
+        load_model(EngineSettings(model=settings.get("model"), device=settings.get("compute_device")))
+    except CallCoachError:
+        pass
 
 
 def _check_display() -> None:

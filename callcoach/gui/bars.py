@@ -46,24 +46,32 @@ class _PaceTrack(QWidget):
         p.end()
 
 
-class PaceBar(QWidget):
-    def __init__(self, parent: QWidget | None = None):
+class _CaptionedBar(QWidget):
+    """A caption and a value on one line, a drawn track under them."""
+
+    def __init__(self, caption: str, placeholder: str, value_name: str, track: QWidget,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(2)
         top = QHBoxLayout()
-        caption = QLabel("Pace")
-        caption.setProperty("role", "secondary")
-        self.value = QLabel("— wpm")
-        self.value.setObjectName("PaceValue")
+        label = QLabel(caption)
+        label.setProperty("role", "secondary")
+        self.value = QLabel(placeholder)
+        self.value.setObjectName(value_name)
         self.value.setProperty("role", "secondary")
-        top.addWidget(caption)
+        top.addWidget(label)
         top.addStretch(1)
         top.addWidget(self.value)
-        self.track = _PaceTrack()
+        self.track = track
         outer.addLayout(top)
         outer.addWidget(self.track)
+
+
+class PaceBar(_CaptionedBar):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Pace", "— wpm", "PaceValue", _PaceTrack(), parent)
 
     def set_pace(self, wpm: float | None, band: tuple[float, float]) -> None:
         self.track.wpm, self.track.band = wpm, tuple(band)
@@ -104,24 +112,9 @@ class _SplitTrack(QWidget):
         p.end()
 
 
-class TalkShareBar(QWidget):
+class TalkShareBar(_CaptionedBar):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(2)
-        top = QHBoxLayout()
-        caption = QLabel("Talk")
-        caption.setProperty("role", "secondary")
-        self.value = QLabel("—")
-        self.value.setObjectName("TalkValue")
-        self.value.setProperty("role", "secondary")
-        top.addWidget(caption)
-        top.addStretch(1)
-        top.addWidget(self.value)
-        self.track = _SplitTrack()
-        outer.addLayout(top)
-        outer.addWidget(self.track)
+        super().__init__("Talk", "—", "TalkValue", _SplitTrack(), parent)
 
     def set_share(self, agent_share: float | None) -> None:
         self.track.share = None if agent_share is None else min(1.0, max(0.0, agent_share))
