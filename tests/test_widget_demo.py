@@ -17,7 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
 from callcoach.engine.events import ModelReady
-from callcoach.gui.app import CoachApp, _preload_model
+from callcoach.gui.app import CoachApp, preload_model
 from callcoach.gui.bridge import running_threads
 from callcoach.settings import Settings
 from tests.widget_helpers import StallMeter, shut_down, wait_threads_finished
@@ -85,7 +85,7 @@ class Agent:
 def demo(qapp, tmp_path_factory):
     folder = tmp_path_factory.mktemp("widget_demo")
     settings = Settings(folder / "settings.json", folder / "policy.toml")
-    _preload_model(settings)  # as `callcoach demo` does before its event loop starts
+    preload_model(settings)  # as `callcoach demo` does before its event loop starts
     coach = CoachApp(settings, mode="demo")  # the bundled asset: what `callcoach demo` plays
     agent = Agent(coach)
     load_meter, call_meter = StallMeter(), StallMeter()

@@ -291,7 +291,7 @@ def run(mode: str = "live", demo_call: str | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
     settings = Settings()
-    _preload_model(settings)
+    preload_model(settings)
     coach = CoachApp(settings, mode=mode, demo_call=demo_call)
     signal.signal(signal.SIGINT, lambda *_: coach.quit())
     wake = QTimer()  # lets Python see Ctrl+C while Qt's loop runs
@@ -303,7 +303,7 @@ def run(mode: str = "live", demo_call: str | None = None) -> int:
     return status
 
 
-def _preload_model(settings: Settings) -> None:
+def preload_model(settings: Settings) -> None:
     """Load the model before the event loop starts, where its GIL-holding tokenizer read
     cannot stall the window; calls then reuse it. A failure is left for the call to show."""
     from callcoach.engine.engine import EngineSettings, load_model
