@@ -111,30 +111,20 @@ class Background(QObject):
         self.finished.emit()
 
 
-class CallRunner(QObject):
-    """One call on a background thread: `pipeline.load()`, open the source, `pipeline.run()`.
-
-    `stop()` asks the source to stop (it still delivers the audio it has queued) and
-    returns at once; `finished(summary or None)` follows when the call has ended.
-    """
+class _SourceTask(QObject):
+    """Work around an audio source on a background thread; `stop()` may come at any time,
+    even before the source exists, and returns at once."""
 
     failed = Signal(str)
-    finished = Signal(object)
 
-    def __init__(self, pipeline, make_source: Callable[[], Any], name: str = "callcoach-call"):
+    def __init__(self, name: str):
         super().__init__()
-        self.pipeline = pipeline
         self.bridge = EventBridge()
-        pipeline.subscribe(self.bridge.post)
-        self._make_source = make_source
         self._lock = threading.Lock()
         self._source = None
         self._stopping = False
-        self._summary = None
         self._task = Background(self._run, name)
-        self._task.done.connect(self._on_done)
         self._task.failed.connect(self.failed)
-        self._task.finished.connect(lambda: self.finished.emit(self._summary))
 
     def start(self) -> None:
         self._task.start()
@@ -149,6 +139,33 @@ class CallRunner(QObject):
         if source is not None:
             source.stop()  # quick: ends capture, keeps what is queued
 
+    def _adopt(self, source):
+        """Make `source` the one stop() ends (at once, if stop() already came)."""
+        with self._lock:
+            self._source = source
+            if self._stopping:
+                source.stop()
+        return source
+
+
+class CallRunner(_SourceTask):
+    """One call on a background thread: `pipeline.load()`, open the source, `pipeline.run()`.
+
+    `stop()` asks the source to stop (it still delivers the audio it has queued) and
+    returns at once; `finished(summary or None)` follows when the call has ended.
+    """
+
+    finished = Signal(object)
+
+    def __init__(self, pipeline, make_source: Callable[[], Any], name: str = "callcoach-call"):
+        super().__init__(name)
+        self.pipeline = pipeline
+        pipeline.subscribe(self.bridge.post)
+        self._make_source = make_source
+        self._summary = None
+        self._task.done.connect(self._on_done)
+        self._task.finished.connect(lambda: self.finished.emit(self._summary))
+
     def _run(self):
         self.pipeline.load()
         _warm_up_coach()
@@ -156,13 +173,8 @@ class CallRunner(QObject):
         # which stalled the GUI for ~90 ms mid-call. What exists now (model, libraries, the
         # UI) lives for the whole session: take it out of the collector's sight.
         gc.freeze()
-        source = self._make_source()
-        with self._lock:
-            self._source = source
-            stopping = self._stopping
-        if stopping:
-            source.stop()  # stopped while loading: the run below ends at once
-        return self.pipeline.run(source)
+        # Stopped while loading? Then the run below ends at once.
+        return self.pipeline.run(self._adopt(self._make_source()))
 
     @Slot(object)
     def _on_done(self, summary) -> None:
@@ -176,48 +188,24 @@ def _warm_up_coach() -> None:
     score("hello", "customer")
 
 
-class LevelProbe(QObject):
+class LevelProbe(_SourceTask):
     """Input levels of live devices outside a call (meters, the settings dialog's test).
 
     Posts `Level` events through its bridge, ten a second per device, like the engine.
     """
 
-    failed = Signal(str)
     finished = Signal()
 
     def __init__(self, devices: dict[str, str], name: str = "callcoach-level-probe"):
-        super().__init__()
-        self.bridge = EventBridge()
+        super().__init__(name)
         self._devices = dict(devices)
-        self._lock = threading.Lock()
-        self._source = None
-        self._stopping = False
-        self._task = Background(self._run, name)
-        self._task.failed.connect(self.failed)
         self._task.finished.connect(self.finished)
-
-    def start(self) -> None:
-        self._task.start()
-
-    def is_running(self) -> bool:
-        return self._task.is_running()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopping = True
-            source = self._source
-        if source is not None:
-            source.stop()
 
     def _run(self) -> None:
         from callcoach.audio.block import SAMPLE_RATE
         from callcoach.audio.live import LiveSource
 
-        source = LiveSource(self._devices)
-        with self._lock:
-            self._source = source
-            if self._stopping:
-                source.stop()
+        source = self._adopt(LiveSource(self._devices))
         every = SAMPLE_RATE // 10
         pending: dict[str, list[np.ndarray]] = {role: [] for role in self._devices}
         count = {role: 0 for role in self._devices}
