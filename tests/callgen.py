@@ -518,6 +518,20 @@ def write_channels(
     sf.write(str(path), np.clip(stereo, -1, 1), sr, subtype=subtype)
 
 
+def split_for_sinks(call: PathLike, folder: PathLike) -> dict[str, Path]:
+    """Each side of a stereo call as its own wav, to play into that side's virtual device.
+
+    Stereo with the channel duplicated: a mono file played into a (stereo) null sink
+    arrives at half amplitude on its monitor, which is not what a real device delivers.
+    """
+    stereo, sr = sf.read(str(call), dtype="float32")
+    paths = {}
+    for role, column in ((AGENT, 0), (CUSTOMER, 1)):
+        paths[role] = Path(folder) / f"{role}.wav"
+        write_channels(paths[role], stereo[:, column], stereo[:, column], sr)
+    return paths
+
+
 # --------------------------------------------------------------------------- format variants
 
 

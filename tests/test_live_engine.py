@@ -59,19 +59,10 @@ SETTLE_TIMEOUT = 60  # from the end of playback to the last final text (2 slow c
 
 @pytest.fixture(scope="module")
 def call(tmp_path_factory):
-    """The script rendered once (~19 s); each channel in its own wav, for its own sink.
-
-    Stereo with the channel duplicated: a mono file played into a (stereo) null sink
-    arrives at half amplitude on its monitor, which is not what a real device delivers.
-    """
+    """The script rendered once (~19 s); each channel in its own wav, for its own sink."""
     folder = tmp_path_factory.mktemp("live_call")
     truth = cg.render_call(SCRIPT, folder / "call.wav", trailing_silence=1.5)
-    stereo, sr = sf.read(truth.path, dtype="float32")
-    paths = {}
-    for role, column in ((A, 0), (C, 1)):
-        paths[role] = folder / f"{role}.wav"
-        cg.write_channels(paths[role], stereo[:, column], stereo[:, column], sr)
-    return truth, paths
+    return truth, cg.split_for_sinks(truth.path, folder)
 
 
 class Recorder:

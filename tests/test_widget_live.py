@@ -36,12 +36,7 @@ def call(tmp_path_factory):
     """The script rendered once; each channel in its own (stereo) wav, for its own sink."""
     folder = tmp_path_factory.mktemp("widget_live_call")
     truth = cg.render_call(SCRIPT, folder / "call.wav", trailing_silence=1.0)
-    stereo, sr = sf.read(truth.path, dtype="float32")
-    paths = {}
-    for role, column in ((A, 0), (C, 1)):
-        paths[role] = folder / f"{role}.wav"
-        cg.write_channels(paths[role], stereo[:, column], stereo[:, column], sr)
-    return truth, paths
+    return truth, cg.split_for_sinks(truth.path, folder)
 
 
 def _tone(path, seconds=3.0, rate=44100):
