@@ -206,7 +206,8 @@ class Engine:
             self._finish_segment(role, ch, seg)
         spec = ch.speculation
         if spec and ch.segmenter.last_speech is not None and ch.segmenter.last_speech > spec.key[1]:
-            ch.speculation = self._cancel(spec)  # the pause was only a breath: the speaker went on
+            self._cancel(spec)  # the pause was only a breath: the speaker went on
+            ch.speculation = None
         if out.candidate:
             self._cancel(ch.speculation)
             job = self._final_job(role, ch, out.candidate)
@@ -237,14 +238,13 @@ class Engine:
         self._queue.put_final(self._final_job(role, ch, seg))
 
     def _cancel(self, spec: _Speculation | None) -> None:
-        """Throw away a speculative final (returns None, for assigning back)."""
+        """Throw away a speculative final: withdraw it, or ignore its result."""
         if spec is None:
-            return None
+            return
         self.stats["speculative_misses"] += 1
         with self._spec_lock:
             spec.cancelled = True
         self._queue.withdraw(spec.job)
-        return None
 
     def _levels(self, role: str, ch: _Channel, last_chunk_end: int, rms: np.ndarray) -> None:
         ch.level_acc.extend(float(r) for r in rms)

@@ -174,9 +174,14 @@ class Segmenter:
         self._buffer.append(audio)
         self._buffer_len += len(audio)
 
+    def _joined(self) -> np.ndarray:
+        """The buffer as one array (kept joined, so the next call is free)."""
+        if len(self._buffer) != 1:
+            self._buffer = [np.concatenate(self._buffer)]
+        return self._buffer[0]
+
     def _audio(self, start: int, end: int | None = None) -> np.ndarray:
-        audio = np.concatenate(self._buffer) if len(self._buffer) != 1 else self._buffer[0]
-        self._buffer = [audio]
+        audio = self._joined()
         lo = start - self._buffer_start
         hi = None if end is None else end - self._buffer_start
         return audio[lo:hi].copy()
@@ -186,7 +191,6 @@ class Segmenter:
         drop = start - self._buffer_start
         if drop <= 0:
             return
-        audio = np.concatenate(self._buffer) if len(self._buffer) != 1 else self._buffer[0]
-        self._buffer = [audio[drop:]]
+        self._buffer = [self._joined()[drop:]]
         self._buffer_start += drop
         self._buffer_len = len(self._buffer[0])
