@@ -83,7 +83,11 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("CALLCOACH_LOG", "WARNING"))
+    # Models are local files (bundled or named by IT); the hub library must never look online.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from callcoach import logs
+
+    logs.setup()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -91,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             return _widget("live")
         return args.func(args)
     except CallCoachError as exc:
+        logging.getLogger(logs.EVENTS).error("%s failed: %s", args.command or "widget", exc)
         print(f"callcoach: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

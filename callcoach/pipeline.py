@@ -12,6 +12,7 @@ from callcoach.coach.coach import Coach, CoachSettings
 from callcoach.coach.playbook import load_playbook
 from callcoach.engine.engine import Engine, EngineSettings, Source
 from callcoach.engine.events import Notice
+from callcoach.logs import CallLog
 from callcoach.session import SessionRecorder
 
 
@@ -28,6 +29,8 @@ class CallPipeline:
         self.recorder = SessionRecorder(source_name)
         self.engine.subscribe(self.coach)
         self.coach.subscribe(self.recorder)
+        self.call_log = CallLog()
+        self.coach.subscribe(self.call_log)
 
     @classmethod
     def from_settings(cls, settings, measure_latency: bool = True, source_name: str | None = None,
@@ -48,6 +51,7 @@ class CallPipeline:
 
     def run(self, source: Source) -> dict:
         """Drive a whole call on this thread; returns the session summary."""
+        self.call_log.started(source)
         if self.playbook_error:
             self.coach(Notice("error", self.playbook_error))
         self.engine.run(source)

@@ -9,6 +9,7 @@ before it ever writes over it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -99,6 +100,8 @@ class Settings:
         self._user_file_bad = False
         self._load_policy()
         self._load_user()
+        for problem in self.errors:
+            logging.getLogger("callcoach.events").warning("settings: %s", problem)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -59,10 +59,11 @@ def pulse_devices() -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def fresh_settings(tmp_path_factory, monkeypatch):
-    """Every test gets empty user settings, no machine policy and an empty session store, never
-    the developer's own."""
+    """Every test gets empty user settings, no machine policy, an empty session store and its
+    own log folder, never the developer's own."""
     folder = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("CALLCOACH_CONFIG_DIR", str(folder))
     monkeypatch.setenv("CALLCOACH_POLICY_FILE", str(folder / "policy.toml"))
     monkeypatch.setenv("CALLCOACH_DATA_DIR", str(tmp_path_factory.mktemp("data")))  # the session store
+    monkeypatch.setenv("CALLCOACH_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
     return folder

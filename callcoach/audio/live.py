@@ -4,6 +4,7 @@ sounddevice is imported lazily: importing this module never fails, and a missing
 PortAudio library becomes a one-line CallCoachError when a device is actually needed.
 """
 
+import logging
 import queue
 import threading
 import time
@@ -15,6 +16,8 @@ import numpy as np
 from ..errors import CallCoachError
 from .block import ROLES, SAMPLE_RATE, AudioBlock
 from .resample import StreamingResampler, downmix
+
+log = logging.getLogger("callcoach.events")
 
 # How long blocks() waits on the queue before checking whether it was stopped.
 POLL_SECONDS = 0.1
@@ -107,7 +110,7 @@ class LiveSource:
         rate = int(round(info["default_samplerate"]))
         self._rates[role] = rate
         try:
-            return sd.InputStream(
+            stream = sd.InputStream(
                 device=info["index"],
                 samplerate=rate,
                 channels=min(2, info["max_input_channels"]),
@@ -118,6 +121,8 @@ class LiveSource:
         except Exception as e:
             msg = " ".join(str(e).split())
             raise CallCoachError(f"cannot open input device '{info['name']}': {msg}") from None
+        log.info("input device opened for the %s: %s (%d Hz)", role, info["name"], rate)
+        return stream
 
     def _callback_for(self, role: str):
         q = self._queue

@@ -9,6 +9,7 @@ and hallucination checks see the raw scores.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 import time
@@ -103,6 +104,8 @@ class WhisperTranscriber:
         except Exception as exc:  # ctranslate2/hub errors are long; the user needs one line
             raise CallCoachError(f"could not load model {model or BUNDLED_MODEL!r}: {_first_line(exc)}") from None
         self.load_seconds = time.monotonic() - started
+        logging.getLogger("callcoach.events").info("model %s loaded in %.2f s (%s, %s)", model or BUNDLED_MODEL,
+                                                   self.load_seconds, device, compute_type)
         w = self._whisper
         self._tokenizer = Tokenizer(w.hf_tokenizer, w.model.is_multilingual, task="transcribe",
                                     language=language if w.model.is_multilingual else None)

@@ -298,9 +298,16 @@ def run(mode: str = "live", demo_call: str | None = None) -> int:
     wake.timeout.connect(lambda: None)
     wake.start(250)
     coach.start()
+    QTimer.singleShot(0, _log_ready)  # runs once the event loop turns: the window is up and answering
     status = app.exec()
     wake.stop()
     return status
+
+
+def _log_ready() -> None:
+    from callcoach.logs import EVENTS, since_start
+
+    logging.getLogger(EVENTS).info("widget ready %.2f s after the command started", since_start())
 
 
 def preload_model(settings: Settings) -> None:

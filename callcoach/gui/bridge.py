@@ -65,7 +65,9 @@ class _Worker(QObject):
         try:
             result = self._fn()
         except Exception as exc:  # shown to the agent as one line, logged in full
-            if not isinstance(exc, CallCoachError):
+            if isinstance(exc, CallCoachError):
+                log.warning("background task failed: %s", exc)
+            else:
                 log.exception("background task failed")
             self.failed.emit(describe_error(exc))
         else:
