@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("text")
     explain.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
     explain.set_defaults(func=_explain)
+
+    review = sub.add_parser("review", help="the QA review window over the stored sessions")
+    review.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the "
+                        "data folder; CALLCOACH_DATA_DIR moves it)")
+    review.set_defaults(func=_review)
     return parser
 
 
@@ -47,6 +52,14 @@ def _widget(mode: str, call: str | None = None) -> int:
     except ImportError as exc:
         raise CallCoachError(f"the widget needs PySide6: pip install 'callcoach[gui]' ({exc})") from None
     return run(mode, call)
+
+
+def _review(args: argparse.Namespace) -> int:
+    try:
+        from callcoach.gui.review.app import run
+    except ImportError as exc:
+        raise CallCoachError(f"the review window needs PySide6: pip install 'callcoach[gui]' ({exc})") from None
+    return run(args.store)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -1,0 +1,153 @@
+"""The filter bar: agent, date range, escalated only, status, reviewed, worst mood.
+
+`filters()` is the keyword arguments of `SessionStore.list_sessions`/`count_sessions`, so
+every filter is applied by the store's SQL. `changed` fires once per edit (typing in the
+agent field waits for a pause, so a name is not listed letter by letter).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDateEdit, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QWidget)
+
+from callcoach.gui.review.values import ANGRY, FRUSTRATED
+
+TYPING_PAUSE_MS = 300
+NO_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "any"
+
+STATUSES = (("Any status", None), ("Complete", "complete"), ("Incomplete", "incomplete"),
+            ("Damaged", "damaged"), ("Live", "live"))
+REVIEWED = (("Reviewed or not", None), ("Not reviewed", False), ("Reviewed", True))
+MOODS = (("Any mood", None), ("Frustrated or worse", FRUSTRATED), ("Angry", ANGRY))
+
+
+class FilterBar(QWidget):
+    changed = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+
+        self.agent = QLineEdit()
+        self.agent.setObjectName("AgentFilter")
+        self.agent.setPlaceholderText("Agent")
+        self.agent.setClearButtonEnabled(True)
+        self.agent.setToolTip("Sessions of this agent (the exact name; names seen so far are offered)")
+        self.agent.setMaximumWidth(160)
+        self._agents = QStringListModel(self)
+        completer = QCompleter(self._agents, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.agent.setCompleter(completer)
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(TYPING_PAUSE_MS)
+        self._typing.timeout.connect(self._emit)
+        self.agent.textEdited.connect(self._typing.start)
+        self.agent.returnPressed.connect(self._emit)
+        completer.activated.connect(self._emit)
+        layout.addWidget(self.agent)
+
+        self.since = _date_edit("From")
+        self.until = _date_edit("To (inclusive)")
+        layout.addWidget(QLabel("From"))
+        layout.addWidget(self.since)
+        layout.addWidget(QLabel("to"))
+        layout.addWidget(self.until)
+
+        self.status = _combo(STATUSES)
+        self.reviewed = _combo(REVIEWED)
+        self.mood = _combo(MOODS)
+        self.mood.setToolTip("Worst customer mood during the call")
+        self.escalated = QCheckBox("Escalated only")
+        for widget in (self.status, self.reviewed, self.mood, self.escalated):
+            layout.addWidget(widget)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Show every session")
+        self.clear_button.clicked.connect(self.clear)
+        layout.addWidget(self.clear_button)
+        layout.addStretch(1)
+
+        for edit in (self.since, self.until):
+            edit.dateChanged.connect(self._emit)
+        for combo in (self.status, self.reviewed, self.mood):
+            combo.currentIndexChanged.connect(self._emit)
+        self.escalated.toggled.connect(self._emit)
+        self._last: dict[str, Any] = {}
+
+    def filters(self) -> dict[str, Any]:
+        f: dict[str, Any] = {}
+        agent = self.agent.text().strip()
+        if agent:
+            f["agent"] = agent
+        if self.since.date() != NO_DATE:
+            f["since"] = _utc_midnight(self.since.date())
+        if self.until.date() != NO_DATE:
+            f["until"] = _utc_midnight(self.until.date().addDays(1))
+        if self.escalated.isChecked():
+            f["escalated"] = True
+        for key, combo in (("status", self.status), ("reviewed", self.reviewed), ("max_worst_mood", self.mood)):
+            if combo.currentData() is not None:
+                f[key] = combo.currentData()
+        return f
+
+    def add_agents(self, names) -> None:
+        """Offer these agent names (seen in the listing) for completion."""
+        known = set(self._agents.stringList())
+        new = {n for n in names if isinstance(n, str) and n} - known
+        if new:
+            self._agents.setStringList(sorted(known | new, key=str.casefold))
+
+    def clear(self) -> None:
+        self._typing.stop()
+        for widget in (self.agent, self.since, self.until, self.status, self.reviewed, self.mood, self.escalated):
+            widget.blockSignals(True)
+        self.agent.clear()
+        self.since.setDate(NO_DATE)
+        self.until.setDate(NO_DATE)
+        for combo in (self.status, self.reviewed, self.mood):
+            combo.setCurrentIndex(0)
+        self.escalated.setChecked(False)
+        for widget in (self.agent, self.since, self.until, self.status, self.reviewed, self.mood, self.escalated):
+            widget.blockSignals(False)
+        self._emit()
+
+    def stop(self) -> None:
+        """The window closes: no filter change may fire after it."""
+        self._typing.stop()
+
+    def _emit(self) -> None:
+        self._typing.stop()
+        f = self.filters()
+        if f != self._last:
+            self._last = f
+            self.changed.emit(f)
+
+
+def _combo(choices) -> QComboBox:
+    combo = QComboBox()
+    for label, value in choices:
+        combo.addItem(label, value)
+    return combo
+
+
+def _date_edit(tip: str) -> QDateEdit:
+    edit = QDateEdit()
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    edit.setMinimumDate(NO_DATE)
+    edit.setSpecialValueText("any")  # shown while the date is the minimum: no limit
+    edit.setDate(NO_DATE)
+    edit.setToolTip(tip)
+    return edit
+
+
+def _utc_midnight(day: QDate) -> str:
+    """The reviewer's local midnight of `day`, as the store's UTC ISO-8601 start times are written."""
+    local = datetime(day.year(), day.month(), day.day()).astimezone()
+    return local.astimezone(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,308 @@
+"""The QA review window: the filter bar, the session table (paged from the store), the
+detail of the selected session, and export / report.
+
+Nothing here waits on anything slow: a page of 200 rows or one session is read on the GUI
+thread (milliseconds); the CSV export and the HTML report run on a `Background` thread.
+Problems (a store that cannot be read, a file that cannot be written) are one line in the
+message bar, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QSplitter, QTableView, QVBoxLayout, QWidget)
+
+from callcoach.errors import CallCoachError
+from callcoach.gui.bridge import Background
+from callcoach.gui.message_bar import MessageBar
+from callcoach.gui.review import actions
+from callcoach.gui.review.detail import SessionDetail
+from callcoach.gui.review.filters import FilterBar
+from callcoach.gui.review.session_model import COLUMNS, ROW_ROLE, SessionModel
+from callcoach.gui.review.style import STYLE
+from callcoach.settings import Settings
+from callcoach.store import SessionStore, default_store_path
+
+MESSAGE_S = 8  # how long a confirmation stays
+MIN_DETAIL = 470  # px the detail keeps when the window is too narrow for every column
+
+
+class ReviewWindow(QWidget):
+    idle = Signal()  # the last background task (export, report) has finished
+
+    def __init__(self, store_path: str | os.PathLike | None = None, settings: Settings | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        settings = settings or Settings()
+        self.setObjectName("ReviewWindow")
+        self.setWindowTitle("CallCoach — QA review")
+        self.setStyleSheet(STYLE)
+        self.resize(1280, 800)
+        self.store_path = Path(store_path) if store_path else default_store_path()
+        self.store: SessionStore | None = None
+        self.export_dialog: QFileDialog | None = None
+        self.export_folder = Path.home()
+        self._tasks: set[Background] = set()
+        self._closed = False
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 8)
+        layout.setSpacing(8)
+        self.filters = FilterBar()
+        layout.addWidget(self.filters)
+        self.message = MessageBar()
+        layout.addWidget(self.message)
+
+        self.model = SessionModel(None, self)
+        self.table = QTableView()
+        self.table.setObjectName("SessionTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setHighlightSections(False)
+        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)  # newest first, as the model starts
+        self.table.setSortingEnabled(True)
+        header.sortIndicatorChanged.connect(self._sort_indicator_changed)
+
+        self.detail = SessionDetail((float(settings.get("pace_low")), float(settings.get("pace_high"))),
+                                    redact=bool(settings.get("redact")))
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.table)
+        self.split.addWidget(self.detail)
+        self.split.setChildrenCollapsible(False)
+        self.split.setStretchFactor(1, 1)  # the detail takes what a wider window adds
+        layout.addWidget(self.split, 1)
+        self._table_width = self._fit_columns()
+        self._sized = False
+
+        bottom = QHBoxLayout()
+        self.status = QLabel()
+        self.status.setObjectName("StatusLine")
+        bottom.addWidget(self.status, 1)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("List again (calls stored since the window opened)")
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("The sessions listed (all pages, with these filters) as a CSV file")
+        bottom.addWidget(self.refresh_button)
+        bottom.addWidget(self.export_button)
+        layout.addLayout(bottom)
+
+        self.filters.changed.connect(self._filters_changed)
+        self.model.error.connect(lambda message: self.show_message("error", message))
+        self.model.counted.connect(self._counted)
+        self.model.modelReset.connect(self._listing_reset)
+        self.model.rowsInserted.connect(lambda _parent, first, last: self._agents_seen(first, last))
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.detail.report_requested.connect(self.open_report)
+        self.detail.qa.saved.connect(lambda sid, note, score: self.model.update_row(sid, qa_note=note, qa_score=score))
+        self.detail.qa.failed.connect(lambda message: self.show_message("error", message))
+        self.refresh_button.clicked.connect(self.model.reload)
+        self.export_button.clicked.connect(self.export_csv)
+        self.open_store()
+
+    def _fit_columns(self) -> int:
+        """Column widths for the title and its sort arrow, or typical content; the total."""
+        header = self.table.horizontalHeader()
+        for widget in (self.table, header):  # in the window now: the style sheet's fonts
+            widget.ensurePolished()
+        cells, titles = self.table.fontMetrics(), header.fontMetrics()
+        for i, column in enumerate(COLUMNS):
+            self.table.setColumnWidth(i, 10 + max(cells.horizontalAdvance(column.sample),
+                                                  titles.horizontalAdvance(column.title) + 8))
+        return sum(self.table.columnWidth(i) for i in range(len(COLUMNS))) + 16
+
+    # -- the store ---------------------------------------------------------------------------
+
+    def open_store(self) -> None:
+        """Open the store (sessions of writers that died become 'incomplete') and list it."""
+        try:
+            store = SessionStore(self.store_path)
+        except CallCoachError as exc:
+            self.show_message("error", str(exc))
+            self.model.reload()
+            return
+        try:
+            recovered = store.recover()
+        except CallCoachError as exc:  # a read-only store can still be reviewed
+            recovered = []
+            self.show_message("warning", str(exc))
+        self.store = self.model.store = store
+        self.model.reload()
+        if recovered:
+            self.show_message("info", f"{len(recovered)} call(s) cut short earlier are listed as incomplete",
+                              MESSAGE_S)
+
+    def show_message(self, level: str, message: str, timeout_s: float | None = None) -> None:
+        self.message.show_message(level, message, timeout_s)
+        # The widget's advice is about devices and models; none of it applies here.
+        self.message.hint.hide()
+        self.message.button.hide()
+
+    # -- the list ----------------------------------------------------------------------------
+
+    def _filters_changed(self, filters: dict) -> None:
+        self._save_notes()
+        self.model.set_filters(filters)
+
+    def _sort_indicator_changed(self, column: int, _order) -> None:
+        if COLUMNS[column].sort is None:  # the store cannot sort by it: keep showing the real order
+            order = Qt.SortOrder.DescendingOrder if self.model.descending else Qt.SortOrder.AscendingOrder
+            self.table.horizontalHeader().setSortIndicator(self.model.sort_column(), order)
+        else:
+            self._save_notes()
+
+    def _counted(self, shown: int, total: int) -> None:
+        noun = "session" if shown == 1 else "sessions"
+        self.status.setText(f"{shown:,} {noun}" + (f" (of {total:,})" if total != shown else ""))
+        self.export_button.setEnabled(self.store is not None and shown > 0)
+
+    def _listing_reset(self) -> None:
+        """After a new sort or filter: keep the shown session selected if it is still listed."""
+        self._agents_seen(0, self.model.rows_loaded() - 1)
+        shown = self.detail.session.get("id") if self.detail.session else None
+        row = self.model.row_of(shown) if shown else -1
+        if row < 0:
+            self.detail.clear()
+            return
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)  # the detail already shows it
+        selection.setCurrentIndex(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                  | QItemSelectionModel.SelectionFlag.Rows)
+        selection.blockSignals(False)
+        self.table.viewport().update()
+
+    def _agents_seen(self, first: int, last: int) -> None:
+        self.filters.add_agents(self.model.row(i).get("agent") for i in range(first, last + 1))
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._save_notes()
+        row = current.data(ROW_ROLE) if current.isValid() else None
+        if row is None or self.store is None:
+            self.detail.clear()
+            return
+        try:
+            session = self.store.get(row["id"])
+        except (CallCoachError, sqlite3.Error) as exc:
+            self.detail.clear("This session could not be read.")
+            self.show_message("error", str(exc))
+            return
+        if session is None:
+            self.detail.clear("This session is no longer in the store; press Refresh.")
+            return
+        if session.get("status") == "damaged" and row.get("status") != "damaged":  # found out by reading it
+            self.model.update_row(row["id"], status="damaged", problem=session.get("problem"))
+        self.detail.show_session(self.store, session)
+
+    def _save_notes(self) -> None:
+        """Notes typed for the shown session are kept when the reviewer moves on."""
+        if self.detail.qa.dirty():
+            self.detail.qa.save()
+
+    # -- export and report ---------------------------------------------------------------------
+
+    def export_csv(self) -> None:
+        """Ask where, then write every session the filters select (not only the loaded pages)."""
+        if self.store is None or self.export_dialog is not None:
+            return
+        dialog = QFileDialog(self, "Export the listed sessions as CSV")
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the same dialog everywhere, and testable
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("CSV files (*.csv)")
+        dialog.setDefaultSuffix("csv")
+        dialog.setDirectory(str(self.export_folder))
+        dialog.selectFile(f"callcoach-sessions-{date.today().isoformat()}.csv")
+        dialog.fileSelected.connect(self._export_to)
+        dialog.finished.connect(self._export_dialog_closed)
+        self.export_dialog = dialog
+        dialog.open()
+
+    def _export_dialog_closed(self) -> None:
+        dialog, self.export_dialog = self.export_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def _export_to(self, path: str) -> None:
+        self.export_folder = Path(path).parent
+        store, m = self.store, self.model
+        filters, sort, descending = dict(m.filters), m.sort_key, m.descending
+        self._run("callcoach-review-export", lambda: actions.export_listed(store, filters, sort, descending, path),
+                  lambda n: self.show_message("info", f"Wrote {n:,} session{'' if n == 1 else 's'} to {path}",
+                                              MESSAGE_S))
+
+    def open_report(self) -> None:
+        """Write the shown session's HTML report (in the background) and open it in the browser."""
+        session = self.detail.session
+        if session is None:
+            return
+        try:
+            from callcoach.report import write_report  # the report's own dependencies load only now
+        except ImportError as exc:
+            self.show_message("error", f"the HTML report is not part of this installation ({exc})")
+            return
+        self._run("callcoach-review-report", lambda: actions.write_private_report(session, write_report),
+                  self._report_written)
+
+    def _report_written(self, path) -> None:
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.show_message("warning", f"No browser could be started; the report is at {path}")
+
+    def _run(self, name: str, work, on_done) -> None:
+        task = Background(work, name)
+        task.done.connect(on_done)
+        task.failed.connect(lambda message: self.show_message("error", message))
+        task.finished.connect(lambda: self._task_finished(task))
+        self._tasks.add(task)
+        task.start()
+
+    def _task_finished(self, task: Background) -> None:
+        self._tasks.discard(task)
+        if not self._tasks:
+            if self._closed:
+                self._close_store()
+            self.idle.emit()
+
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    # -- showing and closing ---------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._sized:  # the splitter knows its width only now: the table gets its columns' room
+            self._sized = True
+            self.layout().activate()
+            width = self.split.width()
+            table = min(self._table_width, max(width - MIN_DETAIL, width // 2))
+            self.split.setSizes([table, width - table])
+
+
+    def closeEvent(self, event) -> None:
+        self._save_notes()
+        self._closed = True
+        self.filters.stop()
+        self.message.dismiss()
+        if self.export_dialog is not None:
+            self.export_dialog.reject()
+        if not self._tasks:  # else when the last one has finished
+            self._close_store()
+        super().closeEvent(event)
+
+    def _close_store(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = self.model.store = None
