@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
@@ -43,11 +44,24 @@ OPTIONS: dict[str, Option] = {o.key: o for o in [
     Option("prompt_budget", 10, "Non-critical prompts per call at most", _between(1, 50), "1-50"),
     Option("playbook", "", "Playbook file (empty: the built-in playbook)"),
     Option("redact", True, "Redact card numbers and other personal data before anything is stored"),
+    Option("session_folder", "", "Folder for the session store (empty: the per-user data folder)",
+           lambda v: not v or os.path.isabs(expand_path(v)), "an absolute folder path"),
     Option("show_transcript", True, "Show the live transcript pane"),
     Option("opacity", 0.95, "Window opacity", _between(0.3, 1.0), "0.3-1.0"),
     Option("collapsed", False, "Show the window as a slim bar"),
     Option("window_geometry", {}, "Window position and size per screen (kept by the widget)"),
 ]}
+
+
+# What a policy file that cannot be read falls back to, whatever the user chose: these keys
+# protect the calls' privacy, so the defaults (redaction on, the per-user folder) are locked.
+SAFE_KEYS = ("redact", "session_folder")
+POLICY_SECTIONS = ("settings", "locked")
+
+
+def expand_path(value: str) -> str:
+    """A folder setting as written by IT: ~ and environment variables (%APPDATA%, $HOME) expanded."""
+    return os.path.expanduser(os.path.expandvars(value))
 
 
 class SettingsError(ValueError):
@@ -94,6 +108,7 @@ class Settings:
         self.user_path = user_path or user_settings_path()
         self.policy_path = policy or policy_path()
         self.errors: list[str] = []  # one line each: what could not be loaded, and why
+        self.policy_errors: list[str] = []  # those of them about the policy file (IT's to fix)
         self._user: dict[str, Any] = {}
         self._policy: dict[str, Any] = {}
         self._locked: set[str] = set()
@@ -106,15 +121,16 @@ class Settings:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, key: str) -> Any:
-        for layer in (self._policy, self._user):
-            if key in layer:
-                return layer[key]
+        if key in self._policy:
+            return self._policy[key]
+        if key in self._user and not self.locked(key):  # locked without a value: the default
+            return self._user[key]
         return OPTIONS[key].default
 
     def source(self, key: str) -> str:
         if key in self._policy:
             return "policy"
-        return "user" if key in self._user else "default"
+        return "user" if key in self._user and not self.locked(key) else "default"
 
     def locked(self, key: str) -> bool:
         return key in self._locked
@@ -168,21 +184,46 @@ class Settings:
         if not path.exists():
             return
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            self.errors.append(f"{path}: bad policy file ({_one_line(exc)}); running on safe defaults")
+            self._locked.update(SAFE_KEYS)  # the defaults of SAFE_KEYS, whatever the user chose
+            self._policy_error(f"{path}: bad policy file ({_one_line(exc)}); running on safe defaults "
+                               "(redaction on, sessions in the per-user folder)")
             return
-        for key, value in data.get("settings", {}).items():
+        for section in data:
+            if section not in POLICY_SECTIONS or not isinstance(data[section], dict):
+                self._policy_error(f"{path}, {_line_of(text, section)}: unknown section [{section}] "
+                                   "(a policy has [settings] and [locked]); ignored")
+        settings, locked = data.get("settings", {}), data.get("locked", {})
+        for key, value in settings.items() if isinstance(settings, dict) else ():
             try:
                 self._policy[key] = validate(key, value)
             except SettingsError as exc:
-                self.errors.append(f"{path}: {exc}; ignored")
-        locked = data.get("locked", {}).get("keys", [])
-        for key in locked if isinstance(locked, list) else []:
+                self._policy_error(f"{path}, {_line_of(text, key)}: {exc}; ignored")
+        keys = locked.get("keys", []) if isinstance(locked, dict) else []
+        if not isinstance(keys, list):
+            self._policy_error(f"{path}, {_line_of(text, 'keys')}: [locked] keys must be a list of setting names")
+            keys = []
+        for key in keys:
             if key in OPTIONS:
                 self._locked.add(key)
             else:
-                self.errors.append(f"{path}: cannot lock unknown setting {key!r}")
+                self._policy_error(f"{path}, {_line_of(text, key)}: cannot lock unknown setting {key!r}")
+
+    def _policy_error(self, message: str) -> None:
+        self.errors.append(message)
+        self.policy_errors.append(message)
+
+
+def _line_of(text: str, word: object) -> str:
+    """'line N' of the first line that mentions `word` as a key, a [section] or a quoted name."""
+    name = re.escape(str(word))
+    pattern = re.compile(rf"""^\s*\[\s*{name}\s*\]|^\s*{name}\s*=|["']{name}["']""")
+    for number, line in enumerate(text.splitlines(), 1):
+        if pattern.search(line):
+            return f"line {number}"
+    return "line ?"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -102,8 +102,11 @@ CREATE TABLE IF NOT EXISTS events (
 
 
 def default_store_path() -> Path:
-    """sessions.db in the per-user data folder; CALLCOACH_DATA_DIR overrides the folder."""
-    folder = os.environ.get("CALLCOACH_DATA_DIR")
+    """sessions.db in the `session_folder` setting (IT may set and lock it), else in
+    CALLCOACH_DATA_DIR, else in the per-user data folder."""
+    from callcoach.settings import Settings, expand_path
+
+    folder = expand_path(Settings().get("session_folder")) or os.environ.get("CALLCOACH_DATA_DIR")
     if not folder:
         from platformdirs import user_data_dir
 

@@ -94,6 +94,33 @@ def test_locked_keys_are_disabled_with_a_note(qtbot, devices, fresh_settings):
     qtbot.waitUntil(lambda: d.fields["agent_device"].editor.count() == len(devices), timeout=5000)
 
 
+def test_locked_policy_value_wins_over_the_users_and_shows_locked(qtbot, devices, fresh_settings):
+    """The user had chosen values; IT's policy sets and locks others: the dialog shows IT's,
+    greyed, and saving keeps them."""
+    user = Settings()
+    user.set("prompt_budget", 30)
+    user.set("redact", False)
+    user.set("session_folder", "/home/agent/sessions")
+    user.save()
+    (fresh_settings / "policy.toml").write_text(
+        '[settings]\nprompt_budget = 5\nredact = true\nsession_folder = "/srv/callcoach"\n'
+        '[locked]\nkeys = ["prompt_budget", "redact", "session_folder"]\n')
+    d = SettingsDialog(Settings())
+    qtbot.addWidget(d)
+    d.show()
+    assert d.fields["prompt_budget"].editor.value() == 5
+    assert d.fields["redact"].editor.isChecked()
+    assert d.fields["session_folder"].editor.text() == "/srv/callcoach"
+    for key in ("prompt_budget", "redact", "session_folder"):
+        assert not d.fields[key].editor.isEnabled() and d.fields[key].locked_note.isVisible(), key
+    d.fields["opacity"].editor.setValue(0.8)
+    assert d.save()
+    again = Settings()
+    assert (again.get("prompt_budget"), again.get("redact"), again.get("session_folder")) == (5, True, "/srv/callcoach")
+    assert again.get("opacity") == 0.8
+    qtbot.waitUntil(lambda: d.fields["agent_device"].editor.count() == len(devices), timeout=5000)
+
+
 def test_device_listing_failure_is_explained(qtbot, monkeypatch):
     from callcoach.audio import live
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from callcoach.gui import theme
 from callcoach.gui.bridge import Background, LevelProbe
@@ -177,6 +177,11 @@ class SettingsDialog(QDialog):
             check = QCheckBox(text)
             check.setObjectName(key)
             self._add(form, "", _Field(key, check, check.isChecked, check.setChecked))
+        folder = QLineEdit()
+        folder.setObjectName("session_folder")
+        folder.setPlaceholderText("the per-user data folder")
+        self._add(form, "Sessions kept in", _Field("session_folder", folder, lambda: folder.text().strip(),
+                                                   folder.setText))
         opacity = QDoubleSpinBox()
         opacity.setObjectName("opacity")
         opacity.setRange(0, 1)
