@@ -19,6 +19,7 @@ from callcoach.errors import CallCoachError
 from callcoach.gui import app as app_module
 from callcoach.gui.app import CoachApp
 from callcoach.gui.settings_dialog import SettingsDialog
+from callcoach.gui.geometry import DEFAULT_SIZE
 from callcoach.gui.window import COLLAPSED_HEIGHT, CoachWindow
 from callcoach.settings import Settings
 from tests.widget_helpers import no_leftover_threads, shut_down  # noqa: F401 (fixture)
@@ -162,7 +163,9 @@ def test_collapse_to_a_bar_and_back(window, qtbot):
     qtbot.addWidget(again)
     assert again.collapsed
     qtbot.mouseClick(bar.collapse_button, Qt.MouseButton.LeftButton)
-    assert not window.collapsed and window.height() == height and window.card.isVisible()
+    assert not window.collapsed and window.height() >= height and window.card.isVisible()
+    window.on_event(PromptCleared(7, 60.0, "expired"))
+    assert window.height() == height  # grown for the card only while it showed
 
 
 # --- what is on screen -------------------------------------------------------------------------
@@ -182,6 +185,20 @@ def test_prompt_card_shows_title_phrase_tactic_and_why_and_expires(window):
     assert card.isVisible()
     window.on_event(PromptCleared(3, 27.6, "expired"))
     assert not card.isVisible()
+
+
+def test_default_size_is_small_and_a_card_grows_it_only_while_shown(window, qtbot, fresh_settings):
+    assert (window.width(), window.height()) == DEFAULT_SIZE == (360, 220)
+    window.on_event(ESCALATE)
+    qtbot.waitUntil(lambda: window.height() > 220)  # the whole card is readable, nothing overlaps
+    card = window.card
+    assert card.geometry().bottom() < window.height()
+    assert card.copy_button.geometry().bottom() < card.height()
+    window.on_event(PromptCleared(ESCALATE.id, 40.0, "expired"))
+    assert window.height() == 220  # back to the size the agent had
+    window.geometry_keeper.save()
+    saved = next(iter(_saved(fresh_settings)["window_geometry"].values()))
+    assert (saved["w"], saved["h"]) == (360, 220)
 
 
 def test_escalation_card_copies_the_handoff_note(window, qtbot):

@@ -16,7 +16,7 @@ from callcoach.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SIZE = (360, 260)
+DEFAULT_SIZE = (360, 220)
 MARGIN = 24  # from the screen's corner, by default top right
 SAVE_DELAY_MS = 400
 

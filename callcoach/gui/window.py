@@ -140,6 +140,7 @@ class CoachWindow(QWidget):
         self.title_bar.set_time(0)
         self.card.clear()
         self._arrange()
+        self._shrink_after_card()
         self.mood.reset()
         self.pace.reset()
         self.talk.reset()
@@ -186,7 +187,14 @@ class CoachWindow(QWidget):
     def _cleared(self, c: PromptCleared) -> None:
         self.card.clear(c.id)
         self._arrange()
+        self._shrink_after_card()
         self._refresh_summary()
+
+    def _shrink_after_card(self) -> None:
+        """A card may have made the window grow; give the agent back the size they chose."""
+        if self.card.prompt is None and not self.collapsed:
+            self.layout().activate()  # drop the card's minimum height first
+            self.resize(self.width(), self.geometry_keeper.expanded_height)
 
     def _notice(self, n: Notice) -> None:
         if n.level == "error":
@@ -213,7 +221,7 @@ class CoachWindow(QWidget):
         if collapsed == self.collapsed:
             return
         keeper = self.geometry_keeper
-        if collapsed:
+        if collapsed and self.card.prompt is None:  # a card's growth is not the agent's choice
             keeper.expanded_height = self.height()
         expanded_height = keeper.expanded_height  # showing the body resizes on the way
         self.collapsed = collapsed
@@ -271,7 +279,8 @@ class CoachWindow(QWidget):
         super().resizeEvent(event)
         self.grip.move(self.width() - self.grip.width() - 2, self.height() - self.grip.height() - 2)
         if not self.collapsed:
-            self.geometry_keeper.expanded_height = self.height()
+            if self.card.prompt is None:
+                self.geometry_keeper.expanded_height = self.height()
             self._arrange()
         self.geometry_keeper.changed()
 
