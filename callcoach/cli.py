@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
     explain.set_defaults(func=_explain)
 
+    doctor = sub.add_parser("doctor", help="check this desktop: audio, devices, model, storage, settings (for IT)")
+    doctor.add_argument("--json", action="store_true", help="the report as JSON")
+    doctor.set_defaults(func=_doctor)
+
     review = sub.add_parser("review", help="the QA review window over the stored sessions")
     review.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the "
                         "data folder; CALLCOACH_DATA_DIR moves it)")
@@ -77,6 +81,12 @@ def _explain(args: argparse.Namespace) -> int:
         print(f"callcoach: warning: {error}", file=sys.stderr)
     print(json.dumps(explain_line(args.role, args.text, playbook), ensure_ascii=False))
     return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from callcoach.doctor import main as doctor
+
+    return doctor(as_json=args.json)
 
 
 def _analyze(args: argparse.Namespace) -> int:

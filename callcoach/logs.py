@@ -121,7 +121,7 @@ def setup() -> Path | None:
     try:
         handler = file_handler()
     except OSError as exc:
-        root.warning("no log file (%s): %s", log_dir(), exc)
+        root.warning("callcoach: no log file in %s (%s)", log_dir(), " ".join(str(exc).split()))
         return None
     root.addHandler(handler)
     _installed.append(handler)

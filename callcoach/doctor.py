@@ -1,0 +1,248 @@
+"""`callcoach doctor`: is this desktop ready for calls? For IT, one line per check.
+
+Checks the settings and the machine policy, the audio backend, the input devices against
+the configured names, the model (loaded for real), a transcription of the bundled sample
+(voice activity and speech to text, so the whole engine is exercised), and that the session
+store and the log folder can be written. Prints a report, or JSON with --json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import re
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from callcoach import __version__
+from callcoach.errors import CallCoachError
+from callcoach.settings import Settings
+
+SCHEMA = "callcoach.doctor.v1"
+DEVICE_KEYS = ("agent_device", "call_device")
+SAMPLE_CALL = "demo_call.flac"  # its first agent turn (text and times in demo_call.json) is the sample
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # "ok" | "warn" | "fail"
+    message: str  # one line
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def run_checks(settings: Settings | None = None) -> dict:
+    """Every check, in order; a check that raises is a failure, never a traceback."""
+    settings = settings or Settings()
+    context: dict[str, Any] = {}
+    checks = []
+    for name, check in _CHECKS:
+        try:
+            result = check(settings, context)
+        except CallCoachError as exc:
+            result = Check(name, "fail", str(exc))
+        except Exception as exc:  # a broken install shows up here: say what, keep checking
+            result = Check(name, "fail", f"{type(exc).__name__}: {_one_line(exc)}")
+        checks.append(result)
+    return {
+        "schema": SCHEMA,
+        "ok": all(c.status != "fail" for c in checks),
+        "version": __version__,
+        "system": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        "bundle": bool(getattr(sys, "frozen", False)),
+        "checks": [asdict(c) for c in checks],
+        "settings": {key: {"value": value, "source": source, "locked": settings.locked(key)}
+                     for key, (value, source) in settings.effective().items()},
+    }
+
+
+# -- the checks --------------------------------------------------------------------------
+
+
+def _settings(settings: Settings, _context: dict) -> Check:
+    policy = settings.policy_path
+    where = f"policy {policy}" if policy.exists() else f"no machine policy ({policy})"
+    locked = [key for key in settings.effective() if settings.locked(key)]
+    details = {"policy_file": str(policy), "user_file": str(settings.user_path), "locked": locked,
+               "problems": list(settings.errors)}
+    if settings.policy_errors:
+        return Check("settings", "fail", settings.policy_errors[0], details)
+    if settings.errors:
+        return Check("settings", "warn", settings.errors[0], details)
+    return Check("settings", "ok", f"{where}; {len(locked)} locked", details)
+
+
+def _audio_backend(_settings: Settings, context: dict) -> Check:
+    from callcoach.audio import live
+
+    sd = live._sounddevice()  # CallCoachError when PortAudio is missing
+    context["portaudio"] = True
+    version = sd.get_portaudio_version()[1].split(",")[0]  # without the source revision
+    return Check("audio backend", "ok", f"{version} (sounddevice {sd.__version__})")
+
+
+def _input_devices(settings: Settings, context: dict) -> Check:
+    from callcoach.audio import live
+
+    if not context.get("portaudio"):
+        return Check("input devices", "fail", "not checked: no audio backend")
+    names = live.list_input_devices()
+    matches: dict[str, list[str]] = {name: [] for name in names}
+    problems, chosen = [], 0
+    for key in DEVICE_KEYS:
+        wanted = settings.get(key)
+        if not wanted:
+            continue
+        chosen += 1
+        try:
+            matches[live.find_device(wanted)["name"]].append(key)
+        except CallCoachError as exc:
+            problems.append(f"{key} {wanted!r}: {str(exc).split(';')[0]}")
+    details = {"devices": [{"name": n, "matches": keys} for n, keys in matches.items()]}
+    if problems:
+        return Check("input devices", "fail", "; ".join(problems), details)
+    if not names:
+        return Check("input devices", "fail", "no input devices found", details)
+    found = f"{len(names)} found"
+    if chosen < len(DEVICE_KEYS):
+        return Check("input devices", "warn", f"{found}; choose the headset and the call audio in Settings "
+                                               "(or agent_device/call_device in the policy)", details)
+    return Check("input devices", "ok", f"{found}; both configured devices are present", details)
+
+
+def _model(settings: Settings, context: dict) -> Check:
+    from callcoach.engine.engine import EngineSettings, load_model
+
+    engine = EngineSettings(model=settings.get("model"), device=settings.get("compute_device"))
+    started = time.monotonic()
+    context["transcriber"] = load_model(engine)
+    took = time.monotonic() - started
+    return Check("model", "ok", f"{engine.model} loaded in {took:.2f} s ({engine.device})",
+                 {"model": engine.model, "load_s": round(took, 2)})
+
+
+def _transcription(_settings: Settings, context: dict) -> Check:
+    transcriber = context.get("transcriber")
+    if transcriber is None:
+        return Check("transcription", "fail", "not checked: no model")
+    import numpy as np
+
+    from callcoach.engine.transcriber import Job
+    from callcoach.engine.vad import SileroVad
+
+    audio, expected = _sample()
+    started = time.monotonic()
+    speech = SileroVad().stream().process(audio)[0]
+    if not len(speech) or float(np.max(speech)) < 0.5:
+        return Check("transcription", "fail", "voice activity detection heard no speech in the sample")
+    result = transcriber.transcribe([Job("agent", audio, 0.0, True)])[0]
+    took = time.monotonic() - started
+    heard = result.text if result else ""
+    share = _words_matched(expected, heard)
+    details = {"expected": expected, "heard": heard, "words_matched": round(share, 2), "seconds": round(took, 2)}
+    if share < 0.8:
+        return Check("transcription", "fail", f"the sample was heard as {heard!r}, expected {expected!r}", details)
+    return Check("transcription", "ok", f"sample heard in {took:.2f} s: {heard!r}", details)
+
+
+def _session_store(_settings: Settings, _context: dict) -> Check:
+    from callcoach.store import SessionStore, default_store_path
+
+    path = default_store_path()
+    with SessionStore(path) as store:  # CallCoachError, one line, when it is not usable
+        count = store.count_sessions()
+    _writable(path.parent)
+    return Check("session store", "ok", f"{path} ({count} sessions, writable)", {"path": str(path)})
+
+
+def _log_folder(_settings: Settings, _context: dict) -> Check:
+    from callcoach import logs
+
+    folder = logs.log_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CallCoachError(f"cannot create the log folder {folder}: {_one_line(exc)}") from None
+    _writable(folder)
+    return Check("log folder", "ok", f"{logs.log_path()} (writable)", {"path": str(logs.log_path())})
+
+
+_CHECKS: list[tuple[str, Callable[[Settings, dict], Check]]] = [
+    ("settings", _settings),
+    ("audio backend", _audio_backend),
+    ("input devices", _input_devices),
+    ("model", _model),
+    ("transcription", _transcription),
+    ("session store", _session_store),
+    ("log folder", _log_folder),
+]
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _sample():
+    """The first agent turn of the bundled demo call (16 kHz mono) and what it says."""
+    from callcoach.audio.files import read_call
+    from callcoach.paths import asset_path
+
+    turns = json.loads(asset_path("demo_call.json").read_text(encoding="utf-8"))["turns"]
+    turn = next(t for t in turns if t["speaker"] == "agent")
+    audio = read_call(str(asset_path(SAMPLE_CALL)))["agent"]
+    return audio[: int((turn["end"] + 0.5) * 16000)], turn["text"]
+
+
+def _words_matched(expected: str, heard: str) -> float:
+    want = re.findall(r"[a-z']+", expected.lower())
+    got = set(re.findall(r"[a-z']+", heard.lower()))
+    return sum(w in got for w in want) / max(1, len(want))
+
+
+def _writable(folder: Path) -> None:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CallCoachError(f"cannot write in {folder}: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+def render(report: dict) -> str:
+    """The readable report: one line per check, the devices, the effective settings."""
+    bundle = ", bundle" if report["bundle"] else ""
+    lines = [f"CallCoach {report['version']} doctor ({report['system']}{bundle})", ""]
+    for check in report["checks"]:
+        mark = {"ok": "ok", "warn": "WARN", "fail": "FAIL"}[check["status"]]
+        lines.append(f"  {mark:<5} {check['name']:<14} {check['message']}")
+        for device in check["details"].get("devices", []):
+            used = f"  <- {', '.join(device['matches'])}" if device["matches"] else ""
+            lines.append(f"{'':23}- {device['name']}{used}")
+    lines += ["", "Effective settings (where each value comes from):"]
+    for key, entry in report["settings"].items():
+        source = entry["source"] + (", locked" if entry["locked"] else "")
+        value = json.dumps(entry["value"]) if not isinstance(entry["value"], dict) else "{…}"
+        lines.append(f"  {key:<16} {value:<32} {source}")
+    failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
+    lines += ["", f"{len(failed)} problem{'s' if len(failed) != 1 else ''}: {', '.join(failed)}" if failed
+              else "All checks passed."]
+    return "\n".join(lines)
+
+
+def main(as_json: bool = False) -> int:
+    """`callcoach doctor [--json]`: exit status 0 when every check passes, else 1."""
+    report = run_checks()
+    print(json.dumps(report, indent=1, ensure_ascii=False) if as_json else render(report))
+    logging.getLogger("callcoach.events").info(
+        "doctor: %s", ", ".join(f"{c['name']} {c['status']}" for c in report["checks"]))
+    return 0 if report["ok"] else 1

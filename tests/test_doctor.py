@@ -1,0 +1,117 @@
+"""`callcoach doctor`: run for real (real devices, model and sample), passing and failing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from callcoach import doctor
+from callcoach.errors import CallCoachError
+from callcoach.settings import Settings
+
+
+def _doctor(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "callcoach", "doctor", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def _checks(report: dict) -> dict[str, dict]:
+    return {c["name"]: c for c in report["checks"]}
+
+
+def _policy(folder, text: str) -> None:
+    (folder / "policy.toml").write_text(text)
+
+
+@pytest.mark.pulse
+def test_healthy_desktop_passes_and_shows_where_settings_come_from(pulse_devices, fresh_settings):
+    _policy(fresh_settings, f'[settings]\nagent_device = "{pulse_devices["agent"]}"\n'
+                            f'call_device = "{pulse_devices["customer"]}"\n[locked]\nkeys = ["call_device"]\n')
+    user = Settings()
+    user.set("pace_high", 200)
+    user.save()
+    result = _doctor("--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    checks = _checks(report)
+    assert report["ok"] and report["schema"] == "callcoach.doctor.v1"
+    assert {c["status"] for c in checks.values()} == {"ok"}, checks
+    assert list(checks) == ["settings", "audio backend", "input devices", "model", "transcription",
+                            "session store", "log folder"]
+    devices = {d["name"]: d["matches"] for d in checks["input devices"]["details"]["devices"]}
+    assert devices[pulse_devices["agent"]] == ["agent_device"]
+    assert devices[pulse_devices["customer"]] == ["call_device"]
+    assert "PortAudio" in checks["audio backend"]["message"]
+    assert checks["transcription"]["details"]["words_matched"] >= 0.8
+    assert "help you today" in checks["transcription"]["details"]["heard"].lower()
+    assert os.environ["CALLCOACH_DATA_DIR"] in checks["session store"]["message"]
+    assert os.environ["CALLCOACH_LOG_DIR"] in checks["log folder"]["message"]
+    settings = report["settings"]
+    assert settings["call_device"] == {"value": pulse_devices["customer"], "source": "policy", "locked": True}
+    assert settings["agent_device"]["source"] == "policy" and not settings["agent_device"]["locked"]
+    assert settings["pace_high"] == {"value": 200.0, "source": "user", "locked": False}
+    assert settings["model"] == {"value": "tiny.en", "source": "default", "locked": False}
+
+
+@pytest.mark.pulse
+def test_a_configured_device_that_is_not_there_fails(pulse_devices, fresh_settings):
+    _policy(fresh_settings, f'[settings]\nagent_device = "{pulse_devices["agent"]}"\n'
+                            'call_device = "Jabra Link 380"\n')
+    result = _doctor()
+    assert result.returncode == 1, result.stdout
+    lines = result.stdout.splitlines()
+    failed = [line for line in lines if line.lstrip().startswith("FAIL")]
+    assert failed == ["  FAIL  input devices  call_device 'Jabra Link 380': no input device named 'Jabra Link 380'"]
+    assert any(line.strip() == f"- {pulse_devices['agent']}  <- agent_device" for line in lines), result.stdout
+    assert lines[-1] == "1 problem: input devices"
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_no_devices_chosen_is_a_warning_not_a_failure(monkeypatch):
+    from callcoach.audio import live
+
+    monkeypatch.setattr(live, "list_input_devices", lambda: ["Built-in Microphone"])
+    check = doctor._input_devices(Settings(), {"portaudio": True})
+    assert check.status == "warn" and "choose the headset" in check.message
+
+
+def test_missing_portaudio_fails_the_audio_checks(monkeypatch):
+    from callcoach.audio import live
+
+    def no_portaudio():
+        raise CallCoachError("PortAudio is not installed (libportaudio2); install it to use live devices")
+
+    monkeypatch.setattr(live, "_sounddevice", no_portaudio)
+    report = doctor.run_checks(Settings())
+    checks = _checks(report)
+    assert not report["ok"]
+    assert checks["audio backend"]["status"] == "fail" and "libportaudio2" in checks["audio backend"]["message"]
+    assert checks["input devices"]["message"] == "not checked: no audio backend"
+    assert checks["model"]["status"] == "ok", "the other checks still run"
+
+
+def test_a_model_that_does_not_load_fails_and_skips_the_sample(fresh_settings):
+    _policy(fresh_settings, '[settings]\nmodel = "/opt/models/none"\n')
+    checks = _checks(doctor.run_checks(Settings()))
+    assert checks["model"]["status"] == "fail" and "model folder not found" in checks["model"]["message"]
+    assert checks["transcription"]["message"] == "not checked: no model"
+
+
+def test_a_bad_policy_fails_the_settings_check_naming_the_line(fresh_settings):
+    _policy(fresh_settings, '[settings]\nprompt_budget = "five"\n')
+    check = doctor._settings(Settings(), {})
+    assert check.status == "fail" and ", line 2: prompt_budget must be int" in check.message
+
+
+def test_a_storage_place_that_cannot_be_written_fails(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("CALLCOACH_DATA_DIR", str(blocker))
+    monkeypatch.setenv("CALLCOACH_LOG_DIR", str(blocker / "logs"))
+    checks = _checks(doctor.run_checks(Settings()))
+    assert checks["session store"]["status"] == "fail" and "not a folder" in checks["session store"]["message"]
+    assert checks["log folder"]["message"].startswith(f"cannot create the log folder {blocker}")
