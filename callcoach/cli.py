@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the "
                         "data folder; CALLCOACH_DATA_DIR moves it)")
     review.set_defaults(func=_review)
+
+    report = sub.add_parser("report", help="a self-contained HTML report of one session, for QA")
+    report.add_argument("session", help="a session JSON file, or the id of a stored session")
+    report.add_argument("--out", required=True, metavar="REPORT.html", help="where to write the report")
+    report.set_defaults(func=_report)
     return parser
 
 
@@ -102,6 +107,13 @@ def _analyze(args: argparse.Namespace) -> int:
         store=not args.no_store,
     )
     print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s -> {args.json}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from callcoach.report import load_session, write_report
+
+    print(f"report -> {write_report(load_session(args.session), args.out)}")
     return 0
 
 
