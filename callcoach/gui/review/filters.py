@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDateEdit, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QWidget)
 
@@ -75,6 +75,7 @@ class FilterBar(QWidget):
 
         for edit in (self.since, self.until):
             edit.dateChanged.connect(self._emit)
+            edit.calendarWidget().installEventFilter(self)
         for combo in (self.status, self.reviewed, self.mood):
             combo.currentIndexChanged.connect(self._emit)
         self.escalated.toggled.connect(self._emit)
@@ -116,6 +117,13 @@ class FilterBar(QWidget):
         for widget in (self.agent, self.since, self.until, self.status, self.reviewed, self.mood, self.escalated):
             widget.blockSignals(False)
         self._emit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A calendar opened on "any" shows this month, not January 2000."""
+        if event.type() == QEvent.Type.Show and watched.selectedDate() == NO_DATE:
+            today = QDate.currentDate()
+            watched.setCurrentPage(today.year(), today.month())
+        return False
 
     def stop(self) -> None:
         """The window closes: no filter change may fire after it."""

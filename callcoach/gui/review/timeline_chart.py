@@ -18,11 +18,11 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from callcoach.gui import theme
 from callcoach.gui.review.values import ANGRY, FRUSTRATED, clock, items, mood_state, number, text
 
-LEFT, RIGHT, TOP, AXIS = 46, 12, 22, 30  # margins: y labels, right edge, legend row, time axis
+LEFT, RIGHT, TOP, AXIS = 46, 12, 32, 30  # margins: y labels, right edge, legend row and prompt flags, time axis
 GAP = 12  # between the mood and the pace panels
 MOOD_SHARE = 0.55  # of the plot height
 NOTICE_COLOR = {"error": theme.SEVERITY["critical"], "warning": theme.SEVERITY["warning"]}
-PACE_COLOR = theme.SEVERITY["info"]
+PACE_COLOR = "#a48cf0"  # not blue: info prompts are blue
 HIT_PX = 6
 TICK_STEPS = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
@@ -115,16 +115,14 @@ class TimelineChart(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor(theme.PANEL))
+        if not self.duration:  # no session: the detail's heading says what to do
+            p.end()
+            return
         font = QFont(self.font())
         font.setPointSizeF(theme.SMALL_PT)
         p.setFont(font)
         mood_r, pace_r = self.panels()
         self._legend(p)
-        if not self.duration:
-            p.setPen(QColor(theme.MUTED))
-            p.drawText(self.plot_rect(), Qt.AlignmentFlag.AlignCenter, "Select a session")
-            p.end()
-            return
         self._mood_panel(p, mood_r)
         self._pace_panel(p, pace_r)
         self._time_axis(p)
@@ -132,34 +130,25 @@ class TimelineChart(QWidget):
             x = self.x_of(mark.t)
             p.setPen(QPen(QColor(mark.color), 1.5, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, mood_r.top()), QPointF(x, pace_r.bottom()))
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(mark.color))
-            p.drawPolygon(QPolygonF([QPointF(x - 5, mood_r.top() - 8), QPointF(x + 5, mood_r.top() - 8),
-                                     QPointF(x, mood_r.top())]))
-        y = pace_r.bottom() + 6
+            _flag(p, x, mood_r.top(), mark.color)
         for mark in self.notices:
-            x = self.x_of(mark.t)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(mark.color))
-            p.drawPolygon(QPolygonF([QPointF(x, y - 4), QPointF(x + 4, y), QPointF(x, y + 4), QPointF(x - 4, y)]))
+            _diamond(p, self.x_of(mark.t), pace_r.bottom() + 6, mark.color)
         p.end()
 
     def _legend(self, p: QPainter) -> None:
-        x = float(LEFT)
-        entries = [("Customer mood", theme.TEXT), ("Agent wpm", PACE_COLOR), ("Prompts:", None)]
-        entries += [(name, theme.SEVERITY[name]) for name in ("info", "warning", "critical")]
+        entries = [("Customer mood", theme.TEXT, _dot), ("Agent wpm", PACE_COLOR, _dot), ("Prompts:", None, None)]
+        entries += [(name, theme.SEVERITY[name], _flag) for name in ("info", "warning", "critical")]
         if self.notices:
-            entries.append(("notice", NOTICE_COLOR["warning"]))
+            entries.append(("notice", NOTICE_COLOR["warning"], _diamond))
         metrics = p.fontMetrics()
-        for label, color in entries:
-            if color:
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(color))
-                p.drawEllipse(QPointF(x + 4, 11), 3.5, 3.5)
+        x, y = 8.0, 11.0
+        for label, color, mark in entries:
+            if mark:
+                mark(p, x + 4, y + 4 if mark is _flag else y, color)
                 x += 11
             p.setPen(QColor(theme.SECONDARY))
-            p.drawText(QPointF(x, 11 + metrics.ascent() / 2 - 1), label)
-            x += metrics.horizontalAdvance(label) + 12
+            p.drawText(QPointF(x, y + metrics.ascent() / 2 - 1), label)
+            x += metrics.horizontalAdvance(label) + 10
 
     def _mood_panel(self, p: QPainter, r: QRectF) -> None:
         def y(v: float) -> float:
@@ -266,3 +255,23 @@ class TimelineChart(QWidget):
         if self.duration and event.button() == Qt.MouseButton.LeftButton and r.left() <= x <= r.right():
             self.time_clicked.emit((x - r.left()) / r.width() * self.duration)
         super().mousePressEvent(event)
+
+
+def _dot(p: QPainter, x: float, y: float, color: str) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(color))
+    p.drawEllipse(QPointF(x, y), 3.5, 3.5)
+
+
+def _flag(p: QPainter, x: float, y: float, color: str) -> None:
+    """A prompt's marker: a triangle pointing down at (x, y)."""
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(color))
+    p.drawPolygon(QPolygonF([QPointF(x - 5, y - 8), QPointF(x + 5, y - 8), QPointF(x, y)]))
+
+
+def _diamond(p: QPainter, x: float, y: float, color: str) -> None:
+    """A notice's marker (device gap, error) on the time axis."""
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(color))
+    p.drawPolygon(QPolygonF([QPointF(x, y - 4), QPointF(x + 4, y), QPointF(x, y + 4), QPointF(x - 4, y)]))
