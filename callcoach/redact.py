@@ -397,6 +397,7 @@ class _Run:
     written: bool = False
     amount: bool = False  # an amount or a quantity ("$49.99", "45 minutes")
     temporal: bool = False  # after "at", "on", "since", ... (a time, date or year)
+    clock: bool = False  # written like "1:32" or "10:30": a time of day or on the call
     kind: str | None = None
     keep: bool = False  # kept on purpose (order number, ...)
     chain: int = -1
@@ -653,8 +654,8 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
             or (nxt is not None and (nxt.low in _QUANTITY_AFTER or nxt.text == "%"))
             or decimal or per)
         pw = prev_word(r.s)
-        clock = r.written and len(r.chunks) == 2 and r.seps == [":"] and len(r.chunks[1].digits) == 2
-        r.temporal = clock or ((pw in _TEMPORAL_BEFORE or pw in _MONTHS) and r.n <= 8
+        r.clock = r.written and len(r.chunks) == 2 and r.seps == [":"] and len(r.chunks[1].digits) == 2
+        r.temporal = r.clock or ((pw in _TEMPORAL_BEFORE or pw in _MONTHS) and r.n <= 8
                                and prev_word(r.s - 1) not in ("ending", "ends", "end"))
 
     cue_ends = [c.e for c in cues]
@@ -679,10 +680,11 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
     def card_active(r: _Run) -> bool:
         return "CARD" in ctx.cues or any(k == "CARD" and d <= _WINDOW["CARD"] for k, d in in_text(r))
 
-    # chains of runs (amounts and quantities do not chain)
+    # chains of runs (amounts, quantities and clock times do not chain: a list of times
+    # such as a handoff note's "angry at 0:13 -> calm at 1:32" is not a card number)
     chains: list[list[_Run]] = []
     for r in runs:
-        if r.amount:
+        if r.amount or r.clock:
             continue
         if chains and cnt[r.s] - cnt[chains[-1][-1].e] <= _CHAIN_GAP:
             chains[-1].append(r)

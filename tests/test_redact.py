@@ -130,6 +130,13 @@ def test_order_numbers_kept_but_not_thirteen_digits():
     assert redact("my order number is 1234567890123").text == "my order number is [CARD]"
 
 
+def test_a_list_of_clock_times_is_not_a_card_number():
+    note = ("Escalation handoff - 1:35 on call\nMood: angry at 0:13 -> frustrated at 1:00 -> calm at 1:32\n"
+            "Steps taken: apologized at 0:20; offered a refund at 0:45")
+    assert redact(note).text == note
+    assert redact("card 4111 1111 1111 1111 at 1:32").text == "card [CARD] at 1:32"
+
+
 # --- live calls ------------------------------------------------------------------------------
 def test_stream_split_card_after_cue():
     s = StreamRedactor()
