@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor
 from callcoach import cli
 from callcoach.gui import theme
 from callcoach.gui.review import window as window_module
-from callcoach.gui.review.session_model import COLUMNS, PAGE
+from callcoach.gui.review.session_model import COLUMNS, PAGE, SessionModel
 from callcoach.gui.review.window import ReviewWindow
 from callcoach.store import SessionStore, default_store_path
 from tests.widget_helpers import wait_threads_finished
@@ -391,14 +391,36 @@ def test_damaged_and_incomplete_sessions_never_crash(open_window, qtbot):
     d.chart.grab()  # draws with nothing drawable in it
 
 
-def test_a_file_that_is_not_a_store_shows_a_message(open_window, tmp_path):
+def test_a_file_that_is_not_a_store_shows_a_message(open_window, qtbot, tmp_path):
     bad = tmp_path / "sessions.db"
     bad.write_bytes(b"this is not a database at all\n" * 50)
     w = open_window(bad)
     assert w.message.isVisible() and w.message.level == "error"
     assert "not a CallCoach session store" in w.message.text.text()
     assert w.model.rowCount() == 0 and not w.export_button.isEnabled()
-    assert bad.read_bytes() == b"this is not a database at all\n" * 50
+    assert bad.read_bytes() == b"this is not a database at all\n" * 50, "left as it was"
+
+    bad.unlink()  # moved away, as the message says: Refresh opens a new store
+    qtbot.mouseClick(w.refresh_button, Qt.MouseButton.LeftButton)
+    assert w.store is not None and not w.message.isVisible() and w.status.text() == "0 sessions"
+
+
+def test_a_store_damaged_where_listing_reads_lists_every_readable_row(qtbot):
+    """The store's fallback returns every row it can read, whatever the page asked for."""
+    errors = []
+
+    class DamagedStore:
+        def count_sessions(self, **filters):
+            return 1000
+
+        def list_sessions(self, **kwargs):
+            return [{"id": f"r{i}", "status": "complete"} for i in range(PAGE + 50)]
+
+    model = SessionModel(DamagedStore())
+    model.error.connect(errors.append)
+    model.reload()
+    assert model.rowCount() == PAGE + 50 and not model.canFetchMore() and model.total == PAGE + 50
+    assert errors and "damaged in places" in errors[0]
 
 
 def test_cli_review_opens_the_window_on_the_store(monkeypatch, tmp_path):

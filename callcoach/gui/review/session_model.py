@@ -81,7 +81,7 @@ class SessionModel(QAbstractTableModel):
         except (CallCoachError, sqlite3.Error) as exc:
             self.total = self.unfiltered_total = 0
             self.error.emit(str(exc))
-        self._load_page()
+        self._take(self._read_page())
         self.endResetModel()
         self.counted.emit(self.total, self.unfiltered_total)
 
@@ -96,23 +96,23 @@ class SessionModel(QAbstractTableModel):
     def fetchMore(self, parent=QModelIndex()) -> None:
         if not self.canFetchMore(parent):
             return
-        before = len(self._rows)
         page = self._read_page()
-        if len(page) > PAGE:  # the store's fallback for a damaged file: every row it could read
+        if len(page) > PAGE:  # the store's fallback (below): the list starts again
             self.beginResetModel()
-            self._rows, self.total, self._exhausted = page, len(page), True
+            self._rows = []
+            self._take(page)
             self.endResetModel()
-            self.counted.emit(self.total, self.total)
-            return
-        if not page:
+            self.counted.emit(self.total, self.unfiltered_total)
+        elif page:
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
+            self._rows.extend(page)
+            self.endInsertRows()
+        else:
             self._exhausted = True
-            return
-        self.beginInsertRows(QModelIndex(), before, before + len(page) - 1)
-        self._rows.extend(page)
-        self.endInsertRows()
 
-    def _load_page(self) -> None:
-        page = self._read_page()
+    def _take(self, page: list[dict]) -> None:
+        """Rows read during a reset. More than a page is the store's fallback for a file
+        damaged where the listing query reads: every row it could read, unfiltered."""
         if len(page) > PAGE:
             self.total = self.unfiltered_total = len(page)
             self._exhausted = True

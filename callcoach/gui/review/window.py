@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QSplitter, QTableView, QVBoxLayout, QWidget)
 
@@ -95,14 +95,15 @@ class ReviewWindow(QWidget):
         self.status.setObjectName("StatusLine")
         bottom.addWidget(self.status, 1)
         self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.setToolTip("List again (calls stored since the window opened)")
+        self.refresh_button.setToolTip("List again: calls stored since the window opened (F5)")
+        self.refresh_button.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("The sessions listed (all pages, with these filters) as a CSV file")
         bottom.addWidget(self.refresh_button)
         bottom.addWidget(self.export_button)
         layout.addLayout(bottom)
 
-        self.filters.changed.connect(self._filters_changed)
+        self.filters.changed.connect(self.model.set_filters)
         self.model.error.connect(lambda message: self.show_message("error", message))
         self.model.counted.connect(self._counted)
         self.model.modelReset.connect(self._listing_reset)
@@ -111,7 +112,7 @@ class ReviewWindow(QWidget):
         self.detail.report_requested.connect(self.open_report)
         self.detail.qa.saved.connect(lambda sid, note, score: self.model.update_row(sid, qa_note=note, qa_score=score))
         self.detail.qa.failed.connect(lambda message: self.show_message("error", message))
-        self.refresh_button.clicked.connect(self.model.reload)
+        self.refresh_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self.export_csv)
         self.open_store()
 
@@ -144,8 +145,9 @@ class ReviewWindow(QWidget):
         self.store = self.model.store = store
         self.model.reload()
         if recovered:
-            self.show_message("info", f"{len(recovered)} call(s) cut short earlier are listed as incomplete",
-                              MESSAGE_S)
+            n = len(recovered)
+            self.show_message("info", f"{n} call{' was' if n == 1 else 's were'} cut short earlier (CallCoach "
+                              "closed mid-call): listed as incomplete", MESSAGE_S)
 
     def show_message(self, level: str, message: str, timeout_s: float | None = None) -> None:
         self.message.show_message(level, message, timeout_s)
@@ -155,16 +157,10 @@ class ReviewWindow(QWidget):
 
     # -- the list ----------------------------------------------------------------------------
 
-    def _filters_changed(self, filters: dict) -> None:
-        self._save_notes()
-        self.model.set_filters(filters)
-
     def _sort_indicator_changed(self, column: int, _order) -> None:
         if COLUMNS[column].sort is None:  # the store cannot sort by it: keep showing the real order
             order = Qt.SortOrder.DescendingOrder if self.model.descending else Qt.SortOrder.AscendingOrder
             self.table.horizontalHeader().setSortIndicator(self.model.sort_column(), order)
-        else:
-            self._save_notes()
 
     def _counted(self, shown: int, total: int) -> None:
         noun = "session" if shown == 1 else "sessions"
@@ -173,6 +169,7 @@ class ReviewWindow(QWidget):
 
     def _listing_reset(self) -> None:
         """After a new sort or filter: keep the shown session selected if it is still listed."""
+        self._save_notes()
         self._agents_seen(0, self.model.rows_loaded() - 1)
         shown = self.detail.session.get("id") if self.detail.session else None
         row = self.model.row_of(shown) if shown else -1
@@ -188,6 +185,14 @@ class ReviewWindow(QWidget):
 
     def _agents_seen(self, first: int, last: int) -> None:
         self.filters.add_agents(self.model.row(i).get("agent") for i in range(first, last + 1))
+
+    def refresh(self) -> None:
+        """List again; a store that could not be opened is tried again."""
+        if self.store is None:
+            self.message.dismiss()
+            self.open_store()
+        else:
+            self.model.reload()
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._save_notes()
