@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from callcoach import hotkeys
+
 
 @dataclass(frozen=True)
 class Option:
@@ -35,6 +37,7 @@ def _between(lo: float, hi: float) -> Callable[[Any], bool]:
 
 
 OPTIONS: dict[str, Option] = {o.key: o for o in [
+    Option("agent_name", "", "Your name or agent ID, as QA sees it (empty: your login name)"),
     Option("agent_device", "", "Agent headset microphone (input device name)"),
     Option("call_device", "", "Call audio, i.e. the customer (input device name)"),
     Option("model", "tiny.en", "Speech model: the bundled tiny.en, another faster-whisper model name, or a folder"),
@@ -46,6 +49,8 @@ OPTIONS: dict[str, Option] = {o.key: o for o in [
     Option("redact", True, "Redact card numbers and other personal data before anything is stored"),
     Option("session_folder", "", "Folder for the session store (empty: the per-user data folder)",
            lambda v: not v or os.path.isabs(expand_path(v)), "an absolute folder path"),
+    Option("hotkey", "Ctrl+Shift+Space", "Start or stop a call from any program (system-wide shortcut)",
+           hotkeys.valid, "like Ctrl+Shift+Space"),
     Option("show_transcript", True, "Show the live transcript pane"),
     Option("opacity", 0.95, "Window opacity", _between(0.3, 1.0), "0.3-1.0"),
     Option("collapsed", False, "Show the window as a slim bar"),

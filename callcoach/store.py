@@ -101,12 +101,13 @@ CREATE TABLE IF NOT EXISTS events (
 # --------------------------------------------------------------------------- paths
 
 
-def default_store_path() -> Path:
+def default_store_path(settings=None) -> Path:
     """sessions.db in the `session_folder` setting (IT may set and lock it), else in
     CALLCOACH_DATA_DIR, else in the per-user data folder."""
     from callcoach.settings import Settings, expand_path
 
-    folder = expand_path(Settings().get("session_folder")) or os.environ.get("CALLCOACH_DATA_DIR")
+    settings = settings or Settings()
+    folder = expand_path(settings.get("session_folder")) or os.environ.get("CALLCOACH_DATA_DIR")
     if not folder:
         from platformdirs import user_data_dir
 

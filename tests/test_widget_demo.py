@@ -86,7 +86,9 @@ def demo(qapp, tmp_path_factory):
     folder = tmp_path_factory.mktemp("widget_demo")
     settings = Settings(folder / "settings.json", folder / "policy.toml")
     preload_model(settings)  # as `callcoach demo` does before its event loop starts
-    coach = CoachApp(settings, mode="demo")  # the bundled asset: what `callcoach demo` plays
+    settings.set("agent_name", "Sam Rivera")
+    store_path = folder / "sessions.db"
+    coach = CoachApp(settings, mode="demo", store_path=str(store_path))  # plays the bundled asset
     agent = Agent(coach)
     load_meter, call_meter = StallMeter(), StallMeter()
     result: dict = {"summary": None, "finished": False}
@@ -129,7 +131,8 @@ def demo(qapp, tmp_path_factory):
     summary_after = coach.pipeline.recorder.summary() if coach.pipeline else None
     yield {"coach": coach, "agent": agent, "summary": result["summary"], "recorded": summary_after,
            "finished": result["finished"], "load_stall": load_meter.max_gap_s,
-           "call_stall": call_meter.max_gap_s, "ticks": call_meter.ticks, "settings": settings}
+           "call_stall": call_meter.max_gap_s, "ticks": call_meter.ticks, "settings": settings,
+           "store_path": store_path}
     shut_down(coach)
 
 
@@ -176,6 +179,27 @@ def test_done_and_not_helpful_are_recorded_for_qa(demo):
     assert prompts[pressed["not_helpful"]]["feedback"]["action"] == "not_helpful"
     others = [p for i, p in prompts.items() if i not in pressed.values()]
     assert all(p["feedback"] is None for p in others)
+
+
+def test_the_call_is_saved_for_qa_with_the_feedback_given_after_it_ended(demo):
+    from callcoach.store import SessionStore
+
+    demo["coach"].writer.flush()  # the last press was committed within half a second anyway
+    store = SessionStore(demo["store_path"])
+    try:
+        [row] = store.list_sessions()
+        saved = store.get(row["id"])
+    finally:
+        store.close()
+    assert row["status"] == "complete" and row["agent"] == "Sam Rivera" and row["source"] == "demo_call.flac"
+    assert row["escalated"] and row["prompts_shown"] == len(demo["summary"]["prompts"])
+    assert row["duration_s"] == pytest.approx(124.9, abs=1.0)
+    assert saved["id"] == demo["summary"]["id"]
+    assert [u["text"] for u in saved["utterances"]] == [u["text"] for u in demo["summary"]["utterances"]]
+    feedback = {p["id"]: (p["feedback"] or {}).get("action") for p in saved["prompts"]}
+    pressed = demo["agent"].pressed
+    assert feedback[pressed["done"]] == "done"
+    assert feedback[pressed["not_helpful"]] == "not_helpful", "feedback after the call end was lost"
 
 
 def test_mood_gauge_shows_the_customer_getting_upset(demo):

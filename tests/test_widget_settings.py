@@ -52,6 +52,20 @@ def test_devices_are_chosen_by_name_and_saved(dialog, devices):
     assert again.source("pace_low") == "default", "unchanged values are not written"
 
 
+def test_agent_name_and_shortcut_are_saved(dialog, qtbot):
+    from PySide6.QtGui import QKeySequence
+
+    d = dialog()
+    assert d.fields["hotkey"].read() == "Ctrl+Shift+Space"
+    d.fields["agent_name"].editor.setText("  Sam Rivera ")
+    d.fields["hotkey"].editor.setKeySequence(QKeySequence("Shift"))  # a modifier alone cannot be one
+    assert not d.save()
+    assert d.fields["hotkey"].error.text() == "Must be like Ctrl+Shift+Space."
+    d.fields["hotkey"].editor.setKeySequence(QKeySequence("Ctrl+Alt+F9"))
+    assert d.save()
+    assert Settings().get("agent_name") == "Sam Rivera" and Settings().get("hotkey") == "Ctrl+Alt+F9"
+
+
 def test_invalid_values_are_shown_inline_and_not_saved(dialog, qtbot):
     d = dialog()
     d.fields["pace_low"].editor.setValue(200)

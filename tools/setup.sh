@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 # Qt say only "could not load the Qt platform plugin xcb".
 APP_DEBS=(python3-venv libportaudio2 libsndfile1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
           libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0 libegl1 libgl1
-          libdbus-1-3 libfontconfig1 fonts-dejavu-core)
-TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb)
+          libdbus-1-3 libfontconfig1 fonts-dejavu-core libx11-6)
+TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb xdotool)
 
 debs=("${APP_DEBS[@]}")
 extras="gui"

@@ -1,4 +1,5 @@
-"""Wiring: settings, the window, the tray, calls (live or the demo) and the idle meters.
+"""Wiring: settings, the window, the tray, calls (live or the demo), the idle meters and
+the session store every call is journaled into.
 
 `CoachApp` never blocks the GUI thread: a call runs in a `CallRunner`, device levels
 outside a call in a `LevelProbe`, and stopping either one only asks it to stop; the next
@@ -16,10 +17,10 @@ from PySide6.QtWidgets import QApplication
 
 from callcoach.engine.events import CallEnded, Level, ModelReady
 from callcoach.errors import CallCoachError
-from callcoach.gui.bridge import CallRunner, LevelProbe, running_threads
+from callcoach.gui.bridge import CallRunner, EventBridge, LevelProbe, running_threads
 from callcoach.gui.settings_dialog import SettingsDialog
 from callcoach.gui.tray import Tray, app_icon
-from callcoach.gui.window import SHORTCUT, CoachWindow
+from callcoach.gui.window import CoachWindow
 from callcoach.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ class CoachApp(QObject):
     call_finished = Signal(object)  # the session summary, or None when the call failed
     idle = Signal()  # no call and no meter thread running (after quit(): safe to exit)
 
-    def __init__(self, settings: Settings, mode: str = "live", demo_call: str | None = None):
+    def __init__(self, settings: Settings, mode: str = "live", demo_call: str | None = None,
+                 store_path: str | None = None):
         super().__init__()
         if mode not in ("live", "demo"):
             raise ValueError(f"mode must be live or demo, not {mode!r}")
@@ -54,6 +56,13 @@ class CoachApp(QObject):
         self.runner: CallRunner | None = None
         self.pipeline = None  # the current or last call's pipeline (feedback, QA, tests)
         self.probe: LevelProbe | None = None
+        self.store_path = store_path
+        self.store = None  # the SessionStore, opened by start()
+        self.writer = None  # journals the current or last call (late feedback included)
+        self.hotkey = None  # the system-wide start/stop shortcut, while registered
+        # Other threads (the store writer, the hotkey listener) hand work to the GUI thread here.
+        self.posted = EventBridge()
+        self.posted.connect_to(lambda call: call())
         self.dialog: SettingsDialog | None = None
         self._start_when_idle = False
         self._quitting = False
@@ -79,10 +88,12 @@ class CoachApp(QObject):
         self.tray.show()
         for problem in self.settings.errors:
             self.window.message.show_message("warning", problem, timeout_s=15)
+        self._open_store()
+        self._register_hotkey()
         if self.mode == "demo":
             self.start_call()
         else:
-            self.window.set_hint(f"Press ▶ or {SHORTCUT} when the call starts.")
+            self.window.set_hint(f"{self._press()} when the call starts.")
             self._start_meters()
         self._update_tray()
 
@@ -109,11 +120,14 @@ class CoachApp(QObject):
             self.probe.stop()
         self.window.close()
         self.tray.hide()
+        self._release_hotkey()
         self._maybe_idle()
 
     def _maybe_idle(self) -> None:
         if self.busy():
             return
+        if self._quitting:
+            self._close_store()
         self.idle.emit()
         if self._exit_when_idle and QApplication.instance() is not None and not running_threads():
             QApplication.instance().quit()
@@ -148,6 +162,7 @@ class CoachApp(QObject):
         self.window.message.dismiss()
         self._failed = False
         self.pipeline = CallPipeline.from_settings(self.settings, source_name=name)
+        self._journal(self.pipeline)
         self.runner = CallRunner(self.pipeline, make_source)
         self.runner.bridge.connect_to(self._on_event)
         self.runner.failed.connect(self._call_failed)
@@ -207,7 +222,7 @@ class CoachApp(QObject):
                                        active=False)
         if summary is not None:
             again = "to play the demo again" if self.mode == "demo" else "for the next call"
-            self.window.set_hint(f"Press ▶ or {SHORTCUT} {again}.")
+            self.window.set_hint(f"{self._press()} {again}.")
         self.call_finished.emit(summary)
         self._update_tray()
         if self.mode == "live" and not self._quitting:
@@ -217,6 +232,87 @@ class CoachApp(QObject):
     def feedback(self, prompt_id: int, action: str) -> None:
         if self.pipeline is not None:
             self.pipeline.coach.feedback(prompt_id, action)
+
+    # -- the system-wide shortcut -----------------------------------------------------------
+
+    def _register_hotkey(self) -> None:
+        """Start/stop from any program: the window never has focus for a Qt shortcut to work."""
+        from callcoach import hotkeys
+
+        self._release_hotkey()
+        key = self.settings.get("hotkey")
+        try:
+            self.hotkey = hotkeys.register(key, lambda: self.posted.post(self.toggle_call))
+        except hotkeys.HotkeyUnavailable as exc:
+            log.warning("shortcut %s works only inside CallCoach: %s", key, exc)
+            self.window.title_bar.set_shortcut(f"{key} inside CallCoach only: {exc}")
+        else:
+            log.info("shortcut %s registered system-wide", key)
+
+    def _release_hotkey(self) -> None:
+        if self.hotkey is not None:
+            self.hotkey.close()
+            self.hotkey = None
+
+    def _press(self) -> str:
+        return f"Press ▶ or {self.settings.get('hotkey')}" if self.hotkey is not None else "Press ▶"
+
+    # -- the session store ------------------------------------------------------------------
+
+    def _open_store(self) -> None:
+        """Open the store and mark calls cut off by a crash incomplete; if it cannot be used,
+        coaching still works and the agent is told calls are not being saved."""
+        from callcoach.store import SessionStore, default_store_path
+
+        try:
+            self.store = SessionStore(self.store_path or default_store_path(self.settings))
+            recovered = self.store.recover()
+        except CallCoachError as exc:
+            self.store = None
+            self._store_problem(str(exc))
+            return
+        if recovered:
+            log.info("%d interrupted call(s) kept as incomplete", len(recovered))
+
+    def _journal(self, pipeline) -> None:
+        from callcoach.store import StoreWriter
+
+        self._close_writer()
+        if self.store is None:
+            return
+        try:
+            self.writer = StoreWriter.attach(pipeline, self.store, agent=self._agent(),
+                                             redact=self.settings.get("redact"),
+                                             on_error=lambda m: self.posted.post(lambda: self._store_problem(m)))
+        except CallCoachError as exc:
+            self._store_problem(str(exc))
+
+    def _agent(self) -> str:
+        import getpass
+
+        name = str(self.settings.get("agent_name") or "").strip()
+        try:
+            return name or getpass.getuser()
+        except (KeyError, OSError):  # no login name in some containers
+            return "agent"
+
+    def _close_writer(self) -> None:
+        # Only at the next call or when quitting: feedback on the follow-up card comes after
+        # the call has ended. Closing writes what is queued, which by then is little or none.
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def _close_store(self) -> None:
+        self._close_writer()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def _store_problem(self, message: str) -> None:
+        log.warning("session store: %s", message)
+        self.window.message.show_message("warning", f"This call is not being saved for QA: {message}",
+                                         timeout_s=15)
 
     # -- meters outside a call -----------------------------------------------------------
 
@@ -265,6 +361,7 @@ class CoachApp(QObject):
 
     def _settings_saved(self) -> None:
         self.window.apply_settings()
+        self._register_hotkey()  # the key may have changed; re-grabbing takes a few ms
         if self.mode == "live" and self.window.message.level == "error":
             self.window.message.dismiss()
 

@@ -1,5 +1,5 @@
 """Settings: the two devices by name (each with a test meter), the model, the pace band,
-the prompt budget, privacy and the window. Values are checked by the settings registry
+the prompt budget, privacy, the agent's name, the start/stop shortcut and the window. Values are checked by the settings registry
 (`callcoach.settings.validate`) plus the rules that span fields; errors show inline next to
 the field. Keys locked by the machine policy are shown disabled, with a note.
 """
@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QHBoxLayout, QKeySequenceEdit, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from callcoach.gui import theme
 from callcoach.gui.bridge import Background, LevelProbe
@@ -182,6 +184,16 @@ class SettingsDialog(QDialog):
         folder.setPlaceholderText("the per-user data folder")
         self._add(form, "Sessions kept in", _Field("session_folder", folder, lambda: folder.text().strip(),
                                                    folder.setText))
+        name = QLineEdit()
+        name.setObjectName("agent_name")
+        name.setPlaceholderText("your login name")
+        self._add(form, "Your name for QA", _Field("agent_name", name, lambda: name.text().strip(), name.setText))
+        key = QKeySequenceEdit()
+        key.setObjectName("hotkey")
+        key.setMaximumSequenceLength(1)
+        self._add(form, "Start/stop shortcut", _Field(
+            "hotkey", key, lambda: key.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
+            lambda v: key.setKeySequence(QKeySequence(v))))
         opacity = QDoubleSpinBox()
         opacity.setObjectName("opacity")
         opacity.setRange(0, 1)

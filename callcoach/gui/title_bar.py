@@ -69,6 +69,7 @@ class TitleBar(QWidget):
         self.settings_button.clicked.connect(self.settings_clicked)
         self.close_button.clicked.connect(self.close_clicked)
         self._shortcut = shortcut
+        self._active = False
         self._seconds = -1
         self.set_collapsed(False)
         self.set_state("idle", "Ready")
@@ -79,10 +80,15 @@ class TitleBar(QWidget):
 
     def set_call_active(self, active: bool) -> None:
         self.call_button.setText("■" if active else "▶")
+        self._active = active
         self.call_button.setToolTip(f"{'Stop' if active else 'Start'} call ({self._shortcut})")
         self.call_button.setProperty("active", "true" if active else "false")
         self.call_button.style().unpolish(self.call_button)
         self.call_button.style().polish(self.call_button)
+
+    def set_shortcut(self, text: str) -> None:
+        self._shortcut = text
+        self.call_button.setToolTip(f"{'Stop' if self._active else 'Start'} call ({text})")
 
     def set_time(self, seconds: float) -> None:
         if int(seconds) != self._seconds:

@@ -23,7 +23,6 @@ from callcoach.gui.title_bar import TitleBar
 from callcoach.gui.transcript import TranscriptPane
 from callcoach.settings import Settings
 
-SHORTCUT = "Ctrl+Shift+Space"
 QWIDGETSIZE_MAX = 16777215
 COLLAPSED_HEIGHT = 34
 TRANSCRIPT_WITH_CARD_MIN_HEIGHT = 330  # below this a prompt card hides the transcript
@@ -54,7 +53,8 @@ class CoachWindow(QWidget):
         self._build()
         for child in self.findChildren(QWidget):  # no child may take focus either
             child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.shortcut = QShortcut(QKeySequence(SHORTCUT), self)
+        # Inside CallCoach's windows only; CoachApp also registers it system-wide.
+        self.shortcut = QShortcut(QKeySequence(settings.get("hotkey")), self)
         self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.shortcut.activated.connect(self.call_requested)
         self.geometry_keeper = GeometryKeeper(self, settings)
@@ -69,7 +69,7 @@ class CoachWindow(QWidget):
         root.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         root.setContentsMargins(10, 5, 10, 6)
         root.setSpacing(5)
-        self.title_bar = TitleBar(SHORTCUT)
+        self.title_bar = TitleBar(self.settings.get("hotkey"))
         self.title_bar.call_clicked.connect(self.call_requested)
         self.title_bar.collapse_clicked.connect(lambda: self.set_collapsed(not self.collapsed))
         self.title_bar.settings_clicked.connect(self.settings_requested)
@@ -113,6 +113,8 @@ class CoachWindow(QWidget):
 
     def apply_settings(self) -> None:
         self.setWindowOpacity(float(self.settings.get("opacity")))
+        self.shortcut.setKey(QKeySequence(self.settings.get("hotkey")))
+        self.title_bar.set_shortcut(self.settings.get("hotkey"))
         self._arrange()
 
     def _arrange(self) -> None:
