@@ -57,6 +57,18 @@ def pulse_devices() -> dict[str, str]:
     return dict(VIRTUAL_DEVICES)
 
 
+def pytest_configure(config):
+    """Before any fixture, even a module-scoped one, runs: point every per-user folder at a
+    private temporary one, so no test can touch the developer's own settings or sessions."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="callcoach-tests-"))
+    for var, name in (("CALLCOACH_CONFIG_DIR", "config"), ("CALLCOACH_DATA_DIR", "data"),
+                      ("CALLCOACH_LOG_DIR", "logs")):
+        os.environ[var] = str(base / name)
+    os.environ["CALLCOACH_POLICY_FILE"] = str(base / "config" / "policy.toml")
+
+
 @pytest.fixture(autouse=True)
 def fresh_settings(tmp_path_factory, monkeypatch):
     """Every test gets empty user settings, no machine policy, an empty session store and its
