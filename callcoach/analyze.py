@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import nullcontext
+from typing import Callable
 
 from callcoach.audio.files import FileSource, read_call, read_pair
 from callcoach.engine.engine import EngineSettings
@@ -16,9 +18,11 @@ from callcoach.session import write_json
 def analyze_call(*, call: str | None = None, agent: str | None = None, customer: str | None = None,
                  agent_channel: str = "left", realtime: bool = False, out: str | None = None,
                  model: str | None = None, device: str = "cpu", playbook: str | None = None,
-                 store: bool = True) -> dict:
+                 store: bool = True, progress: bool = True,
+                 on_source: Callable[[FileSource], None] | None = None) -> dict:
     """Run a recorded call through the live pipeline; write OUT.json and keep it in the
-    session store (redacted, like a live call) so QA can review it."""
+    session store (redacted, like a live call) so QA can review it. `on_source` sees the
+    audio source before it plays (a caller drawing its own progress bar reads it)."""
     if out:
         _check_writable(out)
     channels = read_call(call, agent_channel) if call else read_pair(agent, customer)
@@ -28,9 +32,11 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
                             source_name=os.path.basename(call or agent))
     writer = _store_writer(pipeline) if store else None
     source = FileSource(channels, realtime=realtime)
+    if on_source:
+        on_source(source)
     pipeline.load()
     try:
-        with ProgressBar("analyzing", lambda: source.progress):
+        with ProgressBar("analyzing", lambda: source.progress) if progress else nullcontext():
             summary = pipeline.run(source)
     finally:
         if writer:

@@ -21,12 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     analyze = sub.add_parser("analyze", help="analyze a recorded call through the live engine")
-    analyze.add_argument("call", nargs="?", help="stereo recording (left agent, right customer)")
+    analyze.add_argument("call", nargs="?", help="stereo recording (left agent, right customer), or a folder "
+                         "of them")
     analyze.add_argument("--agent", help="agent channel as its own file (with --customer)")
     analyze.add_argument("--customer", help="customer channel as its own file (with --agent)")
     analyze.add_argument("--agent-channel", choices=("left", "right"), default="left")
     analyze.add_argument("--realtime", action="store_true", help="pace the audio like a live call")
-    analyze.add_argument("--json", required=True, metavar="OUT.json", help="where to write the session")
+    analyze.add_argument("--json", metavar="OUT.json", help="where to write the session (for a folder: a folder "
+                         "for one JSON file per recording)")
     analyze.add_argument("--model", help="faster-whisper model name or folder (default: bundled tiny.en)")
     analyze.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs")
     analyze.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
@@ -101,12 +103,37 @@ def _analyze(args: argparse.Namespace) -> int:
         raise CallCoachError("give either CALL or --agent/--customer, not both")
     if not args.call and not (args.agent and args.customer):
         raise CallCoachError("give a stereo CALL, or both --agent AGENT.wav and --customer CUSTOMER.wav")
+    if args.call and os.path.isdir(args.call):
+        return _analyze_folder(args)
+    if not args.json:
+        raise CallCoachError("give --json OUT.json: where to write the session")
     summary = analyze_call(
         call=args.call, agent=args.agent, customer=args.customer, agent_channel=args.agent_channel,
         realtime=args.realtime, out=args.json, model=args.model, device=args.device, playbook=args.playbook,
         store=not args.no_store,
     )
     print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s -> {args.json}")
+    return 0
+
+
+def _analyze_folder(args: argparse.Namespace) -> int:
+    from callcoach.analyze_folder import analyze_folder
+
+    def said(i: int, n: int, r) -> None:
+        if r.error:
+            print(f"[{i}/{n}] {r.path.name}: error: {r.error}", file=sys.stderr)
+        else:
+            s = r.summary
+            print(f"[{i}/{n}] {r.path.name}: {len(s['utterances'])} utterances, {len(s['prompts'])} prompts, "
+                  f"{s['duration_s']:.1f} s" + (f" -> {r.out}" if r.out else ""))
+
+    results = analyze_folder(
+        args.call, out_dir=args.json, on_result=said, agent_channel=args.agent_channel, realtime=args.realtime,
+        model=args.model, device=args.device, playbook=args.playbook, store=not args.no_store)
+    failed = sum(r.error is not None for r in results)
+    if failed:
+        print(f"callcoach: {failed} of {len(results)} recordings could not be analyzed", file=sys.stderr)
+        return 1
     return 0
 
 

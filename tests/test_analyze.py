@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import shutil
 import subprocess
 import sys
 
@@ -173,3 +176,48 @@ def test_cli_bad_input(tmp_path):
         _cli("analyze", str(tmp_path / "pair.wav"), "--json", str(tmp_path / "missing" / "out.json")), "missing"
     )
     assert not (tmp_path / "out.json").exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:  # the bar draws only on a terminal
+        return True
+
+
+def test_a_folder_of_recordings_with_one_progress_bar(billing, tmp_path):
+    from callcoach.analyze_folder import analyze_folder
+    from callcoach.store import SessionStore
+
+    path, truth = billing
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    shutil.copy(path, folder / "monday.wav")
+    data, rate = sf.read(path)
+    sf.write(folder / "tuesday.flac", data[: rate * 20], rate)  # the first 20 s, as FLAC
+    (folder / "broken.wav").write_text("not audio at all")
+    (folder / "notes.txt").write_text("not a recording: skipped")
+    terminal, seen = _Terminal(), []
+    results = analyze_folder(folder, out_dir=tmp_path / "json", stream=terminal,
+                             on_result=lambda i, n, r: seen.append((i, n, r.path.name, r.error is None)))
+    assert seen == [(1, 3, "broken.wav", False), (2, 3, "monday.wav", True), (3, 3, "tuesday.flac", True)]
+    assert "broken.wav" in results[0].error
+    monday = json.loads((tmp_path / "json" / "monday.json").read_text())
+    _assert_matches_script(monday, truth)
+    assert json.loads((tmp_path / "json" / "tuesday.json").read_text())["duration_s"] == pytest.approx(20, abs=0.2)
+    assert len(SessionStore().list_sessions()) == 2, "both calls are kept for QA review"
+    percents = [float(p) for p in re.findall(r"\] +([\d.]+)%", terminal.getvalue())]
+    assert percents[-1] == 100.0 and percents == sorted(percents), percents
+
+
+def test_cli_analyzes_a_folder_and_reports_bad_files(billing, tmp_path):
+    path, _ = billing
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    shutil.copy(path, folder / "call.wav")
+    (folder / "empty.wav").write_bytes(b"")
+    result = _cli("analyze", str(folder), "--json", str(tmp_path / "out"), "--no-store")
+    assert result.returncode == 1
+    assert re.search(r"\[1/2\] call\.wav: \d+ utterances, \d+ prompts, [\d.]+ s -> ", result.stdout), result.stdout
+    assert "[2/2] empty.wav: error: " in result.stderr and "1 of 2 recordings could not be analyzed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "out" / "call.json").exists()
+    _assert_one_line_error(_cli("analyze", str(tmp_path / "out")), "no recordings")
