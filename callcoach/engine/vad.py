@@ -37,6 +37,9 @@ class SileroVad:
     """The shared ONNX session; cheap per-channel state lives in `VadStream`."""
 
     def __init__(self, path: str | None = None):
+        # onnxruntime sends usage telemetry to Microsoft unless this is set before it loads
+        # (found by tests/test_no_network.py); CallCoach never talks to the network.
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"
         import onnxruntime
 
         opts = onnxruntime.SessionOptions()
