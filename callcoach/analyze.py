@@ -13,6 +13,8 @@ from callcoach.errors import CallCoachError
 from callcoach.pipeline import CallPipeline
 from callcoach.progress import ProgressBar
 from callcoach.session import write_json
+from callcoach.settings import Settings
+from callcoach.store import redacted_recorder
 
 
 def analyze_call(*, call: str | None = None, agent: str | None = None, customer: str | None = None,
@@ -21,7 +23,8 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
                  store: bool = True, progress: bool = True,
                  on_source: Callable[[FileSource], None] | None = None) -> dict:
     """Run a recorded call through the live pipeline; write OUT.json and keep it in the
-    session store (redacted, like a live call) so QA can review it. `on_source` sees the
+    session store so QA can review it. With the `redact` setting on (the default; policy can
+    lock it) both are redacted like a live call, and so is the summary returned. `on_source` sees the
     audio source before it plays (a caller drawing its own progress bar reads it)."""
     if out:
         _check_writable(out)
@@ -30,7 +33,9 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     settings = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
     pipeline = CallPipeline(settings, playbook=playbook, measure_latency=realtime,
                             source_name=os.path.basename(call or agent))
-    writer = _store_writer(pipeline) if store else None
+    redact = Settings().get("redact")
+    writer = _store_writer(pipeline, redact) if store else None
+    redacted = redacted_recorder(pipeline) if redact else None
     source = FileSource(channels, realtime=realtime)
     if on_source:
         on_source(source)
@@ -41,19 +46,20 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     finally:
         if writer:
             writer.close()
+    if redacted:
+        summary = redacted.summary()
     if out:
         write_json(summary, out)
     return summary
 
 
-def _store_writer(pipeline: CallPipeline):
+def _store_writer(pipeline: CallPipeline, redact: bool):
     """A StoreWriter for this call, or None (with a warning) when the store cannot be used:
     the analysis itself must not fail because the archive is broken."""
-    from callcoach.settings import Settings
     from callcoach.store import StoreWriter
 
     try:
-        return StoreWriter.attach(pipeline, redact=Settings().get("redact"))
+        return StoreWriter.attach(pipeline, redact=redact)
     except CallCoachError as exc:
         print(f"callcoach: warning: not storing this session: {exc}", file=sys.stderr)
         return None

@@ -854,7 +854,7 @@ def _redact_words(words: Sequence, original: str, redacted: str) -> tuple:
     return tuple(dataclasses.replace(w, text=t) for w, t in zip(words, texts))
 
 
-class _Redactor:
+class EventRedactor:
     """Redaction of everything a call would store: utterances through one StreamRedactor
     (a number read in pieces, or asked for by the other speaker, is still caught), the
     rest (prompt reasons, handoff note, checklist, notices) one text at a time."""
@@ -888,6 +888,19 @@ class _Redactor:
         return event
 
 
+def redacted_recorder(pipeline):
+    """A second SessionRecorder for this call (same id and start) that only sees redacted
+    events: its summary is what may be written to a file."""
+    from callcoach.session import SessionRecorder
+
+    rec = pipeline.recorder
+    recorder = SessionRecorder(rec.source)
+    recorder.id, recorder.started_at = rec.id, rec.started_at
+    redactor = EventRedactor(True)
+    pipeline.subscribe(lambda event: recorder(redactor.event(event)))
+    return recorder
+
+
 # --------------------------------------------------------------------------- the writer
 
 
@@ -917,7 +930,7 @@ class StoreWriter:
         self.store = store if isinstance(store, SessionStore) else SessionStore(store)
         if redact:
             _redact_module()  # fail now, on the caller's thread, rather than store raw words later
-        self.redactor = _Redactor(redact)
+        self.redactor = EventRedactor(redact)
         self.flush_s = flush_s
         self.on_error = on_error
         self.errors: list[str] = []

@@ -29,7 +29,7 @@ from callcoach.report import load_session, render_html, write_report
 from callcoach.report.values import SEVERITY_COLOR, clock
 from callcoach.store import SessionStore, StoreWriter
 from tests.report_demo import ANSWERS, demo_session
-from tests.test_store import CARD, _planted_card
+from tests.pii_call import CARD, planted_card
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -401,14 +401,14 @@ def test_a_card_number_that_went_through_the_store_is_not_in_the_report(tmp_path
     store.set_qa(writer.id, "customer read out 4539 1488 0343 6467 twice", 2)
     page = render_html(store.get(writer.id))
     assert "expires soon" in page and "[CARD]" in page, "the rest of the words stay"
-    assert not _planted_card(_visible(page).encode()), "the card number reached the report"
+    assert not planted_card(_visible(page).encode()), "the card number reached the report"
     assert not contains_planted(page, [CARD])
 
     unredacted = SessionStore(tmp_path / "raw.db")
     writer = StoreWriter(unredacted, redact=False)
     _card_call(writer)
     writer.close()
-    assert _planted_card(_visible(render_html(unredacted.get(writer.id))).encode()), "the check finds it"
+    assert planted_card(_visible(render_html(unredacted.get(writer.id))).encode()), "the check finds it"
 
 
 def test_a_session_file_is_redacted_before_it_is_reported(demo, tmp_path):
@@ -420,4 +420,4 @@ def test_a_session_file_is_redacted_before_it_is_reported(demo, tmp_path):
     done = _cli("report", str(path), "--out", str(tmp_path / "r.html"))
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert not _planted_card(_visible(page).encode()) and "[CARD]" in page
+    assert not planted_card(_visible(page).encode()) and "[CARD]" in page

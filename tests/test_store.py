@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sqlite3
 import stat
@@ -22,6 +21,7 @@ from callcoach.errors import CallCoachError
 from callcoach.store import SessionStore, StoreWriter, default_store_path
 from tests import callgen
 from tests.callgen import Turn
+from tests.pii_call import CARD_CALL, planted_card
 
 ROOT = Path(__file__).resolve().parents[1]
 A, C = "agent", "customer"
@@ -325,23 +325,6 @@ def test_foreign_sqlite_database_is_refused_untouched(tmp_path):
 # --------------------------------------------------------------------------- redaction
 
 
-CARD = "4539148803436467"  # a valid (Luhn) test card number
-_SPOKEN_DIGITS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "for": "4",
-                  "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
-
-
-def _planted_card(data: bytes, card: str = CARD) -> bool:
-    """Any 8 consecutive digits of the card, written as digits or words, grouped or not."""
-    text = data.decode("latin-1").lower()
-    text = re.sub(r"\b(" + "|".join(_SPOKEN_DIGITS) + r")\b", lambda m: _SPOKEN_DIGITS[m.group(1)], text)
-    text = re.sub(r"(?<=\d)[\s,.\-]+(?=\d)", "", text)
-    if any(card[i:i + 8] in text for i in range(len(card) - 7)):
-        return True
-    from callcoach.redact import contains_planted
-
-    return bool(contains_planted(data, [card]))
-
-
 def _store_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(folder.iterdir()) if p.name.startswith("sessions.db"))
 
@@ -359,7 +342,7 @@ def test_writer_redacts_utterances_prompts_and_summary(tmp_path):
     writer.close()
     assert writer.finished.is_set() and not writer.errors
     data = _store_bytes(tmp_path)
-    assert not _planted_card(data), "the card number reached the disk"
+    assert not planted_card(data), "the card number reached the disk"
     s = store.get(writer.id)
     assert "expires soon" in s["utterances"][0]["text"], "the rest of the words stay"
     assert len(s["utterances"][0]["words"]) == len(u.words), "word timings stay"
@@ -371,19 +354,6 @@ def test_redaction_can_be_switched_off(tmp_path):
     writer(_utterance(C, 1.0, "my card number is 4539 1488 0343 6467"))
     writer.close()
     assert store.get(writer.id)["utterances"][0]["text"].endswith("4539 1488 0343 6467")
-
-
-# The engine cuts decoder loops to two repeats, so "four one one one ... one" is heard as
-# "for one one": a real-looking number is what tests the redaction.
-CARD_CALL = [
-    Turn(A, "Thank you for calling, this is Sam. How can I help you today?"),
-    Turn(C, "Hi, I would like to pay my bill with a new card."),
-    Turn(A, "Sure. What is the card number?"),
-    Turn(C, "My card number is four five three nine, one four eight eight, zero three four three, six four six seven."),
-    Turn(A, "Could you repeat that, please?"),
-    Turn(C, "Four five three nine one four eight eight, zero three four three six four six seven."),
-    Turn(A, "Thank you. The payment is done."),
-]
 
 
 @pytest.mark.slow
@@ -403,14 +373,14 @@ def test_spoken_card_number_never_reaches_the_disk(tmp_path):
     writer.close()
     assert writer.finished.is_set() and not writer.errors
     raw_text = json.dumps(raw).encode()
-    assert _planted_card(raw_text), f"the model did not hear the card number: {raw_text[:2000]!r}"
+    assert planted_card(raw_text), f"the model did not hear the card number: {raw_text[:2000]!r}"
 
     data = _store_bytes(folder)
     assert b"pay my bill" in data, "the store holds the call"
-    assert not _planted_card(data), "the card number reached the disk"
+    assert not planted_card(data), "the card number reached the disk"
     s = SessionStore(folder / "sessions.db").get(writer.id)
     assert s["complete"] is True and len(s["utterances"]) == len(raw["utterances"])
-    assert not _planted_card(json.dumps(s).encode())
+    assert not planted_card(json.dumps(s).encode())
 
 
 # --------------------------------------------------------------------------- the kill test
