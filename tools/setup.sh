@@ -2,7 +2,7 @@
 # Set up everything CallCoach needs on a fresh Debian/Ubuntu machine (Python 3.11+):
 # system packages, then a virtual environment in .venv with the app installed.
 #   tools/setup.sh          the app (widget + engine)
-#   tools/setup.sh --test   the app plus what the test suite needs
+#   tools/setup.sh --test   the app plus what the test suite needs (the bundle build included)
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,13 +12,14 @@ cd "$(dirname "$0")/.."
 APP_DEBS=(python3-venv libportaudio2 libsndfile1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
           libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0 libegl1 libgl1
           libdbus-1-3 libfontconfig1 fonts-dejavu-core libx11-6)
-TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb xdotool)
+# strace: the no-network test traces every socket of the app; binutils: strip for the bundle test
+TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb xdotool strace binutils)
 
 debs=("${APP_DEBS[@]}")
 extras="gui"
 if [ "${1:-}" = "--test" ]; then
     debs+=("${TEST_DEBS[@]}")
-    extras="gui,test"
+    extras="gui,test,build"
 fi
 
 missing=()
