@@ -55,7 +55,7 @@ STALE_S = 60.0
 # Columns list_sessions() returns (everything but the summary JSON), in CSV order too.
 LIST_COLUMNS = ("id", "started_at", "agent", "source", "status", "duration_s", "worst_mood",
                 "escalated", "prompts_shown", "prompts_acted", "qa_score", "qa_note", "updated_at")
-SORT_KEYS = ("started_at", "duration_s", "worst_mood", "prompts_shown", "prompts_acted",
+SORT_KEYS = ("started_at", "duration_s", "worst_mood", "escalated", "prompts_shown", "prompts_acted",
              "qa_score", "agent", "status", "updated_at")
 
 _SCHEMA = """

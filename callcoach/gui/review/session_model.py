@@ -30,7 +30,7 @@ LIVE_TIP = "Being recorded by a running CallCoach right now."
 class Column:
     key: str  # listing row key
     title: str
-    sort: str | None  # the store's sort key; None: the store cannot sort by it
+    sort: str  # the store's sort key
     sample: str  # typical widest content, for the column's first width
     numeric: bool = False
 
@@ -40,7 +40,7 @@ COLUMNS = (
     Column("agent", "Agent", "agent", "jordan"),
     Column("duration_s", "Duration", "duration_s", "12:59", True),
     Column("worst_mood", "Worst mood", "worst_mood", "frustrated −0.55", True),
-    Column("escalated", "Escalated", None, "yes"),
+    Column("escalated", "Escalated", "escalated", "yes"),
     Column("prompts_shown", "Prompts", "prompts_shown", "10", True),
     Column("prompts_acted", "Acted on", "prompts_acted", "10", True),
     Column("status", "Status", "status", "◐ incomplete"),
@@ -178,8 +178,6 @@ class SessionModel(QAbstractTableModel):
             column = COLUMNS[section]
             if role == Qt.ItemDataRole.DisplayRole:
                 return column.title
-            if role == Qt.ItemDataRole.ToolTipRole and column.sort is None:
-                return "Not sortable: use the \"Escalated only\" filter"
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
