@@ -95,8 +95,8 @@ def test_analyze_logs_events_but_no_words_and_no_pii(tmp_path):
                              "--json", str(out)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     summary = json.loads(out.read_text())
-    heard = " ".join(u["text"] for u in summary["utterances"]).lower()
-    assert contains_planted(heard, [CARD]) and "maple" in heard, f"the model did not hear the PII: {heard}"
+    heard = " ".join(u["text"] for u in summary["utterances"]).lower()  # redacted, as analyze writes it
+    assert "[card]" in heard and "maple" in heard, f"the model did not hear the PII: {heard}"
 
     text = logs.log_path().read_text()
     assert "call started" in text and "prompt raised: escalate" in text
