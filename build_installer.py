@@ -196,18 +196,18 @@ OutputDir=.
 OutputBaseFilename=CallCoach-{ver}-setup
 Compression=lzma2/max
 SolidCompression=yes
-UninstallDisplayIcon={{app}}\\CallCoach.exe
+UninstallDisplayIcon={{app}}\\callcoachw.exe
 CloseApplications=yes
 
 [Files]
 Source: "{NAME}\\*"; DestDir: "{{app}}"; Flags: ignoreversion recursesubdirs createallsubdirs
 
 [Icons]
-Name: "{{autoprograms}}\\CallCoach"; Filename: "{{app}}\\CallCoach.exe"
-Name: "{{autoprograms}}\\CallCoach demo call"; Filename: "{{app}}\\CallCoach.exe"; Parameters: "demo"
+Name: "{{autoprograms}}\\CallCoach"; Filename: "{{app}}\\callcoachw.exe"
+Name: "{{autoprograms}}\\CallCoach demo call"; Filename: "{{app}}\\callcoachw.exe"; Parameters: "demo"
 
 [Run]
-Filename: "{{app}}\\CallCoach.exe"; Description: "Start CallCoach"; Flags: nowait postinstall skipifsilent
+Filename: "{{app}}\\callcoachw.exe"; Description: "Start CallCoach"; Flags: nowait postinstall skipifsilent
 """
 
 

@@ -24,6 +24,7 @@ def test_inno_script_installs_per_user_or_per_machine_silently():
     assert setup["AppId"].startswith("{{") and setup["AppId"].endswith("}") and len(setup["AppId"]) == 2 + 36 + 1  # {{GUID}
     assert 'Source: "callcoach\\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs' in iss
     assert "skipifsilent" in iss, "a silent install does not start the app"
+    assert r'Filename: "{app}\callcoachw.exe"' in iss, "the Start menu runs the program without a console"
     assert "/VERYSILENT /SUPPRESSMSGBOXES /ALLUSERS" in iss and "/CURRENTUSER" in iss
 
 
