@@ -77,7 +77,8 @@ def test_cli_errors_are_logged_once_on_stderr_and_in_the_file(tmp_path):
 # and an email address read out, so the log is checked against planted personal data.
 PII_TURNS = [
     Turn("agent", "Can I take a card for the payment?"),
-    Turn("customer", "My card number is four five three nine, one four eight eight, zero three four three, six four six seven."),
+    Turn("customer", "My card number is four five three nine, one four eight eight, zero three four three, "
+                     "six four six seven."),
     Turn("agent", "Thank you. And an email for the receipt?"),
     Turn("customer", "It is mark dot davis at gmail dot com."),
 ]
