@@ -188,12 +188,17 @@ def test_prompt_card_shows_title_phrase_tactic_and_why_and_expires(window):
 
 
 def test_default_size_is_small_and_a_card_grows_it_only_while_shown(window, qtbot, fresh_settings):
+    from dataclasses import replace
+
     assert (window.width(), window.height()) == DEFAULT_SIZE == (360, 220)
-    window.on_event(ESCALATE)
+    long_card = replace(ESCALATE, phrase="I'll bring in my supervisor and brief them, so you won't have to "
+                                         "repeat yourself. They can approve the refund today.")
+    window.on_event(long_card)
     qtbot.waitUntil(lambda: window.height() > 220)  # the whole card is readable, nothing overlaps
     card = window.card
-    assert card.geometry().bottom() < window.height()
     assert card.copy_button.geometry().bottom() < card.height()
+    bottom = card.mapTo(window, card.rect().bottomLeft()).y()
+    assert 0 <= window.height() - bottom <= 16, "no blank band under the card"
     window.on_event(PromptCleared(ESCALATE.id, 40.0, "expired"))
     assert window.height() == 220  # back to the size the agent had
     window.geometry_keeper.save()

@@ -13,7 +13,9 @@ APP_DEBS=(python3-venv libportaudio2 libsndfile1 libxcb-cursor0 libxcb-icccm4 li
           libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libxkbcommon-x11-0 libegl1 libgl1
           libdbus-1-3 libfontconfig1 fonts-dejavu-core libx11-6)
 # strace: the no-network test traces every socket of the app; binutils: strip for the bundle test
-TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb xdotool strace binutils)
+# A real desktop for tests/test_desktop.py: a window manager with a tray, a compositor, X tools.
+TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb xdotool strace binutils icewm xcompmgr
+           x11-utils)
 
 debs=("${APP_DEBS[@]}")
 extras="gui"

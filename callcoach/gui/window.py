@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QSizeGrip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QLayout, QSizeGrip, QVBoxLayout, QWidget
 
 from callcoach.coach.events import CallSummary, CoachState, Prompt, PromptCleared
 from callcoach.engine.events import CallEnded, Level, ModelReady, Notice, Partial, Utterance
@@ -48,8 +48,10 @@ class CoachWindow(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setStyleSheet(theme.STYLE)
         self.collapsed = False
-        self._drag_from: QPoint | None = None
+        self._drag_from: QPoint | None = None  # the press point, relative to the window
+        self._press_at: QPoint | None = None  # where a press began, until it becomes a drag
         self.call_time = 0.0
+        self.lost_devices: dict[str, str] = {}  # role -> its "… lost – reconnecting" message
         self._build()
         for child in self.findChildren(QWidget):  # no child may take focus either
             child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -65,8 +67,9 @@ class CoachWindow(QWidget):
 
     def _build(self) -> None:
         root = QVBoxLayout(self)
-        # Never smaller than the content needs: text must not overlap, whatever the size.
-        root.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        # The minimum size is set by _fit() for the width the window has: the layout's own
+        # minimum assumes wrapped text at its narrowest, which left a blank band under a card.
+        root.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         root.setContentsMargins(10, 5, 10, 6)
         root.setSpacing(5)
         self.title_bar = TitleBar(self.settings.get("hotkey"))
@@ -123,6 +126,20 @@ class CoachWindow(QWidget):
         self.hint.setVisible(not card and bool(self.hint.text()))
         room = not card or self.height() >= TRANSCRIPT_WITH_CARD_MIN_HEIGHT
         self.transcript.setVisible(bool(self.settings.get("show_transcript")) and not self.collapsed and room)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Never smaller than what shows needs at this width: text must not overlap."""
+        if self.collapsed:
+            return
+        layout = self.layout()
+        layout.activate()
+        self.setMinimumWidth(layout.minimumSize().width())
+        need = layout.totalHeightForWidth(self.width())
+        if need < 0:  # no wrapped text showing: the plain minimum is exact
+            need = layout.minimumSize().height()
+        if need != self.minimumHeight():
+            self.setMinimumHeight(need)  # grows the window if it is smaller
 
     # -- call state ----------------------------------------------------------------------
 
@@ -139,6 +156,7 @@ class CoachWindow(QWidget):
     def reset_call(self) -> None:
         """A new call begins: clear what the last one showed."""
         self.call_time = 0.0
+        self.lost_devices.clear()
         self.title_bar.set_time(0)
         self.card.clear()
         self._arrange()
@@ -195,10 +213,22 @@ class CoachWindow(QWidget):
     def _shrink_after_card(self) -> None:
         """A card may have made the window grow; give the agent back the size they chose."""
         if self.card.prompt is None and not self.collapsed:
-            self.layout().activate()  # drop the card's minimum height first
             self.resize(self.width(), self.geometry_keeper.expanded_height)
 
     def _notice(self, n: Notice) -> None:
+        if n.kind == "device_lost":  # stays until the device is back
+            self.lost_devices[n.role] = n.message
+            self.message.show_message("warning", n.message)
+            return
+        if n.kind == "device_back":
+            self.lost_devices.pop(n.role, None)
+            if self.lost_devices:  # the other one is still gone
+                self.message.show_message("warning", next(iter(self.lost_devices.values())))
+            else:
+                self.message.show_message("info", n.message, timeout_s=5)
+            return
+        if self.lost_devices and n.level != "error":
+            return  # "reconnecting" stays in view
         if n.level == "error":
             self.show_problem(n.message)
         elif n.level == "warning":
@@ -209,6 +239,10 @@ class CoachWindow(QWidget):
 
     def _call_ended(self, _e: CallEnded) -> None:
         self.meters.clear()
+        if self.lost_devices:  # no longer reconnecting: the call is over
+            self.lost_devices.clear()
+            if self.message.level == "warning":
+                self.message.dismiss()
 
     def _summary(self, s: CallSummary) -> None:
         self.card.set_handoff(s.handoff)
@@ -232,6 +266,7 @@ class CoachWindow(QWidget):
         self.title_bar.set_collapsed(collapsed)
         self.layout().setContentsMargins(10, 5, 10, 5 if collapsed else 6)
         if collapsed:
+            self.setMinimumHeight(0)
             self.setMaximumHeight(COLLAPSED_HEIGHT)
             self.resize(self.width(), COLLAPSED_HEIGHT)
         else:
@@ -258,19 +293,29 @@ class CoachWindow(QWidget):
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            handle = self.windowHandle()
-            if handle is not None and handle.startSystemMove():
-                return  # the window manager moves it (X11, Wayland, Windows)
-            self._drag_from = event.globalPosition().toPoint() - self.pos()
+            self._press_at = event.globalPosition().toPoint()
+            self._drag_from = self._press_at - self.pos()
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
         if self._drag_from is not None:
-            self.move(event.globalPosition().toPoint() - self._drag_from)
+            at = event.globalPosition().toPoint()
+            # A drag starts only once the mouse has really moved: handing a mere click to
+            # the window manager as a move leaves some (IceWM) in move mode, holding the
+            # keyboard the agent is typing with.
+            if self._press_at is not None:
+                if (at - self._press_at).manhattanLength() < QApplication.startDragDistance():
+                    return
+                self._press_at = None
+                handle = self.windowHandle()
+                if handle is not None and handle.startSystemMove():
+                    self._drag_from = None  # the window manager moves it (X11, Wayland, Windows)
+                    return
+            self.move(at - self._drag_from)
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
-        self._drag_from = None
+        self._drag_from = self._press_at = None
         super().mouseReleaseEvent(event)
 
     def moveEvent(self, event) -> None:
