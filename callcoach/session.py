@@ -27,6 +27,8 @@ class SessionRecorder:
         self._utterances: dict[tuple, dict] = {}  # (role, start, end) -> JSON
         self._prompts: dict[int, dict] = {}
         self._notices: list[dict] = []
+        self._gaps: list[dict] = []  # device gaps: that speaker's audio is missing there
+        self._dropped = {role: {"blocks": 0, "seconds": 0.0} for role in ("agent", "customer")}
         self._coach: dict = {}
         self._lock = threading.Lock()
 
@@ -65,7 +67,19 @@ class SessionRecorder:
             self._prompts[f.prompt_id]["feedback"] = {"t": round(f.t, 2), "action": f.action}
 
     def _on_Notice(self, n) -> None:
-        self._notices.append({"t": n.t, "level": n.level, "message": n.message})
+        entry = {"t": n.t, "level": n.level, "message": n.message}
+        if getattr(n, "kind", None):
+            entry.update(kind=n.kind, speaker=n.role)
+        self._notices.append(entry)
+
+    def _on_DeviceGap(self, g) -> None:
+        self._gaps.append({"speaker": g.role, "start": round(g.start, 2), "end": round(g.end, 2),
+                           "reason": g.reason})
+
+    def _on_AudioDropped(self, d) -> None:
+        count = self._dropped.setdefault(d.role, {"blocks": 0, "seconds": 0.0})
+        count["blocks"] += d.blocks
+        count["seconds"] += d.seconds
 
     def _on_CallSummary(self, s) -> None:
         self._coach = {"metrics": s.metrics, "handoff_note": s.handoff, "follow_up": list(s.checklist)}
@@ -84,10 +98,14 @@ class SessionRecorder:
                 "source": self.source,
                 "utterances": utterances,
                 "prompts": sorted(self._prompts.values(), key=lambda p: p["t"]),
-                "metrics": self._coach.get("metrics", {}),
+                "metrics": {**self._coach.get("metrics", {}),
+                            # Audio that never reached the engine (live devices): none is lost unsaid.
+                            "dropped_blocks": {r: c["blocks"] for r, c in self._dropped.items()},
+                            "dropped_s": {r: round(c["seconds"], 2) for r, c in self._dropped.items()}},
                 "handoff_note": self._coach.get("handoff_note"),
                 "follow_up": self._coach.get("follow_up", []),
                 "notices": list(self._notices),
+                "gaps": sorted(self._gaps, key=lambda g: (g["start"], g["speaker"])),
             }
 
 

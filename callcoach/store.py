@@ -781,14 +781,14 @@ def _json_default(value: Any) -> Any:
 
 def _event_classes() -> dict[str, type]:
     from callcoach.coach.events import CallSummary, Feedback, Prompt, PromptCleared, ScoredUtterance
-    from callcoach.engine.events import CallEnded, Notice, Utterance
+    from callcoach.engine.events import AudioDropped, CallEnded, DeviceGap, Notice, Utterance
 
     return {c.__name__: c for c in (Utterance, ScoredUtterance, Prompt, PromptCleared, Feedback, Notice,
-                                    CallSummary, CallEnded)}
+                                    CallSummary, CallEnded, DeviceGap, AudioDropped)}
 
 
 STORED_KINDS = ("Utterance", "ScoredUtterance", "Prompt", "PromptCleared", "Feedback", "Notice",
-                "CallSummary", "CallEnded")
+                "CallSummary", "CallEnded", "DeviceGap", "AudioDropped")
 
 
 def _event_from_json(kind: str, body: Any):
@@ -882,6 +882,8 @@ class EventRedactor:
                 checklist=tuple(self.text(c) for c in event.checklist))
         if name == "Notice":
             return dataclasses.replace(event, message=self.text(event.message))
+        if name == "DeviceGap":
+            return dataclasses.replace(event, reason=self.text(event.reason))
         if name == "CallSummary":
             return dataclasses.replace(event, handoff=self.text(event.handoff),
                                        checklist=tuple(self.text(c) for c in event.checklist))

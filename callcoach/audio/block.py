@@ -24,3 +24,40 @@ class AudioBlock:
     @property
     def end(self) -> int:
         return self.start + len(self.samples)
+
+
+# What a source can say besides audio (live devices only). They come in the same stream as
+# the blocks (`LiveSource.stream()`), in order with them, on the role's call clock.
+
+
+@dataclass(frozen=True)
+class DeviceLost:
+    """The role's device stopped delivering audio; its audio after call time `t` is missing
+    until a `DeviceBack`."""
+
+    role: str
+    t: float
+    reason: str
+    device: str
+
+
+@dataclass(frozen=True)
+class DeviceBack:
+    """The role's device was reopened; its audio resumes at call time `t` (real call time,
+    not where the device's own frame counter stopped)."""
+
+    role: str
+    t: float
+    device: str
+
+
+@dataclass(frozen=True)
+class AudioDropped:
+    """`seconds` of the role's audio from call time `t` never reached the engine: `blocks`
+    device blocks found the capture queue full, and/or the device overflowed."""
+
+    role: str
+    t: float
+    seconds: float
+    blocks: int
+    reason: str

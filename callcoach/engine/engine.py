@@ -19,8 +19,9 @@ from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
-from callcoach.audio.block import ROLES, SAMPLE_RATE, AudioBlock
-from callcoach.engine.events import Activity, CallEnded, Level, ModelReady, Notice, Partial, Utterance, Watermark
+from callcoach.audio.block import ROLES, SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
+from callcoach.engine.events import (Activity, CallEnded, DeviceGap, Level, ModelReady, Notice, Partial, Utterance,
+                                     Watermark)
 from callcoach.engine.segmenter import Segment, Segmenter, SegmenterOutput, SegmenterSettings
 from callcoach.engine.transcriber import Job, Transcript, WhisperTranscriber, shared_transcriber
 from callcoach.engine.vad import SileroVad, VadStream
@@ -30,12 +31,21 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[object], None]
 _LEVEL_EVERY = SAMPLE_RATE // 10  # one Level event per 100 ms per channel
+# While a device is gone, the watermark may pass its (stopped) clock up to this far behind
+# the channels still live: the other speaker is coached meanwhile, and a device coming
+# back is stamped at real call time, which is later.
+_ABSENT_LAG = SAMPLE_RATE
+_DROP_NOTICE_EVERY_S = 10.0  # at most one "audio dropped" notice per channel this often
+DEVICE_WORD = {"agent": "microphone", "customer": "call audio"}
 
 
 class Source(Protocol):
     def blocks(self) -> Iterable[AudioBlock]: ...
 
     def stop(self) -> None: ...
+
+    # Optional: a source that can say more than audio (live devices) also has
+    # `stream()`, yielding AudioBlocks and DeviceLost / DeviceBack / AudioDropped in order.
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,11 @@ class _Channel:
         self.last_partial_at = 0  # sample position of the last partial request
         self.speculation: _Speculation | None = None
         self.pending: set[int] = set()  # starts of segments awaiting their final text
+        self.absent: tuple[float, str] | None = None  # (since, reason) while its device is gone
+        self.explained_to = 0  # a jump of the clock up to here was already reported
+        self.dropped_blocks = 0
+        self.dropped_s = 0.0
+        self.drop_noticed_at: float | None = None
 
     def entry_time(self, sample: int) -> float | None:
         """Wall time at which audio sample `sample` entered the engine."""
@@ -101,7 +116,8 @@ class Engine:
         self._lock = threading.Lock()  # pending finals and the watermark, across both threads
         self._watermark = 0.0
         self.stats = {"partials": 0, "partials_skipped": 0, "batches": 0, "finals": 0, "rejected": 0,
-                      "speculative_hits": 0, "speculative_misses": 0}
+                      "speculative_hits": 0, "speculative_misses": 0, "max_backlog": 0,
+                      "dropped_blocks": 0, "device_gaps": 0}
 
     # -- wiring --------------------------------------------------------------------------
 
@@ -143,9 +159,14 @@ class Engine:
         duration = max(ch.clock for ch in self._channels.values()) / SAMPLE_RATE
         for role, ch in self._channels.items():
             self._handle(role, ch, ch.segmenter.flush())
+            if ch.absent is not None:  # the device never came back
+                since, reason = ch.absent
+                ch.absent = None
+                self._gap(role, since, max(since, duration), f"{reason}; not back before the call ended")
         self._queue.wait_idle()
         self._queue.close()
         self._worker.join()
+        self.stats["max_backlog"] = self._queue.max_waiting
         self._emit(Watermark(duration))  # all text is in
         self._emit(CallEnded(duration))
         return duration
@@ -153,12 +174,22 @@ class Engine:
     def run(self, source: Source) -> float:
         """Drive a whole call from `source` on the calling thread; returns its duration."""
         self.begin()
+        stream = getattr(source, "stream", None)
         try:
-            for block in source.blocks():
-                self.feed(block)
+            for item in (stream() if stream is not None else source.blocks()):
+                if isinstance(item, AudioBlock):
+                    self.feed(item)
+                else:
+                    self.source_event(item)
         finally:
             duration = self.end()
         return duration
+
+    @property
+    def backlog(self) -> tuple[int, int]:
+        """(finals waiting now, the most that have waited) in the transcription queue."""
+        q = self._queue
+        return (q.finals_waiting, q.max_waiting) if q is not None else (0, 0)
 
     # -- intake (one thread) -------------------------------------------------------------
 
@@ -166,9 +197,10 @@ class Engine:
         ch = self._channels[block.role]
         if self.measure_latency:
             ch.entered.append((block.end, time.monotonic()))
-        if block.start > ch.clock:
+        if block.start > max(ch.clock, ch.explained_to):
             gap = (block.start - ch.clock) / SAMPLE_RATE
-            self._emit(Notice("warning", f"{block.role} audio gap of {gap:.1f} s", ch.clock / SAMPLE_RATE))
+            self._emit(Notice("warning", f"{block.role} audio gap of {gap:.1f} s", ch.clock / SAMPLE_RATE,
+                              kind="audio_gap", role=block.role))
         ch.clock = block.end
         probs, rms = ch.vad.process(block.samples)
         self._levels(block.role, ch, block.end - ch.vad.pending, rms)
@@ -176,6 +208,60 @@ class Engine:
         self._handle(block.role, ch, out)
         self._maybe_partial(block.role, ch)
         self._advance_watermark()
+
+    # -- what the source says besides audio (intake thread) ----------------------------------
+
+    def source_event(self, event: object) -> None:
+        """A device lost or back, or audio dropped, in order with the audio blocks."""
+        if isinstance(event, DeviceLost):
+            self._device_lost(event)
+        elif isinstance(event, DeviceBack):
+            self._device_back(event)
+        elif isinstance(event, AudioDropped):
+            self._audio_dropped(event)
+
+    def _device_lost(self, e: DeviceLost) -> None:
+        ch = self._channels[e.role]
+        if ch.absent is not None:
+            return
+        self._handle(e.role, ch, ch.segmenter.flush())  # the utterance it was in ends here
+        ch.vad = self._vad.stream()  # nothing carries over the gap
+        since = ch.clock / SAMPLE_RATE
+        ch.absent = (since, f"{DEVICE_WORD[e.role]} lost: {e.reason}")
+        log.warning("%s device %r lost at %.2f s: %s", e.role, e.device, since, e.reason)
+        self._emit(Notice("warning", f"{DEVICE_WORD[e.role]} lost – reconnecting", round(since, 3),
+                          kind="device_lost", role=e.role))
+        self._advance_watermark()
+
+    def _device_back(self, e: DeviceBack) -> None:
+        ch = self._channels[e.role]
+        if ch.absent is None:
+            return
+        since, reason = ch.absent
+        ch.absent = None
+        end = max(since, e.t)
+        ch.explained_to = max(ch.explained_to, round(end * SAMPLE_RATE))
+        log.warning("%s device %r back at %.2f s after %.1f s", e.role, e.device, end, end - since)
+        self._gap(e.role, since, end, reason)
+        self._emit(Notice("info", f"{DEVICE_WORD[e.role]} back after a {end - since:.1f} s gap", round(end, 3),
+                          kind="device_back", role=e.role))
+
+    def _gap(self, role: str, start: float, end: float, reason: str) -> None:
+        self.stats["device_gaps"] += 1
+        self._emit(DeviceGap(role, round(start, 3), round(end, 3), reason))
+
+    def _audio_dropped(self, e: AudioDropped) -> None:
+        ch = self._channels[e.role]
+        ch.explained_to = max(ch.explained_to, round((e.t + e.seconds) * SAMPLE_RATE))
+        ch.dropped_blocks += e.blocks
+        ch.dropped_s += e.seconds
+        self.stats["dropped_blocks"] += e.blocks
+        self._emit(e)
+        if ch.drop_noticed_at is None or e.t - ch.drop_noticed_at >= _DROP_NOTICE_EVERY_S:
+            ch.drop_noticed_at = e.t
+            self._emit(Notice("warning", f"{DEVICE_WORD[e.role]}: {ch.dropped_s:.1f} s of audio dropped so far "
+                              f"({e.reason}; the computer is too busy)", round(e.t, 3),
+                              kind="audio_dropped", role=e.role))
 
     def _advance_watermark(self) -> None:
         """Emit a Watermark when the audio time with all text delivered moves on.
@@ -185,10 +271,14 @@ class Engine:
         # The VAD places an onset up to a chunk behind the newest audio, and word times
         # may start a little before the onset: keep a pre-roll's distance from both.
         margin = int(self.settings.segmenter.pre_roll_s * SAMPLE_RATE)
+        live = [ch.clock for ch in self._channels.values() if ch.absent is None]
         with self._lock:
             horizon = []
             for ch in self._channels.values():
-                held = [ch.clock, *ch.pending]
+                clock = ch.clock
+                if ch.absent is not None and live:  # gone: do not hold the other speaker back
+                    clock = max(clock, min(live) - _ABSENT_LAG)
+                held = [clock, *ch.pending]
                 if ch.segmenter.open_since is not None:
                     held.append(ch.segmenter.open_since)
                 horizon.append(min(held) - margin)

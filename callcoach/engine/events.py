@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from callcoach.audio.block import AudioDropped  # noqa: F401 (an engine event too: recorded, stored)
 from callcoach.engine.transcriber import Word
 
 
@@ -75,6 +76,19 @@ class Notice:
     level: str  # "info" | "warning" | "error"
     message: str
     t: float | None = None
+    kind: str | None = None  # "device_lost" | "device_back" | "audio_dropped" | "audio_gap" | None
+    role: str | None = None  # whose device or audio it is about
+
+
+@dataclass(frozen=True)
+class DeviceGap:
+    """`role`'s device was gone from `start` to `end` (call time): that audio does not exist.
+    Emitted when the device is back, or at the end of the call if it never came back."""
+
+    role: str
+    start: float
+    end: float
+    reason: str
 
 
 @dataclass(frozen=True)

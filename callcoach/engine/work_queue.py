@@ -28,6 +28,7 @@ class WorkQueue:
         self._partials: dict[str, Job] = {}
         self._busy = False
         self._closed = False
+        self.max_waiting = 0  # the most finals that have waited at once (it stays <= max_backlog)
         self._cond = threading.Condition()
 
     def put_final(self, job: Job) -> None:
@@ -35,6 +36,7 @@ class WorkQueue:
             while len(self._finals) >= self.max_backlog and not self._closed:
                 self._cond.wait()
             self._finals.append(job)
+            self.max_waiting = max(self.max_waiting, len(self._finals))
             self._partials.pop(job.role, None)  # the utterance is over; its partial is moot
             self._cond.notify_all()
 
