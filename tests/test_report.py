@@ -26,7 +26,8 @@ from callcoach.engine.events import CallEnded, Notice, Utterance
 from callcoach.engine.transcriber import Word
 from callcoach.redact import contains_planted
 from callcoach.report import load_session, render_html, write_report
-from callcoach.report.values import SEVERITY_COLOR, clock
+from callcoach.report.values import SEVERITY_COLOR
+from callcoach.session_values import clock
 from callcoach.store import SessionStore, StoreWriter
 from tests.report_demo import ANSWERS, demo_session
 from tests.pii_call import CARD, planted_card

@@ -10,7 +10,7 @@ from typing import Any
 
 from callcoach.errors import CallCoachError
 from callcoach.report.page import render_html
-from callcoach.report.values import dicts, num
+from callcoach.session_values import dicts, number
 
 
 def write_report(session: dict, path: str | os.PathLike) -> Path:
@@ -75,10 +75,10 @@ def redact_session(session: dict) -> dict:
 
     out = copy.deepcopy(session)
     stream = StreamRedactor()
-    for u in sorted(dicts(out.get("utterances")), key=lambda u: num(u.get("start")) or 0.0):
+    for u in sorted(dicts(out.get("utterances")), key=lambda u: number(u.get("start")) or 0.0):
         if isinstance(u.get("text"), str):
             speaker = u.get("speaker") if u.get("speaker") in ("agent", "customer") else "customer"
-            u["text"] = stream.push(u["text"], speaker, num(u.get("end")))
+            u["text"] = stream.push(u["text"], speaker, number(u.get("end")))
         u.pop("words", None)  # the same words again, and the report does not show them
     for p in dicts(out.get("prompts")):
         for key in ("title", "message", "phrase", "because", "handoff"):

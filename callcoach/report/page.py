@@ -11,8 +11,9 @@ from typing import Any
 from callcoach import __version__
 from callcoach.report.style import CSS
 from callcoach.report.timeline import timeline_svg
-from callcoach.report.values import (SEVERITY_COLOR, SPEAKER_COLOR, clock, dicts, duration_of, kind_label,
-                                     num, numbered_prompts, pace_band, severity, sub, text)
+from callcoach.report.values import (SEVERITY_COLOR, SPEAKER_COLOR, duration_of, kind_label, numbered_prompts,
+                                     pace_band, severity)
+from callcoach.session_values import clock, dicts, local_time, number, sub, text
 
 FEEDBACK_LABEL = {"done": "done", "not_helpful": "not helpful", None: "none"}
 CLEARED_LABEL = {"expired": "expired", "replaced": "replaced by a newer prompt", "acted_on": "acted on by the agent",
@@ -53,15 +54,7 @@ def _section(title: str, body: str, anchor: str) -> str:
 
 def _date(value: Any) -> str:
     """The start time in the reader's time zone; the raw value when it cannot be parsed."""
-    if not isinstance(value, str) or not value:
-        return "date unknown"
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if when.tzinfo is not None:
-        when = when.astimezone()
-    return when.strftime("%Y-%m-%d %H:%M %Z").strip()
+    return local_time(value, "%Y-%m-%d %H:%M %Z") or "date unknown"
 
 
 def _status(session: dict) -> str:
@@ -82,7 +75,7 @@ def _header(session: dict) -> str:
     cells += (f'<div class="fact"><span>Status</span><strong class="status status-{known}">'
               f"{_e(status)}</strong></div>")
     qa = sub(session, "qa")
-    score, note = num(qa.get("score")), text(qa.get("note")).strip()
+    score, note = number(qa.get("score")), text(qa.get("note")).strip()
     qa_html = ""
     if score is not None or note:
         parts = ['<div class="qa"><span>QA review</span>']
@@ -138,14 +131,14 @@ def _metrics(session: dict, prompts: list[dict]) -> str:
     low, high = pace_band()
 
     def fmt(value: Any, pattern: str) -> str:
-        x = num(value)
+        x = number(value)
         return "—" if x is None else pattern.format(x)
 
     # The same count the session list shows: marked done, or the coach saw it followed.
     acted = sum(1 for p in prompts if _action(p) == "done" or sub(p, "cleared").get("reason") == "acted_on")
     overlaps = fmt(m.get("overlaps"), "{:.0f}")
-    if num(m.get("overlaps_by_agent")) is not None:
-        overlaps += f" ({num(m.get('overlaps_by_agent')):.0f} by the agent)"
+    if number(m.get("overlaps_by_agent")) is not None:
+        overlaps += f" ({number(m.get('overlaps_by_agent')):.0f} by the agent)"
     escalated = "yes" if m.get("escalated") is True else "no" if m.get("escalated") is False else "—"
     rows = [
         ("Agent pace", fmt(m.get("agent_wpm"), "{:.0f} wpm") + f" (target {low:.0f}–{high:.0f})"),
@@ -172,10 +165,10 @@ def _transcript(session: dict, numbered: list[tuple[int, dict]]) -> str:
     # the words that raised it. Lines and prompts without a time go last.
     items: list[tuple[float, int, int, str]] = []
     for i, u in enumerate(utterances):
-        start = num(u.get("start"))
+        start = number(u.get("start"))
         items.append((math.inf if start is None else start, 1, i, _line(u)))
     for n, p in numbered:
-        t = num(p.get("t"))
+        t = number(p.get("t"))
         items.append((math.inf if t is None else t, 0 if t is not None else 2, n, _prompt_card(n, p)))
     items.sort(key=lambda item: item[:3])
     return '<div class="transcript">\n' + "\n".join(item[3] for item in items) + "\n</div>"
@@ -184,7 +177,7 @@ def _transcript(session: dict, numbered: list[tuple[int, dict]]) -> str:
 def _line(u: dict) -> str:
     speaker = text(u.get("speaker")) or "unknown"
     css = speaker if speaker in SPEAKER_COLOR else "other"
-    sentiment, wpm, start = num(u.get("sentiment")), num(u.get("wpm")), num(u.get("start"))
+    sentiment, wpm, start = number(u.get("sentiment")), number(u.get("wpm")), number(u.get("start"))
     meta = ""
     if speaker == "customer" and sentiment is not None:
         meta = f"mood {sentiment:+.2f}" + (" · upset" if u.get("upset") is True else "")
@@ -201,7 +194,7 @@ def _line(u: dict) -> str:
 def _feedback_label(p: dict) -> str:
     action = _action(p)
     label = FEEDBACK_LABEL.get(action, text(action))
-    at = num(sub(p, "feedback").get("t"))
+    at = number(sub(p, "feedback").get("t"))
     return f"{label} at {clock(at)}" if action and at is not None else label
 
 
@@ -218,7 +211,7 @@ def _cleared_label(p: dict) -> str:
 
 
 def _prompt_card(n: int, p: dict) -> str:
-    t = num(p.get("t"))
+    t = number(p.get("t"))
     data = f' data-t="{t:.2f}"' if t is not None else ""
     head = (f'<div class="card-head"><span class="tag">#{n}</span>'
             f'<strong class="title">{_e(p.get("title") or kind_label(p))}</strong>'

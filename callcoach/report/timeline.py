@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from html import escape
 
-from callcoach.report.values import (SEVERITY_COLOR, SPEAKER_COLOR, clock, dicts, duration_of, kind_label,
-                                     num, pace_band, severity, text)
+from callcoach.report.values import SEVERITY_COLOR, SPEAKER_COLOR, duration_of, kind_label, pace_band, severity
+from callcoach.session_values import clock, dicts, number, text
 
 WIDTH, LEFT, RIGHT = 960, 74, 20
 ROW_H, MAX_ROWS = 14, 4  # prompt label rows above the chart
@@ -62,7 +62,7 @@ def _label_rows(spans: list[tuple[float, float]]) -> tuple[list[int], int]:
 def timeline_svg(session: dict, numbered: list[tuple[int, dict]]) -> str:
     span = duration_of(session)
     utterances = [u for u in dicts(session.get("utterances"))
-                  if num(u.get("start")) is not None and num(u.get("end")) is not None]
+                  if number(u.get("start")) is not None and number(u.get("end")) is not None]
     if span <= 0:
         return '<p class="empty">No timeline: nothing was recorded.</p>'
     plot_w = WIDTH - LEFT - RIGHT
@@ -70,7 +70,7 @@ def timeline_svg(session: dict, numbered: list[tuple[int, dict]]) -> str:
     def x(t: float) -> float:
         return LEFT + plot_w * min(max(t / span, 0.0), 1.0)
 
-    timed = [(n, p, num(p.get("t"))) for n, p in numbered if num(p.get("t")) is not None]
+    timed = [(n, p, number(p.get("t"))) for n, p in numbered if number(p.get("t")) is not None]
     labels = [f"{n} {kind_label(p)}" for n, p, _ in timed]
     spans = _label_spans([x(t) for _, _, t in timed], labels)
     rows, n_rows = _label_rows(spans)
@@ -99,7 +99,7 @@ def timeline_svg(session: dict, numbered: list[tuple[int, dict]]) -> str:
 
     # Notices, then prompts on top of everything.
     for note in dicts(session.get("notices")):
-        t = num(note.get("t"))
+        t = number(note.get("t"))
         if t is None:
             continue
         message = text(note.get("message"))
@@ -141,8 +141,8 @@ def _mood(utterances: list[dict], x, top: float) -> list[str]:
         out.append(f'<line x1="{LEFT}" y1="{_f(y(s))}" x2="{WIDTH - RIGHT}" y2="{_f(y(s))}" stroke="{FRAME}"{dash}/>')
         out.append(f'<text x="{LEFT - 6}" y="{_f(y(s) + 3)}" font-size="10" fill="{MUTED}" '
                    f'text-anchor="end">{label}</text>')
-    points = [(u, (num(u["start"]) + num(u["end"])) / 2, num(u.get("sentiment"))) for u in utterances
-              if u.get("speaker") == "customer" and num(u.get("sentiment")) is not None]
+    points = [(u, (number(u["start"]) + number(u["end"])) / 2, number(u.get("sentiment"))) for u in utterances
+              if u.get("speaker") == "customer" and number(u.get("sentiment")) is not None]
     if len(points) > 1:
         path = " ".join(f"{_f(x(t))},{_f(y(s))}" for _, t, s in points)
         out.append(f'<polyline points="{path}" fill="none" stroke="{SPEAKER_COLOR["customer"]}" '
@@ -162,7 +162,7 @@ def _talk(utterances: list[dict], x, top: float) -> list[str]:
                    f'text-anchor="end">{speaker.capitalize()}</text>')
         for u in utterances:
             if u.get("speaker") == speaker:
-                x0, x1 = x(num(u["start"])), x(num(u["end"]))
+                x0, x1 = x(number(u["start"])), x(number(u["end"]))
                 out.append(f'<rect x="{_f(x0)}" y="{y}" width="{_f(max(x1 - x0, 1.0))}" height="10" rx="2" '
                            f'fill="{SPEAKER_COLOR[speaker]}"/>')
     return out
@@ -171,7 +171,7 @@ def _talk(utterances: list[dict], x, top: float) -> list[str]:
 def _pace(utterances: list[dict], x, top: float) -> list[str]:
     """The agent's words per minute per utterance (a bar over its time) against the band."""
     low, high = pace_band()
-    rates = [(u, num(u.get("wpm"))) for u in utterances if u.get("speaker") == "agent" and num(u.get("wpm"))]
+    rates = [(u, number(u.get("wpm"))) for u in utterances if u.get("speaker") == "agent" and number(u.get("wpm"))]
     values = [w for _, w in rates]
     lo = min([low - 40, *(w - 10 for w in values)]) // 20 * 20
     hi = -(-max([high + 40, *(w + 10 for w in values)]) // 20) * 20
@@ -185,7 +185,7 @@ def _pace(utterances: list[dict], x, top: float) -> list[str]:
         out.append(f'<text x="{LEFT - 6}" y="{_f(y(w) + 3)}" font-size="10" fill="{MUTED}" '
                    f'text-anchor="end">{w:.0f}</text>')
     for u, w in rates:
-        x0, x1 = x(num(u["start"])), x(num(u["end"]))
+        x0, x1 = x(number(u["start"])), x(number(u["end"]))
         color = SPEAKER_COLOR["agent"] if low <= w <= high else OFF_PACE
         out.append(f'<line x1="{_f(x0)}" y1="{_f(y(w))}" x2="{_f(max(x1, x0 + 1))}" y2="{_f(y(w))}" '
                    f'stroke="{color}" stroke-width="5" stroke-linecap="round">'

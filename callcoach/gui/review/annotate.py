@@ -12,7 +12,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from callcoach.errors import CallCoachError
-from callcoach.gui.review.values import number
+from callcoach.session_values import number
 
 NOT_SCORED = -1  # the spin box's minimum, shown as "not scored"
 

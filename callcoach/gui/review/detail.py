@@ -13,7 +13,7 @@ from callcoach.gui import theme
 from callcoach.gui.review.annotate import QAPanel
 from callcoach.gui.review.session_html import summary_html, transcript_html
 from callcoach.gui.review.timeline_chart import TimelineChart
-from callcoach.gui.review.values import clock, local_time, text
+from callcoach.session_values import NONE, clock, local_time, text
 
 PLACEHOLDER = "Select a session in the list to see its timeline, transcript and notes."
 
@@ -93,7 +93,7 @@ class SessionDetail(QWidget):
         """Show a session as `store.get()` gave it (complete, rebuilt or damaged)."""
         self.session = session
         agent = text(session.get("agent")) or "no agent"
-        self.title.setText(f"{local_time(session.get('started_at'))}  ·  {agent}")
+        self.title.setText(f"{local_time(session.get('started_at')) or NONE}  ·  {agent}")
         status = text(session.get("status")) or "unknown"
         escalated = "escalated" if _escalated(session) else "not escalated"
         parts = [clock(session.get("duration_s")), status, escalated, text(session.get("source"))]

@@ -14,7 +14,7 @@ from PySide6.QtCore import QDate, QEvent, QObject, QStringListModel, Qt, QTimer,
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDateEdit, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QWidget)
 
-from callcoach.gui.review.values import ANGRY, FRUSTRATED
+from callcoach.session_values import ANGRY, FRUSTRATED
 
 TYPING_PAUSE_MS = 300
 NO_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "any"

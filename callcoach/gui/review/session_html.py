@@ -8,7 +8,8 @@ from __future__ import annotations
 from html import escape
 
 from callcoach.gui import theme
-from callcoach.gui.review.values import NONE, clock, items, mood_state, number, signed, text
+from callcoach.gui.review.values import signed
+from callcoach.session_values import NONE, clock, dicts, mood_state, number, text
 
 SPEAKER_COLOR = {"agent": theme.SEVERITY["info"], "customer": theme.TEXT}
 OUTCOME = {"done": "agent: done", "not_helpful": "agent: not helpful", "acted_on": "acted on",
@@ -18,9 +19,9 @@ OUTCOME = {"done": "agent: done", "not_helpful": "agent: not helpful", "acted_on
 def transcript_html(session: dict) -> tuple[str, list[tuple[float, str]]]:
     """(HTML, [(call time, anchor name)]) with one anchor per line or prompt, in time order."""
     entries = []
-    for u in items(session.get("utterances")):
+    for u in dicts(session.get("utterances")):
         entries.append((number(u.get("start")), 0, _utterance_row, u))
-    for p in items(session.get("prompts")):
+    for p in dicts(session.get("prompts")):
         entries.append((number(p.get("t")), 1, _prompt_row, p))
     entries.sort(key=lambda e: (e[0] if e[0] is not None else float("inf"), e[1]))
     rows, anchors = [], []
@@ -93,7 +94,7 @@ def summary_html(session: dict) -> str:
         if isinstance(session.get("follow_up"), list) else []
     parts.append(_section("Follow-up checklist", "<br>".join(f"☐ {escape(c)}" for c in checklist)
                           or f"<span style='color:{theme.MUTED}'>none</span>"))
-    notices = items(session.get("notices"))
+    notices = dicts(session.get("notices"))
     if notices:
         parts.append(_section("Notices", "<br>".join(
             f"{clock(n.get('t'))}&nbsp;&nbsp;{escape(text(n.get('level')))}: {escape(text(n.get('message')))}"
@@ -104,7 +105,7 @@ def summary_html(session: dict) -> str:
 def _metrics_table(session: dict) -> str:
     m = session.get("metrics") if isinstance(session.get("metrics"), dict) else {}
     mood = m.get("customer_sentiment") if isinstance(m.get("customer_sentiment"), dict) else {}
-    prompts = items(session.get("prompts"))
+    prompts = dicts(session.get("prompts"))
     share = number(m.get("agent_talk_share"))
     wpm = number(m.get("agent_wpm"))
     suppressed = m.get("prompts_suppressed") if isinstance(m.get("prompts_suppressed"), dict) else {}

@@ -16,7 +16,8 @@ from PySide6.QtGui import QColor
 
 from callcoach.errors import CallCoachError
 from callcoach.gui import theme
-from callcoach.gui.review.values import NONE, clock, local_time, mood_state, number, score_text, signed
+from callcoach.gui.review.values import score_text, signed
+from callcoach.session_values import NONE, clock, local_time, mood_state, number
 
 PAGE = 200
 ROW_ROLE = Qt.ItemDataRole.UserRole  # the listing row (dict) of a session
@@ -201,7 +202,7 @@ class SessionModel(QAbstractTableModel):
 def _display(row: dict, key: str) -> str:
     value = row.get(key)
     if key == "started_at":
-        return local_time(value)
+        return local_time(value) or NONE
     if key == "agent":
         return value if isinstance(value, str) and value else NONE
     if key == "duration_s":

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from callcoach.gui import theme
-from callcoach.gui.review.values import ANGRY, FRUSTRATED, clock, items, mood_state, number, text
+from callcoach.session_values import ANGRY, FRUSTRATED, clock, dicts, mood_state, number, text
 
 LEFT, RIGHT, TOP, AXIS = 46, 12, 32, 30  # margins: y labels, right edge, legend row and prompt flags, time axis
 GAP = 12  # between the mood and the pace panels
@@ -60,7 +60,7 @@ class TimelineChart(QWidget):
         """Take what can be drawn from a session; values that are not numbers are skipped."""
         self.band = band
         mood, pace, ends = [], [], [0.0]
-        for u in items(session.get("utterances")):
+        for u in dicts(session.get("utterances")):
             start, end = number(u.get("start")), number(u.get("end"))
             if start is None or end is None:
                 continue
@@ -71,14 +71,14 @@ class TimelineChart(QWidget):
             elif u.get("speaker") == "agent" and number(u.get("wpm")) is not None:
                 pace.append((mid, number(u["wpm"])))
         prompts = []
-        for p in items(session.get("prompts")):
+        for p in dicts(session.get("prompts")):
             t = number(p.get("t"))
             if t is not None:
                 severity = text(p.get("severity"))
                 prompts.append(Mark(t, theme.SEVERITY.get(severity, theme.SEVERITY["info"]),
                                     f"{clock(t)}  {text(p.get('title')) or text(p.get('kind'))} ({severity or 'info'})"))
         notices = []
-        for n in items(session.get("notices")):
+        for n in dicts(session.get("notices")):
             t = number(n.get("t"))
             if t is not None:
                 notices.append(Mark(t, NOTICE_COLOR.get(text(n.get("level")), theme.SECONDARY),

@@ -1,0 +1,70 @@
+"""Reading a stored session's values, whatever shape a damaged record left them in.
+
+The QA review window and the HTML report both show sessions that may be partial or damaged:
+anything may sit where a number or a list should be. Every helper here takes anything and
+never raises; a bad value reads as None, "" or an empty list.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from callcoach.coach.sentiment import ANGRY_ENTER as ANGRY
+from callcoach.coach.sentiment import FRUSTRATED_ENTER as FRUSTRATED
+
+NONE = "—"  # shown for a value that is missing or unreadable
+
+
+def number(x: Any) -> float | None:
+    """A finite number, else None (bools, strings, NaN and the like)."""
+    if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x):
+        return float(x)
+    return None
+
+
+def text(x: Any) -> str:
+    return x if isinstance(x, str) else ""
+
+
+def dicts(x: Any) -> list[dict]:
+    """The dicts of a list (utterances, prompts, notices); anything else is skipped."""
+    return [d for d in x if isinstance(d, dict)] if isinstance(x, list) else []
+
+
+def sub(d: dict, key: str) -> dict:
+    value = d.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def clock(t: Any) -> str:
+    """Call time as m:ss (h:mm:ss from an hour); a dash when unknown."""
+    t = number(t)
+    if t is None:
+        return NONE
+    s = int(round(max(t, 0.0)))
+    h, rest = divmod(s, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def local_time(iso: Any, fmt: str = "%Y-%m-%d %H:%M") -> str | None:
+    """A stored (UTC) start time in the reader's time zone; the raw text if it cannot be
+    parsed, None when there is none."""
+    if not isinstance(iso, str) or not iso:
+        return None
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime(fmt).strip()
+
+
+def mood_state(mood: Any) -> str | None:
+    """The coach's name for a mood level (its entry thresholds)."""
+    m = number(mood)
+    if m is None:
+        return None
+    return "angry" if m <= ANGRY else "frustrated" if m <= FRUSTRATED else "calm"
