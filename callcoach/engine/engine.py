@@ -334,7 +334,8 @@ class Engine:
         self.stats["speculative_misses"] += 1
         with self._spec_lock:
             spec.cancelled = True
-        self._queue.withdraw(spec.job)
+        if self._queue.withdraw(spec.job):  # it never reaches the worker: break the job <-> spec cycle,
+            spec.job.meta.pop("speculation", None)  # which would keep its audio until a full gc
 
     def _levels(self, role: str, ch: _Channel, last_chunk_end: int, rms: np.ndarray) -> None:
         ch.level_acc.extend(float(r) for r in rms)
@@ -375,7 +376,7 @@ class Engine:
                 results = [None] * len(batch)
             self.stats["batches"] += 1
             for job, result in zip(batch, results):
-                spec = job.meta.get("speculation")
+                spec = job.meta.pop("speculation", None)  # pop: no job <-> spec cycle holding audio
                 if spec is not None:
                     with self._spec_lock:
                         spec.done, spec.result = True, result
