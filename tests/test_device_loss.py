@@ -231,6 +231,53 @@ def test_drops_at_the_end_of_the_call_are_reported_too(fake_sd):
     assert sum(i.blocks for i in items if isinstance(i, AudioDropped)) == 3 == source.dropped_blocks
 
 
+def test_dropped_blocks_and_device_gaps_reach_the_session_and_the_store(fake_sd, tmp_path):
+    """Through the real pipeline: what the source reports is in the session summary, the
+    stored session, and the notices."""
+    from callcoach.engine.engine import EngineSettings
+    from callcoach.pipeline import CallPipeline
+    from callcoach.store import SessionStore, StoreWriter
+
+    pipeline = CallPipeline(EngineSettings(), source_name="live")
+    pipeline.load()
+    store = SessionStore(tmp_path / "sessions.db")
+    writer = StoreWriter.attach(pipeline, store, agent="sam")
+    source = LiveSource({A: "headset", C: "line in"}, queue_blocks=3, lost_after_s=0.2, reconnect_every_s=0.05)
+    source.start()
+    agent = fake_sd.streams[0]
+    agent.deliver(8)  # six queued (the queue holds three blocks per device), two dropped
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(summary=pipeline.run(source)), daemon=True)
+    runner.start()
+    talker = Talker(fake_sd, "line in")
+    try:
+        assert wait_for(lambda: source._queue.empty())
+        agent.deliver(1)  # the clock jumps over the two dropped blocks
+        fake_sd.present.discard("headset")  # and then the headset goes
+        assert wait_for(lambda: source._state[A] == "lost")
+        fake_sd.present.add("headset")
+        assert wait_for(lambda: len(fake_sd.open_streams("headset")) == 1)
+        fake_sd.open_streams("headset")[0].deliver(1)
+        assert wait_for(lambda: source._queue.empty())
+    finally:
+        talker.stop()
+        source.stop()
+        runner.join(30)
+        writer.close()
+    summary = result["summary"]
+    stored = store.get(writer.id)
+    store.close()
+    for session in (summary, stored):
+        assert session["metrics"]["dropped_blocks"] == {A: 2, C: 0}, session["metrics"]
+        assert session["metrics"]["dropped_s"] == {A: 0.1, C: 0.0}
+        assert [g["speaker"] for g in session["gaps"]] == [A], session["gaps"]
+        assert session["gaps"][0]["start"] == pytest.approx(0.45, abs=0.02)
+        kinds = [n.get("kind") for n in session["notices"]]
+        assert kinds.count("audio_dropped") == 1 and "device_lost" in kinds and "device_back" in kinds, kinds
+        assert "audio_gap" not in kinds  # every jump of the clock was explained
+    assert summary["engine"]["dropped_blocks"] == 2 and summary["engine"]["device_gaps"] == 1
+
+
 def test_a_silent_device_is_lost_reopened_by_name_and_stamped_at_call_time(fake_sd):
     source = LiveSource({A: "headset", C: "line in"}, lost_after_s=0.2, reconnect_every_s=0.05)
     consumer = Consumer(source)

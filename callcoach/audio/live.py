@@ -355,6 +355,11 @@ class LiveSource:
         return sum(self._status.values())
 
     @property
+    def started_at(self) -> float:
+        """time.monotonic() at call time 0, the start of every role's clock."""
+        return self._t0
+
+    @property
     def sample_rates(self) -> dict[str, int]:
         """Device sample rate per role (before resampling to 16 kHz)."""
         return dict(self._rates)
