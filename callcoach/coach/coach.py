@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from callcoach.coach.acts import acts
 from callcoach.coach.dynamics import Dynamics
 from callcoach.coach.events import CallSummary, CoachState, Feedback, Prompt, PromptCleared, ScoredUtterance
-from callcoach.coach.handoff import Turn, follow_up_checklist, handoff_note
+from callcoach.coach.handoff import CallHistory, Turn, follow_up_checklist, handoff_note
 from callcoach.coach.pace import PaceTracker
 from callcoach.coach.playbook import SEVERITIES, Playbook, Rule, load_playbook
 from callcoach.coach.policy import PromptPolicy
@@ -46,9 +46,8 @@ class Coach:
         self.dynamics = Dynamics()
         self.pace = PaceTracker()
         self.mood = MoodTracker()
-        self.turns: list[Turn] = []
+        self.history = CallHistory(recent_s=_RECENT_S)  # bounded, however long the call runs
         self.prompts: list[Prompt] = []
-        self.mood_path: list[tuple[float, float, str]] = []
         self.escalated = False
         self.handoff: str | None = None
         self._escalation_reason = ""
@@ -116,10 +115,10 @@ class Coach:
         """Score a final utterance and add it to the call's history."""
         s = score(text, role)
         turn = Turn(role, start, end, text, s.score, s.upset, acts(text))
-        self.turns.append(turn)
+        self.history.add(turn)
         if role == "customer":
             mood = self.mood.update(end, s)
-            self.mood_path.append((end, mood.level, mood.state))
+            self.history.mood.add(end, mood.level, mood.state)
         return turn, s
 
     def _utterance(self, u: Utterance, arrived: float) -> None:
@@ -148,8 +147,7 @@ class Coach:
     def _signals(self, t: float, turn: Turn | None = None, sentiment=None) -> dict:
         d, mood = self.dynamics, self.mood.mood
         pace = self.pace.at(t)
-        last = self.turns[-1] if self.turns else None
-        recent_upset = [x for x in self.turns if x.role == "customer" and x.upset and x.end >= t - _RECENT_S]
+        last = self.history.last
         return {
             "speaker": turn.role if turn else "",
             "text": turn.text if turn else "",
@@ -169,8 +167,8 @@ class Coach:
             "agent_talk_share": d.talk_share("agent"),
             "customer_raised_db": d.raised_voice("customer"),
             "agent_raised_db": d.raised_voice("agent"),
-            "attempts": sum(1 for x in self.turns if x.role == "agent" and "offer" in x.acts),
-            "upset_count": len(recent_upset),
+            "attempts": self.history.attempts,
+            "upset_count": self.history.upset_since(t - _RECENT_S),
             "escalated": self.escalated,
         }
 
@@ -186,7 +184,7 @@ class Coach:
     def _candidate(self, rule: Rule, signals: dict, t: float, latency: float | None) -> Prompt:
         handoff = None
         if rule.kind == "escalate":
-            handoff = handoff_note(self.turns, self.mood_path, t, rule.title)
+            handoff = handoff_note(self.history, t, rule.title)
         return Prompt(0, round(t, 2), rule.kind, rule.severity, rule.title, rule.message, rule.phrase,
                       rule.tactic, rule.because(signals), rule.id, rule.priority, False,
                       None if latency is None else round(latency, 3), handoff=handoff)
@@ -206,36 +204,34 @@ class Coach:
     def _call_end(self, duration: float) -> None:
         self._now = duration
         self._show(self.policy.clear(duration, "call_ended"))
-        checklist = tuple(follow_up_checklist(self.turns, self.escalated,
-                                              self.mood_path[-1][1] if self.mood_path else None))
+        checklist = tuple(follow_up_checklist(self.history, self.escalated))
         for rule in (r for r in self.playbook.rules if r.on == "call_end"):
             prompt = self._candidate(rule, self._signals(duration), duration, None)
             shown = self.policy.offer(_with_checklist(prompt, checklist), 0, force=True)
             self._show(shown)
         if self.escalated:  # the note as of the end of the call, for the supervisor's record
-            self.handoff = handoff_note(self.turns, self.mood_path, duration, self._escalation_reason)
+            self.handoff = handoff_note(self.history, duration, self._escalation_reason)
         self._emit(CallSummary(self.metrics(duration), self.handoff, checklist))
 
     def state(self, t: float) -> CoachState:
         mood, pace, d = self.mood.mood, self.pace.at(t), self.dynamics
         return CoachState(round(t, 2), mood.level, mood.state, mood.trend, pace.wpm, pace.baseline,
                           self.settings.pace_band, d.talk_share("agent"), d.dead_air(),
-                          len(d.talkovers), self.escalated)
+                          d.talkover_count(), self.escalated)
 
     def metrics(self, duration: float) -> dict:
-        levels = [level for _, level, _ in self.mood_path]
-        customer = [x.sentiment for x in self.turns if x.role == "customer"]
+        first, mood = self.history.first_customer, self.history.mood
         d = self.dynamics
         return {
             "agent_wpm": self.pace.overall(),
             "agent_talk_share": d.talk_share("agent"),
             "dead_air_s": d.dead_air_total(),
-            "overlaps": len(d.talkovers),
-            "overlaps_by_agent": len([o for o in d.talkovers if o.interrupter == "agent"]),
+            "overlaps": d.talkover_count(),
+            "overlaps_by_agent": d.talkover_count("agent"),
             "customer_sentiment": {
-                "start": round(customer[0], 3) if customer else None,
-                "end": round(levels[-1], 3) if levels else None,
-                "min": round(min(levels), 3) if levels else None,
+                "start": round(first.sentiment, 3) if first else None,
+                "end": round(mood.last[1], 3) if mood.last else None,
+                "min": round(mood.lowest[1], 3) if mood.lowest else None,
             },
             "escalated": self.escalated,
             "prompts_shown": len(self.prompts),

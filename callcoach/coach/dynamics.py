@@ -27,7 +27,8 @@ class Dynamics:
         self._talk = {r: 0.0 for r in ROLES}
         self._last_end: float | None = None  # latest end of anyone's speech
         self._candidates: dict[str, TalkOver] = {}  # overlaps not yet long enough to count
-        self.talkovers: list[TalkOver] = []
+        self.talkovers: deque[TalkOver] = deque(maxlen=200)  # the latest (a minute holds far fewer)
+        self._talkover_counts = {r: 0 for r in ROLES}  # all call, by interrupter
         self._dead_air_total = 0.0
         self._levels = {r: [] for r in ROLES}  # speaking levels, for the baseline
         self._recent = {r: deque(maxlen=20) for r in ROLES}  # last 2 s of speaking levels
@@ -69,6 +70,7 @@ class Dynamics:
         for role, cand in list(self._candidates.items()):
             if t - cand.t >= self.backchannel_s:
                 self.talkovers.append(cand)
+                self._talkover_counts[cand.interrupter] += 1
                 del self._candidates[role]
 
     # -- signals -------------------------------------------------------------------------
@@ -93,6 +95,10 @@ class Dynamics:
     def dead_air_total(self) -> float:
         current = self.dead_air()
         return round(self._dead_air_total + (current if current >= self.dead_air_min_s else 0.0), 2)
+
+    def talkover_count(self, role: str | None = None) -> int:
+        """Talk-overs this call, all or by one interrupter."""
+        return self._talkover_counts[role] if role else sum(self._talkover_counts.values())
 
     def talkovers_by(self, role: str, within_s: float) -> list[TalkOver]:
         return [o for o in self.talkovers if o.interrupter == role and o.t >= self.now - within_s]
