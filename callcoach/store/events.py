@@ -1,0 +1,53 @@
+"""Journal events <-> JSON: how an event is written to a journal row, and made again from one."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+
+def _json_default(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def _event_classes() -> dict[str, type]:
+    from callcoach.coach.events import CallSummary, Feedback, Prompt, PromptCleared, ScoredUtterance
+    from callcoach.engine.events import AudioDropped, CallEnded, DeviceGap, Notice, Utterance
+
+    return {c.__name__: c for c in (Utterance, ScoredUtterance, Prompt, PromptCleared, Feedback, Notice,
+                                    CallSummary, CallEnded, DeviceGap, AudioDropped)}
+
+
+STORED_KINDS = ("Utterance", "ScoredUtterance", "Prompt", "PromptCleared", "Feedback", "Notice",
+                "CallSummary", "CallEnded", "DeviceGap", "AudioDropped")
+
+
+def _event_from_json(kind: str, body: Any):
+    """The event object a journal row describes, or None if it cannot be made."""
+    cls = _event_classes().get(kind)
+    if cls is None:
+        return None
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            return None
+        names = {f.name for f in dataclasses.fields(cls)}
+        data = {k: v for k, v in data.items() if k in names}
+        if kind == "Utterance":
+            from callcoach.engine.transcriber import Word
+
+            data["words"] = tuple(Word(str(w.get("text", "")), float(w["start"]), float(w["end"]),
+                                       float(w.get("probability", 0.0))) for w in data.get("words") or ())
+        for key in ("checklist", "cues"):
+            if key in data:
+                data[key] = tuple(data[key] or ())
+        return cls(**data)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None

@@ -1,0 +1,93 @@
+"""What a call would store, redacted first (callcoach.redact): texts, utterances with their
+word timings, whole events."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Sequence
+
+
+def _redact_module():
+    from callcoach import redact  # written alongside; imported only when something is stored
+
+    return redact
+
+
+def redact_text(text: str | None) -> str | None:
+    """One piece of text with personal data removed (no state carried between calls)."""
+    if not text:
+        return text
+    return _redact_module().redact(text).text
+
+
+def _redact_words(words: Sequence, original: str, redacted: str) -> tuple:
+    """Word timings kept; the words' text follows the redacted utterance text.
+
+    Tokens the redactor left alone keep their word; a replaced stretch puts the replacement
+    on its first word and empties the others. If the result would still read as personal
+    data, every word loses its text (timings stay).
+    """
+    if redacted == original:
+        return tuple(words)
+    old = [w.text.strip() for w in words]
+    new = redacted.split()
+    texts = [w.text for w in words]
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op in ("replace", "delete"):
+            for k in range(i1, i2):
+                texts[k] = ""
+            lead = " " if words[i1].text[:1] == " " else ""
+            texts[i1] = (lead + " ".join(new[j1:j2])) if j2 > j1 else ""
+    if _redact_module().redact(" ".join(texts)).found:
+        texts = [""] * len(words)
+    return tuple(dataclasses.replace(w, text=t) for w, t in zip(words, texts))
+
+
+class EventRedactor:
+    """Redaction of everything a call would store: utterances through one StreamRedactor
+    (a number read in pieces, or asked for by the other speaker, is still caught), the
+    rest (prompt reasons, handoff note, checklist, notices) one text at a time."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._stream = None
+
+    def text(self, text: str | None) -> str | None:
+        return redact_text(text) if self.enabled else text
+
+    def event(self, event):
+        if not self.enabled:
+            return event
+        name = type(event).__name__
+        if name == "Utterance":
+            if self._stream is None:
+                self._stream = _redact_module().StreamRedactor()
+            text = self._stream.push(event.text, event.role, event.end)
+            return dataclasses.replace(event, text=text, words=_redact_words(event.words, event.text, text))
+        if name == "Prompt":
+            return dataclasses.replace(
+                event, because=self.text(event.because), handoff=self.text(event.handoff),
+                message=self.text(event.message), phrase=self.text(event.phrase),
+                checklist=tuple(self.text(c) for c in event.checklist))
+        if name == "Notice":
+            return dataclasses.replace(event, message=self.text(event.message))
+        if name == "DeviceGap":
+            return dataclasses.replace(event, reason=self.text(event.reason))
+        if name == "CallSummary":
+            return dataclasses.replace(event, handoff=self.text(event.handoff),
+                                       checklist=tuple(self.text(c) for c in event.checklist))
+        return event
+
+
+def redacted_recorder(pipeline):
+    """A second SessionRecorder for this call (same id and start) that only sees redacted
+    events: its summary is what may be written to a file."""
+    from callcoach.session import SessionRecorder
+
+    rec = pipeline.recorder
+    recorder = SessionRecorder(rec.source)
+    recorder.id, recorder.started_at = rec.id, rec.started_at
+    redactor = EventRedactor(True)
+    pipeline.subscribe(lambda event: recorder(redactor.event(event)))
+    return recorder
