@@ -103,6 +103,7 @@ def _analyze(args: argparse.Namespace) -> int:
         raise CallCoachError("give either CALL or --agent/--customer, not both")
     if not args.call and not (args.agent and args.customer):
         raise CallCoachError("give a stereo CALL, or both --agent AGENT.wav and --customer CUSTOMER.wav")
+    _warn_about_settings_and_playbook(args.playbook)
     if args.call and os.path.isdir(args.call):
         return _analyze_folder(args)
     if not args.json:
@@ -114,6 +115,19 @@ def _analyze(args: argparse.Namespace) -> int:
     )
     print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s -> {args.json}")
     return 0
+
+
+def _warn_about_settings_and_playbook(playbook: str | None) -> None:
+    """A settings, policy or playbook file that could not be used: one line each, then the
+    analysis runs on what did load (the built-in playbook, safe defaults)."""
+    from callcoach.coach.playbook import load_playbook
+    from callcoach.settings import Settings
+
+    problems = list(Settings().errors)
+    if playbook:
+        problems.append(load_playbook(playbook)[1])
+    for problem in filter(None, problems):
+        print(f"callcoach: warning: {problem}", file=sys.stderr)
 
 
 def _analyze_folder(args: argparse.Namespace) -> int:

@@ -174,7 +174,7 @@ class Settings:
             data = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             self._user_file_bad = True
             self.errors.append(f"{path}: unreadable settings ({_one_line(exc)}); using defaults")
             return
@@ -191,7 +191,7 @@ class Settings:
         try:
             text = path.read_text(encoding="utf-8")
             data = tomllib.loads(text)
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
             self._locked.update(SAFE_KEYS)  # the defaults of SAFE_KEYS, whatever the user chose
             self._policy_error(f"{path}: bad policy file ({_one_line(exc)}); running on safe defaults "
                                "(redaction on, sessions in the per-user folder)")

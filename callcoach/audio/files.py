@@ -1,5 +1,6 @@
 """Calls from audio files: decoding to 16 kHz per role, and replaying them as blocks."""
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,8 +13,11 @@ from ..errors import CallCoachError
 from .block import ROLES, SAMPLE_RATE, AudioBlock
 from .resample import StreamingResampler, downmix
 
+log = logging.getLogger(__name__)
+
 # Frames decoded per read: keeps memory flat for long recordings.
 READ_CHUNK_FRAMES = 1 << 16
+SMALL_READ_FRAMES = 1 << 12  # after a read failed: how close to the damage we still read
 AGENT_CHANNELS = {"left": 0, "right": 1}
 
 # Picks the role streams out of one decoded (frames, channels) chunk.
@@ -78,20 +82,46 @@ def _decode(f: sf.SoundFile, path, pick: Picker) -> dict[str, np.ndarray]:
     resamplers: dict[str, StreamingResampler] = {}
     out: dict[str, list[np.ndarray]] = {}
     try:
-        while True:
-            chunk = f.read(READ_CHUNK_FRAMES, dtype="float32", always_2d=True)
-            if len(chunk) == 0:
-                break
+        for chunk in _chunks(f, path):
             for name, samples in pick(chunk).items():
                 rs = resamplers.setdefault(name, StreamingResampler(f.samplerate))
                 out.setdefault(name, []).append(rs.process(np.ascontiguousarray(samples)))
-    except Exception as e:  # a truncated or corrupt file fails mid-read
+    except Exception as e:  # a corrupt file fails mid-read
         raise CallCoachError(f"{path}: could not decode audio ({_one_line(e)})") from None
     if not out:
         raise CallCoachError(f"{path}: the file contains no audio (0 frames)")
     for name, rs in resamplers.items():
         out[name].append(rs.flush())
     return {name: np.concatenate(parts) for name, parts in out.items()}
+
+
+def _chunks(f: sf.SoundFile, path) -> Iterator[np.ndarray]:
+    """The file's audio, chunk by chunk. A file that stops decoding part way (a recording
+    cut short, e.g. a FLAC whose writer died) ends there with a warning, after the chunk
+    that failed has been read again in small pieces up to the damage."""
+    frames, size, error = 0, READ_CHUNK_FRAMES, None
+    while True:
+        try:
+            chunk = f.read(size, dtype="float32", always_2d=True)
+        except Exception as e:
+            error = error or e
+            if size == SMALL_READ_FRAMES:
+                break
+            try:
+                f.seek(frames)
+            except Exception:
+                break
+            size = SMALL_READ_FRAMES
+            continue
+        if len(chunk) == 0:
+            break
+        frames += len(chunk)
+        yield chunk
+    if error is not None:
+        if frames == 0:
+            raise error
+        log.warning("%s: the audio cannot be decoded after %.1f s (%s); analyzing the part before",
+                    path, frames / f.samplerate, _one_line(error))
 
 
 def _one_line(e: Exception) -> str:

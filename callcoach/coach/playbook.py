@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from callcoach.errors import CallCoachError
 from callcoach.paths import asset_path
 
 KINDS = (
@@ -39,8 +40,13 @@ def _quote(s: dict, value=None) -> str:
     return f'{s["speaker"]} said "{text if len(text) <= 90 else text[:87] + "..."}"'
 
 
+def _n(x: Any, spec: str = "g") -> str:
+    """A signal's value as text; a rule may match while a value is still unknown (None)."""
+    return "unknown" if x is None else format(x, spec)
+
+
 def _num(name: str, unit: str = "") -> Callable[[dict, Any], str]:
-    return lambda s, v: f"{name} {s[name.replace(' ', '_')]:g}{unit} (limit {v:g}{unit})"
+    return lambda s, v: f"{name} {_n(s[name.replace(' ', '_')])}{unit} (limit {v:g}{unit})"
 
 
 CONDITIONS: dict[str, Condition] = {
@@ -56,7 +62,8 @@ CONDITIONS: dict[str, Condition] = {
     "agent_wpm_above": Condition((int, float), lambda s, v: (s["agent_wpm"] or 0) > v, _num("agent wpm", " wpm")),
     "agent_pace_above_band": Condition(
         bool, lambda s, v: ((s["agent_wpm"] or 0) > s["agent_pace_band_high"]) == v,
-        lambda s, v: f"agent pace {s['agent_wpm']:g} wpm, above the {s['agent_pace_band_high']:g} wpm band",
+        lambda s, v: f"agent pace {_n(s['agent_wpm'])} wpm, {'above' if v else 'within'} the "
+                     f"{s['agent_pace_band_high']:g} wpm band",
     ),
     "agent_wpm_over_baseline_pct": Condition(
         (int, float),
@@ -70,11 +77,11 @@ CONDITIONS: dict[str, Condition] = {
     "agent_talkovers_at_least": Condition(int, lambda s, v: s["agent_talkovers"] >= v,
                                           lambda s, v: f"agent talked over the customer {s['agent_talkovers']} times in the last minute"),
     "agent_talk_share_above": Condition((int, float), lambda s, v: (s["agent_talk_share"] or 0) > v,
-                                        lambda s, v: f"agent talk share {s['agent_talk_share']:.0%}"),
+                                        lambda s, v: f"agent talk share {_n(s['agent_talk_share'], '.0%')}"),
     "customer_raised_db_at_least": Condition((int, float), lambda s, v: (s["customer_raised_db"] or 0) >= v,
-                                             lambda s, v: f"customer {s['customer_raised_db']:+.0f} dB louder than usual"),
+                                             lambda s, v: f"customer {_n(s['customer_raised_db'], '+.0f')} dB louder than usual"),
     "agent_raised_db_at_least": Condition((int, float), lambda s, v: (s["agent_raised_db"] or 0) >= v,
-                                          lambda s, v: f"agent {s['agent_raised_db']:+.0f} dB louder than usual"),
+                                          lambda s, v: f"agent {_n(s['agent_raised_db'], '+.0f')} dB louder than usual"),
     "attempts_at_least": Condition(int, lambda s, v: s["attempts"] >= v,
                                    lambda s, v: f"{s['attempts']} attempts to help so far"),
     "upset_count_at_least": Condition(int, lambda s, v: s["upset_count"] >= v,
@@ -124,7 +131,7 @@ class Playbook:
     source: str = "built-in"
 
 
-class PlaybookError(ValueError):
+class PlaybookError(CallCoachError, ValueError):
     """One line: file, line and key of the first problem."""
 
 
@@ -159,6 +166,8 @@ def parse_playbook(text: str, source: str) -> Playbook:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PlaybookError(f"{source}: {exc}") from None
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise PlaybookError(f"{source}: values nested too deeply to read") from None
     where = _Locator(text, source)
     unknown = set(data) - {"version", "policy", "rule"}
     if unknown:
@@ -180,7 +189,7 @@ def _parse_policy(table: dict, where: _Locator) -> PolicySettings:
     for key, value in table.items():
         if key not in _POLICY_FIELDS:
             raise PlaybookError(where.top(key, f"unknown policy key {key!r}"))
-        if not _is(value, _POLICY_FIELDS[key]):
+        if not _is(value, _POLICY_FIELDS[key]) or (key == "sticky_kinds" and not _names(value)):
             raise PlaybookError(where.top(key, f"policy.{key} has the wrong type"))
     if "sticky_kinds" in table:
         table = {**table, "sticky_kinds": tuple(table["sticky_kinds"])}
@@ -209,7 +218,7 @@ def _parse_rule(i: int, rule: dict, where: _Locator) -> Rule:
     for key, value in when.items():
         if key not in CONDITIONS:
             raise PlaybookError(where.rule(i, key, f"unknown condition {key!r}"))
-        if not _is(value, CONDITIONS[key].kind):
+        if not _is(value, CONDITIONS[key].kind) or (CONDITIONS[key].kind is list and not _names(value)):
             raise PlaybookError(where.rule(i, key, f"condition {key} has the wrong type"))
     return Rule(
         id=rule["id"], kind=rule["kind"], severity=rule["severity"], title=rule["title"],
@@ -217,6 +226,11 @@ def _parse_rule(i: int, rule: dict, where: _Locator) -> Rule:
         cooldown_s=float(rule.get("cooldown_s", 60)), priority=rule.get("priority", 50),
         on=on, conditions=tuple(when.items()),
     )
+
+
+def _names(values: list) -> bool:
+    """Lists in a playbook are lists of names (cues, acts, states, kinds)."""
+    return all(isinstance(v, str) for v in values)
 
 
 def _is(value: Any, kind: type | tuple) -> bool:

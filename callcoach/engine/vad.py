@@ -82,6 +82,9 @@ class VadStream:
         if n == 0:
             return np.zeros(0, np.float32), np.zeros(0, np.float32)
         chunks = audio[: n * CHUNK].reshape(n, CHUNK)
+        # Without its DC offset (each chunk's mean): a sound card's offset of 0.3 made the
+        # model miss quiet speech entirely, and kept "silence" above the silence level.
+        chunks = chunks - chunks.mean(axis=1, keepdims=True)
         rms = np.sqrt(np.mean(chunks * chunks, axis=1)).astype(np.float32)
         probs = np.zeros(n, dtype=np.float32)
         loud = np.flatnonzero(rms >= _SILENCE_RMS)
