@@ -1,0 +1,175 @@
+"""Text into tokens, and number words and digit groups into chunks of digits (the reader)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from callcoach.redact.vocabulary import _HOMOPHONES, _REPEAT, _TEENS, _TENS, _UNITS, _WEAK_ZERO, _ZERO
+
+_PH_T, _NUM, _WORD, _SPACE, _PUNCT = range(5)
+_TOKEN_RE = re.compile(
+    r"(\[(?:CARD|CVV|EXPIRY|SSN|PHONE|EMAIL|PIN|NUMBER)\])|(\d+)|([^\W\d_]+(?:['’][^\W\d_]+)*)|(\s+)|(.)",
+    re.S,
+)
+
+
+@dataclass(slots=True)
+class _Tok:
+    kind: int
+    text: str
+    low: str
+    start: int
+    end: int
+
+
+def _tokens(text: str) -> list[_Tok]:
+    """Non-space tokens of `text` with their character spans."""
+    out = []
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastindex - 1
+        if kind == _SPACE:
+            continue
+        s = m.group()
+        out.append(_Tok(kind, s, s.lower().replace("’", "'"), m.start(), m.end()))
+    return out
+
+
+def _digits(s: str) -> str:
+    return "".join(str(unicodedata.decimal(c, 0)) for c in s)
+
+
+@dataclass(slots=True)
+class _Chunk:
+    s: int  # token span [s, e)
+    e: int
+    digits: str
+    single: bool = False  # one spoken or written digit
+    weak_zero: bool = False
+    written: bool = False
+
+
+def _single_digit(t: _Tok) -> str | None:
+    if t.kind == _NUM:
+        d = _digits(t.text)
+        return d if len(d) == 1 else None
+    if t.kind == _WORD:
+        if t.low in _UNITS:
+            return str(_UNITS[t.low])
+        if t.low in _ZERO or t.low in _WEAK_ZERO:
+            return "0"
+    return None
+
+
+class _Reader:
+    """Turns number words and digit groups into chunks."""
+
+    def __init__(self, toks: list[_Tok], skip: set[int] | frozenset = frozenset(), strong_oh: bool = False,
+                 homophones: str = "bridge"):
+        self.t = toks
+        self.skip = skip
+        self.strong_oh = strong_oh
+        self.homophones = homophones  # "bridge" (between single digits), "always", "never"
+
+    def low(self, i: int) -> str:
+        if 0 <= i < len(self.t) and self.t[i].kind == _WORD and i not in self.skip:
+            return self.t[i].low
+        return ""
+
+    def _hyphen(self, i: int) -> int:
+        """Index after an optional '-' at i."""
+        if 0 <= i < len(self.t) and self.t[i].kind == _PUNCT and self.t[i].text in "-‐‑":
+            return i + 1
+        return i
+
+    def _below_hundred(self, i: int) -> tuple[int, int] | None:
+        w = self.low(i)
+        if w in _UNITS:
+            return _UNITS[w], i + 1
+        if w in _TEENS:
+            return _TEENS[w], i + 1
+        if w in _TENS:
+            j = self._hyphen(i + 1)
+            if self.low(j) in _UNITS:
+                return _TENS[w] + _UNITS[self.low(j)], j + 1
+            return _TENS[w], i + 1
+        return None
+
+    def _below_thousand(self, i: int) -> tuple[int, int] | None:
+        r = self._below_hundred(i)
+        if r is None and 0 <= i < len(self.t) and self.t[i].kind == _NUM and len(self.t[i].text) <= 3 \
+                and self.low(i + 1) in ("hundred", "thousand"):
+            r = (int(_digits(self.t[i].text)), i + 1)
+        if r is None:
+            return None
+        v, j = r
+        if self.low(j) == "hundred" and v < 100:
+            v *= 100
+            j += 1
+            k = j + 1 if self.low(j) == "and" and self._below_hundred(j + 1) else j
+            r2 = self._below_hundred(k)
+            if r2:
+                v += r2[0]
+                j = r2[1]
+        return v, j
+
+    def _cardinal(self, i: int) -> tuple[int, int] | None:
+        r = self._below_thousand(i)
+        if r is None:
+            return None
+        v, j = r
+        if self.low(j) == "thousand" and v < 1000:
+            v *= 1000
+            j += 1
+            k = j + 1 if self.low(j) == "and" and self._below_thousand(j + 1) else j
+            r2 = self._below_thousand(k)
+            if r2 and r2[0] < 1000:
+                v += r2[0]
+                j = r2[1]
+        return v, j
+
+    def chunks(self) -> list[_Chunk]:
+        t, out, i, n = self.t, [], 0, len(self.t)
+        while i < n:
+            tok = t[i]
+            if i in self.skip:
+                i += 1
+                continue
+            if tok.kind == _NUM:
+                r = self._cardinal(i) if self.low(i + 1) in ("hundred", "thousand") else None
+                if r:
+                    out.append(_Chunk(i, r[1], str(r[0]), written=True))
+                    i = r[1]
+                    continue
+                d = _digits(tok.text)
+                out.append(_Chunk(i, i + 1, d, single=len(d) == 1, written=True))
+                i += 1
+                continue
+            if tok.kind != _WORD:
+                i += 1
+                continue
+            w = tok.low
+            if w in _REPEAT and i + 1 < n and i + 1 not in self.skip:
+                d = _single_digit(t[i + 1])
+                if d is not None:
+                    out.append(_Chunk(i, i + 2, d * _REPEAT[w]))
+                    i += 2
+                    continue
+            if w in _ZERO:
+                out.append(_Chunk(i, i + 1, "0", single=True))
+            elif w in _WEAK_ZERO:
+                out.append(_Chunk(i, i + 1, "0", single=True, weak_zero=not self.strong_oh))
+            elif w in _UNITS or w in _TEENS or w in _TENS:
+                v, j = self._cardinal(i)
+                out.append(_Chunk(i, j, str(v), single=(j == i + 1 and w in _UNITS)))
+                i = j
+                continue
+            elif w in _HOMOPHONES and self.homophones != "never":
+                if self.homophones == "always" or (
+                        out and out[-1].e == i and out[-1].single and i + 1 < n
+                        and i + 1 not in self.skip and _single_digit(t[i + 1]) is not None
+                        and t[i + 1].low not in _WEAK_ZERO):
+                    out.append(_Chunk(i, i + 1, _HOMOPHONES[w], single=True))
+            i += 1
+        return out
