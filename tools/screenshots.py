@@ -92,6 +92,11 @@ class Shooter:
         timer.stop()
         return ok[0]
 
+    def expect(self, predicate, timeout_s: float, what: str) -> None:
+        """Wait for the moment a screenshot is about; never shoot the wrong one."""
+        if not self.wait(predicate, timeout_s):
+            raise SystemExit(f"screenshots: {what} did not happen within {timeout_s:.0f} s")
+
     def pause(self, seconds: float) -> None:
         self.wait(lambda: False, seconds)
 
@@ -162,7 +167,7 @@ class Shooter:
         coach.start()
         w = coach.window
         # After the customer's second turn: a calm mood, some transcript, pace and talk share.
-        self.wait(lambda: len(w.transcript.lines) >= 5 and w.pace.track.wpm is not None, 90)
+        self.expect(lambda: len(w.transcript.lines) >= 5 and w.pace.track.wpm is not None, 90, "the calm call")
         self.shoot(w, "calm")
         self.close(coach)
 
@@ -170,9 +175,10 @@ class Shooter:
         coach = self.app_for("demo")  # the bundled demo call
         coach.start()
         w = coach.window
-        self.wait(lambda: w.card.prompt is not None and w.mood.state == "frustrated", 150)
+        self.expect(lambda: w.card.prompt is not None and w.mood.state == "frustrated", 150, "a frustrated customer")
         self.shoot(w, "frustrated")
-        self.wait(lambda: w.card.prompt is not None and w.card.prompt.kind == "escalate", 150)
+        self.expect(lambda: w.card.prompt is not None and w.card.prompt.kind == "escalate", 150,
+                    "the escalation card")
         self.pause(1.5)  # the gauges follow once a second of call audio
         self.shoot(w, "escalation")
         w.set_collapsed(True)
