@@ -198,7 +198,8 @@ class Settings:
             return
         for section in data:
             if section not in POLICY_SECTIONS or not isinstance(data[section], dict):
-                self._policy_error(f"{path}, {_line_of(text, section)}: unknown section [{section}] "
+                shown = section if section.isprintable() else repr(section)  # one line, whatever the name
+                self._policy_error(f"{path}, {_line_of(text, section)}: unknown section [{shown}] "
                                    "(a policy has [settings] and [locked]); ignored")
         settings, locked = data.get("settings", {}), data.get("locked", {})
         for key, value in settings.items() if isinstance(settings, dict) else ():
@@ -211,7 +212,7 @@ class Settings:
             self._policy_error(f"{path}, {_line_of(text, 'keys')}: [locked] keys must be a list of setting names")
             keys = []
         for key in keys:
-            if key in OPTIONS:
+            if isinstance(key, str) and key in OPTIONS:  # keys = [[]] raised TypeError
                 self._locked.add(key)
             else:
                 self._policy_error(f"{path}, {_line_of(text, key)}: cannot lock unknown setting {key!r}")

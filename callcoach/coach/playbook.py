@@ -260,5 +260,6 @@ class _Locator:
             pattern = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=|^\s*\[.*\b{re.escape(key)}\]")
             for n in range(start, end):
                 if pattern.search(self.lines[n]):
-                    return f"{self.source}, line {n + 1}, key {key}: {problem}"
+                    shown = key if key.isprintable() else repr(key)  # one line, whatever the name
+                    return f"{self.source}, line {n + 1}, key {shown}: {problem}"
         return f"{self.source}, line {start + 1}: {problem}"
