@@ -110,8 +110,10 @@ class SessionRecorder:
 
 
 def write_json(summary: dict, path: str) -> None:
-    """Write atomically, so a reader never sees half a file."""
+    """Write atomically, so a reader never sees half a file; readable by the user only (0600),
+    like everything else CallCoach writes: it holds what was said."""
     tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=1, ensure_ascii=False)
     os.replace(tmp, path)
