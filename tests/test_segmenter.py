@@ -80,6 +80,9 @@ def test_hallucination_filters():
     assert not is_believable("I'm sorry. " * 12, avg_logprob=-0.2, no_speech_prob=0.0, speech_prob=0.9)
     assert collapse_repeats("no no no no no no way") == "no no way"
     assert collapse_repeats("I said no no to that") == "I said no no to that"
+    twice = "Let me check your account right now. Let me check your account right now."
+    assert collapse_repeats(twice) == "Let me check your account right now."
+    assert collapse_repeats("I want a refund. I want a refund.") == "I want a refund. I want a refund."
 
 
 def _job(role: str, final: bool) -> Job:

@@ -236,10 +236,17 @@ def normalize(text: str) -> str:
     return " ".join(kept.split())
 
 
+_LONG_PHRASE_WORDS = 6  # from here on, a phrase said twice in a row is a repeat
+
+
 def collapse_repeats(text: str, keep: int = 2) -> str:
-    """Cut a decoder loop ("sorry sorry sorry sorry ...") down to `keep` repeats of the phrase."""
+    """Cut a decoder loop ("sorry sorry sorry sorry ...") down to `keep` repeats of a short
+    phrase, and a sentence said twice in a row ("Let me check your account right now. Let
+    me check your account right now.") to once: people repeat a word, Whisper a sentence."""
     words = text.split()
-    for size in range(1, 6):
+    for size in range(1, _LONG_PHRASE_WORDS * 4):
+        short = size < _LONG_PHRASE_WORDS
+        allowed, cut_to = (keep + 1, keep) if short else (1, 1)
         i = 0
         out: list[str] = []
         while i < len(words):
@@ -247,8 +254,8 @@ def collapse_repeats(text: str, keep: int = 2) -> str:
             run = 1
             while words[i + run * size : i + (run + 1) * size] == phrase and len(phrase) == size:
                 run += 1
-            if run > keep + 1:
-                out.extend(phrase * keep)
+            if run > allowed:
+                out.extend(phrase * cut_to)
                 i += run * size
             else:
                 out.append(words[i])
