@@ -10,10 +10,16 @@ the real `CallPipeline` (engine, model, coach, session recorder) with a `StoreWr
 journaling it into a session store in a temporary folder, as `callcoach analyze` does.
 
 Every `--sample-every` minutes of call audio (when the engine's Watermark passes it: all
-text before that point has been delivered and coached) the process's current RSS, wall
-and CPU time, and the sizes of the per-call structures are recorded. Results:
+text before that point has been delivered and coached) the process's current RSS, the
+bytes its C heap holds in use (glibc `mallinfo2`: every native library's live memory and
+every large Python object, numpy arrays included), wall and CPU time, and the sizes of the
+per-call structures are recorded. Results:
 
-  * memory growth from the 10-minute mark to the end of the call (target < 30 MB);
+  * memory growth, as the median over minutes 10-20 against the median over the last 10
+    minutes (target < 30 MB), for RSS and for the heap in use. Single RSS samples swing by
+    tens of MB with the model's working memory, and glibc may keep freed buffers after a
+    busy moment; the heap in use moves only with what is really held, so a leak shows
+    there first;
   * speed per 10-minute stretch, in wall time (real time / wall) and CPU seconds per
     10 minutes of audio; "no slowdown" compares the CPU of the last stretch with the first
     (CPU, because the machine is shared and wall time moves with other people's load).
@@ -36,7 +42,7 @@ from pathlib import Path
 GROWTH_LIMIT_MB = 30.0
 SLOWDOWN_LIMIT = 1.15  # last stretch's CPU per audio minute against the first's (CPU time itself moves ~10 % with the other users of a shared machine)
 STRETCH_MIN = 10
-WINDOW_MIN = 5  # RSS is compared as the median over this many minutes of samples
+WINDOW_MIN = 10  # memory is compared as the median over this many minutes of samples
 
 
 def rss_mb() -> float:
@@ -44,6 +50,24 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         pages = int(fh.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def heap_mb() -> float | None:
+    """Bytes the C heap holds in use (glibc), MB; None where mallinfo2 is not available."""
+    try:
+        import ctypes
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_size_t) for name in (
+                "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                "keepcost")]
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return None
+    return (info.uordblks + info.hblkhd) / 2**20  # in use in the arenas + in mmapped chunks
 
 
 class TiledSource:
@@ -105,13 +129,14 @@ class Sampler:
         self.pipeline = self.writer = None
 
     def __call__(self, event) -> None:
-        if type(event).__name__ == "Watermark" and event.t >= self.next_t:
+        while type(event).__name__ == "Watermark" and event.t >= self.next_t:  # each mark passed
             self.take(self.next_t)
             self.next_t += self.every_s
 
     def take(self, t: float) -> None:
         self.samples.append({"audio_min": round(t / 60, 1), "wall_s": time.monotonic(),
                              "cpu_s": time.process_time(), "rss_mb": round(rss_mb(), 1),
+                             "heap_mb": _round(heap_mb()),
                              "sizes": structure_sizes(self.pipeline, self.writer)})
 
 
@@ -162,28 +187,40 @@ def stretches(samples: list[dict]) -> list[dict]:
     return out
 
 
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 1)
+
+
+def _growth(samples: list[dict], key: str, end: float) -> tuple[float | None, float | None, float | None]:
+    """(median early, median late, growth) of `key`: minutes 10-20 against the last 10."""
+    early = [s[key] for s in samples if STRETCH_MIN <= s["audio_min"] <= STRETCH_MIN + WINDOW_MIN and s[key]]
+    late = [s[key] for s in samples if s["audio_min"] >= end - WINDOW_MIN and s[key]]
+    if not early or not late or end < STRETCH_MIN + 2 * WINDOW_MIN:
+        return None, None, None
+    a, b = statistics.median(early), statistics.median(late)
+    return round(a, 1), round(b, 1), round(b - a, 1)
+
+
 def verdict(result: dict) -> dict:
-    """Growth: the median RSS over the last WINDOW_MIN minutes against the median over
-    minutes 10 to 10 + WINDOW_MIN (single samples swing by tens of MB with the model's
-    working memory). Speed: the last stretch's CPU against the first's."""
+    """Memory: medians over minutes 10-20 and over the last 10 minutes, RSS and heap in use.
+    Speed: the last stretch's CPU against the first's."""
     samples = result["samples"]
     end = samples[-1]["audio_min"]
-    early = [s["rss_mb"] for s in samples if STRETCH_MIN <= s["audio_min"] <= STRETCH_MIN + WINDOW_MIN]
-    late = [s["rss_mb"] for s in samples if s["audio_min"] >= end - WINDOW_MIN]
+    rss_early, rss_late, rss_growth = _growth(samples, "rss_mb", end)
+    heap_early, heap_late, heap_growth = _growth(samples, "heap_mb", end)
     parts = stretches(samples)
-    growth = statistics.median(late) - statistics.median(early) if early and end > STRETCH_MIN + WINDOW_MIN else None
     slowdown = parts[-1]["cpu_s"] / parts[0]["cpu_s"] if len(parts) >= 2 and parts[0]["cpu_s"] else None
     wall_slowdown = parts[-1]["wall_s"] / parts[0]["wall_s"] if len(parts) >= 2 and parts[0]["wall_s"] else None
     return {
         "stretches": parts,
-        "rss_early_mb": round(statistics.median(early), 1) if early else None,
-        "rss_late_mb": round(statistics.median(late), 1),
+        "rss_early_mb": rss_early, "rss_late_mb": rss_late, "growth_mb": rss_growth,
+        "heap_early_mb": heap_early, "heap_late_mb": heap_late, "heap_growth_mb": heap_growth,
         "rss_max_mb": max(s["rss_mb"] for s in samples),
         "rss_after_summary_mb": result["after_end"]["rss_mb"],
-        "growth_mb": None if growth is None else round(growth, 1),
-        "cpu_last_over_first": None if slowdown is None else round(slowdown, 3),
-        "wall_last_over_first": None if wall_slowdown is None else round(wall_slowdown, 3),
-        "growth_ok": growth is not None and growth < GROWTH_LIMIT_MB,
+        "cpu_last_over_first": _round(slowdown and round(slowdown, 3)),
+        "wall_last_over_first": _round(wall_slowdown and round(wall_slowdown, 3)),
+        "growth_ok": rss_growth is not None and rss_growth < GROWTH_LIMIT_MB
+        and (heap_growth is None or heap_growth < GROWTH_LIMIT_MB),
         "speed_ok": slowdown is not None and slowdown <= SLOWDOWN_LIMIT,
     }
 
@@ -204,18 +241,21 @@ def report(result: dict, v: dict) -> str:
              f"Call: {result['duration_s'] / 60:.1f} min ({result['laps']} laps of the demo call + "
              f"{result['gap_s']:g} s silence), {result['utterances']} utterances, {result['prompts']} prompts; "
              f"{result['wall_s']:.0f} s wall, {result['cpu_s']:.0f} s CPU",
-             "", "| Audio minutes | RSS MB | wall s | CPU s | sizes |", "| --- | --- | --- | --- | --- |"]
+             "", "| Audio minutes | RSS MB | heap MB | wall s | CPU s | sizes |", "| --- | --- | --- | --- | --- | --- |"]
     for s in result["samples"][::every]:  # every 5 minutes
         sizes = ", ".join(f"{k}={n}" for k, n in s["sizes"].items())
-        lines.append(f"| {s['audio_min']:g} | {s['rss_mb']:.1f} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {sizes} |")
+        lines.append(f"| {s['audio_min']:g} | {s['rss_mb']:.1f} | {s['heap_mb']} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | "
+                     f"{sizes} |")
     lines += ["", "| Stretch (min) | wall s | × real time | CPU s | RSS at end MB |", "| --- | --- | --- | --- | --- |"]
     for p in v["stretches"]:
         lines.append(f"| {p['from_min']:g}–{p['to_min']:g} | {p['wall_s']} | {p['x_realtime']} | {p['cpu_s']} | "
                      f"{p['rss_mb']} |")
-    lines += ["", f"RSS, median over minutes {STRETCH_MIN}-{STRETCH_MIN + WINDOW_MIN}: {v['rss_early_mb']} MB; over "
-              f"the last {WINDOW_MIN}: {v['rss_late_mb']} MB; highest sample {v['rss_max_mb']} MB; after the summary "
-              f"and the store's finish: {v['rss_after_summary_mb']} MB. Growth {v['growth_mb']} MB "
-              f"(limit {GROWTH_LIMIT_MB:g}) -> {'ok' if v['growth_ok'] else 'FAIL'}",
+    lines += ["", f"Median RSS over minutes {STRETCH_MIN}-{STRETCH_MIN + WINDOW_MIN}: {v['rss_early_mb']} MB, over the "
+              f"last {WINDOW_MIN}: {v['rss_late_mb']} MB: growth {v['growth_mb']} MB (highest sample {v['rss_max_mb']} MB; "
+              f"after the summary and the store's finish {v['rss_after_summary_mb']} MB)",
+              f"Median heap in use, same windows: {v['heap_early_mb']} MB -> {v['heap_late_mb']} MB: growth "
+              f"{v['heap_growth_mb']} MB",
+              f"Memory growth limit {GROWTH_LIMIT_MB:g} MB -> {'ok' if v['growth_ok'] else 'FAIL'}",
               f"Last stretch against the first: CPU ×{v['cpu_last_over_first']}, wall ×{v['wall_last_over_first']} "
               f"(limit ×{SLOWDOWN_LIMIT:g} CPU) -> {'ok' if v['speed_ok'] else 'FAIL'}"]
     if result["writer_errors"]:
