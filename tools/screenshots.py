@@ -175,7 +175,8 @@ class Shooter:
         coach = self.app_for("demo")  # the bundled demo call
         coach.start()
         w = coach.window
-        self.expect(lambda: w.card.prompt is not None and w.mood.state == "frustrated", 150, "a frustrated customer")
+        self.expect(lambda: w.card.prompt is not None and w.mood.state in ("frustrated", "angry"), 150,
+                    "an upset customer")
         self.shoot(w, "frustrated")
         self.expect(lambda: w.card.prompt is not None and w.card.prompt.kind == "escalate", 150,
                     "the escalation card")
