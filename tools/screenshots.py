@@ -5,7 +5,7 @@ server (Xvfb, started here when there is no DISPLAY) with the xcb platform plugi
 
 Everything on screen comes from the real pipeline with the real model, at real time:
 idle (before a call), a calm call (a generated billing call), then the bundled demo call
-for a frustrated customer and the escalation, the collapsed bar, and the settings dialog.
+for an upset customer and the escalation, the collapsed bar, and the settings dialog.
 Takes about three minutes.
 """
 
