@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from callcoach.gui import theme
+from callcoach.gui.track import Track
 
 PACE_MIN, PACE_MAX = 60.0, 280.0  # words per minute at the ends of the pace bar
 
@@ -16,21 +17,14 @@ def _x(wpm: float, r: QRectF) -> float:
     return r.x() + r.width() * f
 
 
-class _PaceTrack(QWidget):
+class _PaceTrack(Track):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setFixedHeight(8)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.band = (120.0, 190.0)
         self.wpm: float | None = None
 
     def paintEvent(self, _event) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = QRectF(self.rect()).adjusted(0, 1, 0, -1)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(theme.TRACK))
-        p.drawRoundedRect(r, 3, 3)
+        p, r = self.begin(QColor(theme.TRACK))
         band = QColor(theme.OK)
         band.setAlphaF(0.45)
         p.setBrush(band)
@@ -38,11 +32,7 @@ class _PaceTrack(QWidget):
         p.drawRect(QRectF(lo, r.y(), hi - lo, r.height()))
         if self.wpm is not None:
             inside = self.band[0] <= self.wpm <= self.band[1]
-            pen = QPen(QColor(theme.TEXT if inside else theme.SEVERITY["warning"]), 3)
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            p.setPen(pen)
-            x = _x(self.wpm, r)
-            p.drawLine(x, self.rect().top() + 1, x, self.rect().bottom() - 1)
+            self.marker(p, _x(self.wpm, r), theme.TEXT if inside else theme.SEVERITY["warning"])
         p.end()
 
 
@@ -87,20 +77,13 @@ class PaceBar(_CaptionedBar):
         self.set_pace(None, self.track.band)
 
 
-class _SplitTrack(QWidget):
+class _SplitTrack(Track):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setFixedHeight(8)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.share: float | None = None
 
     def paintEvent(self, _event) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = QRectF(self.rect()).adjusted(0, 1, 0, -1)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(theme.TRACK))
-        p.drawRoundedRect(r, 3, 3)
+        p, r = self.begin(QColor(theme.TRACK))
         if self.share is not None:
             p.setBrush(QColor(theme.SEVERITY["info"]))
             p.drawRoundedRect(QRectF(r.x(), r.y(), r.width() * self.share, r.height()), 3, 3)

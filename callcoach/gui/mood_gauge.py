@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor, QLinearGradient
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from callcoach.gui import theme
+from callcoach.gui.track import Track
 
 ARROWS = {"improving": "↑", "steady": "→", "worsening": "↓"}
 STATES = ("calm", "frustrated", "angry")
@@ -26,16 +27,12 @@ def mood_position(mood: float, state: str) -> float:
     return (zone + within) / 3
 
 
-class _MoodBar(QWidget):
+class _MoodBar(Track):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setFixedHeight(8)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.position: float | None = None
 
     def paintEvent(self, _event) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(self.rect()).adjusted(0, 1, 0, -1)
         gradient = QLinearGradient(r.topLeft(), r.topRight())
         dim = 0.55 if self.position is not None else 0.25
@@ -43,13 +40,9 @@ class _MoodBar(QWidget):
             c = QColor(theme.MOOD[state])
             c.setAlphaF(dim)
             gradient.setColorAt(stop, c)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(gradient)
-        p.drawRoundedRect(r, 3, 3)
+        p, r = self.begin(QBrush(gradient))
         if self.position is not None:
-            x = r.x() + 3 + (r.width() - 6) * self.position
-            p.setPen(QPen(QColor(theme.TEXT), 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-            p.drawLine(x, self.rect().top() + 1, x, self.rect().bottom() - 1)
+            self.marker(p, r.x() + 3 + (r.width() - 6) * self.position, theme.TEXT)
         p.end()
 
 
