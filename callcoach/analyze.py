@@ -24,8 +24,8 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
                  on_source: Callable[[FileSource], None] | None = None) -> dict:
     """Run a recorded call through the live pipeline; write OUT.json and keep it in the
     session store so QA can review it. With the `redact` setting on (the default; policy can
-    lock it) both are redacted like a live call, and so is the summary returned. `on_source` sees the
-    audio source before it plays (a caller drawing its own progress bar reads it)."""
+    lock it) both are redacted like a live call, and so is the summary returned. `on_source`
+    sees the audio source before it plays (a caller drawing its own progress bar reads it)."""
     if out:
         _check_writable(out)
     channels = read_call(call, agent_channel) if call else read_pair(agent, customer)
@@ -35,7 +35,8 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
                             source_name=os.path.basename(call or agent))
     redact = Settings().get("redact")
     writer = _store_writer(pipeline, redact) if store else None
-    redacted = redacted_recorder(pipeline) if redact else None
+    # The JSON holds what the store holds: the writer's redacted record, when there is a writer.
+    redacted = (writer.recorder if writer else redacted_recorder(pipeline)) if redact else None
     source = FileSource(channels, realtime=realtime)
     if on_source:
         on_source(source)
@@ -47,7 +48,7 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
         if writer:
             writer.close()
     if redacted:
-        summary = redacted.summary()
+        summary = {**redacted.summary(), "engine": summary["engine"]}
     if out:
         write_json(summary, out)
     return summary

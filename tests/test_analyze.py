@@ -49,6 +49,7 @@ def test_stereo_call_text_speakers_and_times(billing, tmp_path):
     summary = analyze_call(call=str(path), out=str(out))
     assert json.loads(out.read_text()) == summary
     assert summary["schema"] == "callcoach.session.v1"
+    assert summary["engine"]["finals"] >= 1, "the load-policy counters are kept"
     assert [p["kind"] for p in summary["prompts"]][-1:] == ["follow_up"]
     assert all(u["sentiment"] is not None for u in summary["utterances"])
     assert summary["metrics"]["agent_wpm"] and summary["metrics"]["escalated"] is False
