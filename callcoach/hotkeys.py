@@ -40,8 +40,7 @@ class Hotkey:
 
     def __str__(self) -> str:
         mods = [m for m in MODIFIERS if m in self.modifiers]
-        key = self.key if len(self.key) > 1 else self.key.upper()
-        return "+".join(mods + [key[0].upper() + key[1:]])
+        return "+".join(mods + [self.key[0].upper() + self.key[1:]])  # "space" -> "Space", "k" -> "K"
 
 
 def parse(text: str) -> Hotkey:
