@@ -33,10 +33,7 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     settings = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
     pipeline = CallPipeline(settings, playbook=playbook, measure_latency=realtime,
                             source_name=os.path.basename(call or agent))
-    redact = Settings().get("redact")
-    writer = _store_writer(pipeline, redact) if store else None
-    # The JSON holds what the store holds: the writer's redacted record, when there is a writer.
-    redacted = (writer.recorder if writer else redacted_recorder(pipeline)) if redact else None
+    writer, redacted = session_outputs(pipeline, store)
     source = FileSource(channels, realtime=realtime)
     if on_source:
         on_source(source)
@@ -54,13 +51,23 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     return summary
 
 
-def _store_writer(pipeline: CallPipeline, redact: bool):
+def session_outputs(pipeline: CallPipeline, store: bool, agent: str | None = None):
+    """(the store writer or None, the recorder of the redacted session or None) for a call.
+    The JSON holds what the store holds: the writer's redacted record, when there is a writer;
+    with the `redact` setting off (a policy can lock it on) the plain summary."""
+    redact = Settings().get("redact")
+    writer = _store_writer(pipeline, redact, agent) if store else None
+    redacted = (writer.recorder if writer else redacted_recorder(pipeline)) if redact else None
+    return writer, redacted
+
+
+def _store_writer(pipeline: CallPipeline, redact: bool, agent: str | None):
     """A StoreWriter for this call, or None (with a warning) when the store cannot be used:
     the analysis itself must not fail because the archive is broken."""
     from callcoach.store import StoreWriter
 
     try:
-        return StoreWriter.attach(pipeline, redact=redact)
+        return StoreWriter.attach(pipeline, redact=redact, agent=agent)
     except CallCoachError as exc:
         print(f"callcoach: warning: not storing this session: {exc}", file=sys.stderr)
         return None

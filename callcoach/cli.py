@@ -45,6 +45,25 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="the report as JSON")
     doctor.set_defaults(func=_doctor)
 
+    devices = sub.add_parser("devices", help="what this desktop can hear: microphones and outputs")
+    devices.add_argument("--json", action="store_true", help="one JSON object: inputs and outputs")
+    devices.set_defaults(func=_devices)
+
+    listen = sub.add_parser("listen", help="a live call without the window (same pipeline as the widget)")
+    listen.add_argument("--mic", metavar="NAME", help="your headset microphone (default: from Settings, else the "
+                        "system's default microphone)")
+    call = listen.add_mutually_exclusive_group()
+    call.add_argument("--call-output", metavar="NAME", help="the customer is what plays on this output (default: "
+                      "from Settings, else the default output)")
+    call.add_argument("--call-input", metavar="NAME", help="the customer comes from this input (desk-phone tap, "
+                      "virtual cable)")
+    listen.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds (default: at Ctrl+C or "
+                        "SIGTERM)")
+    listen.add_argument("--json", metavar="OUT.json", help="where to write the session")
+    listen.add_argument("--events", action="store_true", help="print one JSON object per line as the call goes")
+    listen.add_argument("--no-store", action="store_true", help="do not keep the session for QA review")
+    listen.set_defaults(func=_listen)
+
     review = sub.add_parser("review", help="the QA review window over the stored sessions")
     review.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the "
                         "data folder; CALLCOACH_DATA_DIR moves it)")
@@ -94,6 +113,44 @@ def _doctor(args: argparse.Namespace) -> int:
     from callcoach.doctor import main as doctor
 
     return doctor(as_json=args.json)
+
+
+def _devices(args: argparse.Namespace) -> int:
+    import json
+
+    from callcoach.audio.system import sound_system
+
+    system = sound_system()
+    try:
+        devices = system.devices()
+    finally:
+        system.close()
+    if args.json:
+        print(json.dumps(devices.to_json(), ensure_ascii=False))
+        return 0
+    print(f"Sound system: {devices.backend}")
+    for title, listed in (("Inputs (microphones)", devices.inputs), ("Outputs (call audio is what plays on one)",
+                                                                     devices.outputs)):
+        print(f"{title}:")
+        for d in listed:
+            print(f"  {'*' if d.default else ' '} {d.name}")
+        if not listed:
+            print("    none")
+    print("(* the system's default)")
+    return 0
+
+
+def _listen(args: argparse.Namespace) -> int:
+    from callcoach.listen import ListenOptions, listen
+
+    if args.seconds is not None and args.seconds <= 0:
+        raise CallCoachError("--seconds must be more than 0")
+    summary = listen(ListenOptions(mic=args.mic, call_output=args.call_output, call_input=args.call_input,
+                                   seconds=args.seconds, out=args.json, events=args.events,
+                                   store=not args.no_store))
+    print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s"
+          + (f" -> {args.json}" if args.json else ""), file=sys.stderr)
+    return 0
 
 
 def _analyze(args: argparse.Namespace) -> int:

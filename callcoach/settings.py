@@ -38,8 +38,12 @@ def _between(lo: float, hi: float) -> Callable[[Any], bool]:
 
 OPTIONS: dict[str, Option] = {o.key: o for o in [
     Option("agent_name", "", "Your name or agent ID, as QA sees it (empty: your login name)"),
-    Option("agent_device", "", "Agent headset microphone (input device name)"),
-    Option("call_device", "", "Call audio, i.e. the customer (input device name)"),
+    Option("agent_device", "", "Your headset microphone (input name; empty: the system's default microphone)"),
+    Option("call_audio", "output", "Where the customer is heard: 'output' (what plays on an output) or 'input' "
+           "(an input carries the call: a desk-phone tap, a virtual cable)", lambda v: v in ("output", "input"),
+           "output or input"),
+    Option("call_output", "", "The output the call plays on (empty: the default output, followed when it changes)"),
+    Option("call_device", "", "The input that carries the call, when call_audio is 'input'"),
     Option("model", "tiny.en", "Speech model: the bundled tiny.en, another faster-whisper model name, or a folder"),
     Option("compute_device", "cpu", "Where the model runs", lambda v: v in ("cpu", "cuda"), "cpu or cuda"),
     Option("pace_low", 120.0, "Slowest comfortable agent pace (words per minute)", _between(60, 300), "60-300"),
@@ -62,6 +66,17 @@ OPTIONS: dict[str, Option] = {o.key: o for o in [
 # protect the calls' privacy, so the defaults (redaction on, the per-user folder) are locked.
 SAFE_KEYS = ("redact", "session_folder")
 POLICY_SECTIONS = ("settings", "locked")
+
+
+def agent_name(settings: Settings) -> str:
+    """The name calls are saved under for QA: the setting, else the login name."""
+    import getpass
+
+    name = str(settings.get("agent_name") or "").strip()
+    try:
+        return name or getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "agent"
 
 
 def expand_path(value: str) -> str:

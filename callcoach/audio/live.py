@@ -81,6 +81,15 @@ def list_input_devices() -> list[str]:
     return [d["name"] for d in _input_devices()]
 
 
+def default_input_name() -> str | None:
+    """PortAudio's default input device, if it has one."""
+    sd = _sounddevice()
+    index = sd.default.device[0]
+    if index is None or index < 0:
+        return None
+    return sd.query_devices(index)["name"]
+
+
 def refresh_devices() -> None:
     """Make PortAudio rescan devices (it lists them once, when first initialised).
 

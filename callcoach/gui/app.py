@@ -288,13 +288,9 @@ class CoachApp(QObject):
             self._store_problem(str(exc))
 
     def _agent(self) -> str:
-        import getpass
+        from callcoach.settings import agent_name
 
-        name = str(self.settings.get("agent_name") or "").strip()
-        try:
-            return name or getpass.getuser()
-        except (KeyError, OSError):  # no login name in some containers
-            return "agent"
+        return agent_name(self.settings)
 
     def _close_writer(self) -> None:
         # Only at the next call or when quitting: feedback on the follow-up card comes after

@@ -1,0 +1,126 @@
+"""What this desktop can hear, and what a call is to capture, as typed values.
+
+An agent's call has two sides: the agent's headset microphone (an input), and the customer,
+which is what the agent hears: the sound playing on an output (the headset's earpiece, the
+speakers), captured by loopback. Desk-phone taps and virtual cables are the exception: an
+input that carries the call. Names are what the operating system shows a person.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from callcoach.errors import CallCoachError
+
+
+class DeviceKind(enum.Enum):
+    INPUT = "input"  # a microphone or another real capture input; never an output's monitor
+    OUTPUT = "output"  # a playback device whose sound can be captured (loopback / monitor)
+
+
+class CallAudio(enum.Enum):
+    """Where the customer's side of the call comes from."""
+
+    OUTPUT = "output"  # what plays on an output: the agent hears the customer there
+    INPUT = "input"  # an input carries the call (desk-phone tap, virtual cable)
+
+
+WORD = {DeviceKind.INPUT: "input", DeviceKind.OUTPUT: "output"}
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str  # the backend's own identifier (stable across renames of the description)
+    name: str  # what a person sees: "Jabra Evolve2 65 Mono", "Speakers (Realtek Audio)"
+    kind: DeviceKind
+    default: bool = False
+    card: str | None = None  # the hardware it belongs to: a headset's mic and earpiece share it
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "default": self.default}
+
+
+class DeviceNotFound(CallCoachError):
+    """A device named in the settings or on the command line is not there."""
+
+
+@dataclass(frozen=True)
+class DeviceList:
+    inputs: tuple[Device, ...]
+    outputs: tuple[Device, ...]
+    backend: str  # "PulseAudio 16.1", "PipeWire 0.3.65 (PulseAudio protocol)", "WASAPI", "PortAudio (ALSA)"
+
+    def of(self, kind: DeviceKind) -> tuple[Device, ...]:
+        return self.inputs if kind is DeviceKind.INPUT else self.outputs
+
+    def default(self, kind: DeviceKind) -> Device | None:
+        return next((d for d in self.of(kind) if d.default), None)
+
+    def find(self, kind: DeviceKind, name: str) -> Device:
+        """An exact name first (then the backend's id), then a unique case-insensitive substring."""
+        devices = self.of(kind)
+        for exact in (lambda d: d.name == name, lambda d: d.id == name):
+            found = [d for d in devices if exact(d)]
+            if found:
+                return found[0]
+        needle = name.casefold()
+        partial = [d for d in devices if needle in d.name.casefold()]
+        if len(partial) == 1:
+            return partial[0]
+        word = WORD[kind]
+        if partial:
+            raise DeviceNotFound(f"{word} name '{name}' is ambiguous; it matches: "
+                                 + ", ".join(d.name for d in partial))
+        there = ", ".join(d.name for d in devices) or "none found"
+        raise DeviceNotFound(f"no {word} named '{name}'; the {word}s here: {there}")
+
+    def matching_output(self, mic: Device) -> Device | None:
+        """The output on the same hardware as `mic` (a headset's earpiece), if there is one."""
+        if mic.card is None:
+            return None
+        return next((d for d in self.outputs if d.card == mic.card), None)
+
+    def to_json(self) -> dict:
+        return {"inputs": [d.to_json() for d in self.inputs], "outputs": [d.to_json() for d in self.outputs]}
+
+
+@dataclass(frozen=True)
+class CapturePlan:
+    """Which devices a call listens to. A name of None means the system's default, followed
+    when it changes (the agent switches headsets)."""
+
+    mic: str | None = None
+    call: CallAudio = CallAudio.OUTPUT
+    call_device: str | None = None  # an output's name, or with CallAudio.INPUT an input's
+
+    @property
+    def call_kind(self) -> DeviceKind:
+        return DeviceKind.OUTPUT if self.call is CallAudio.OUTPUT else DeviceKind.INPUT
+
+    @classmethod
+    def from_settings(cls, settings) -> CapturePlan:
+        """From `callcoach.settings.Settings`. Settings and policies written before outputs
+        could be captured name the call's input in `call_device`: that still means an input."""
+        mode = settings.get("call_audio")
+        if settings.source("call_audio") == "default" and settings.get("call_device"):
+            mode = CallAudio.INPUT.value
+        call = CallAudio(mode)
+        device = settings.get("call_device") if call is CallAudio.INPUT else settings.get("call_output")
+        return cls(settings.get("agent_device") or None, call, device or None)
+
+    def resolve(self, devices: DeviceList) -> tuple[Device, Device]:
+        """The (microphone, call device) this plan means on this desktop now."""
+        if self.call is CallAudio.INPUT and not self.call_device:
+            raise DeviceNotFound("choose the input that carries the call (Settings, or --call-input NAME)")
+        return (self._pick(devices, DeviceKind.INPUT, self.mic, "microphone"),
+                self._pick(devices, self.call_kind, self.call_device, "output"))
+
+    @staticmethod
+    def _pick(devices: DeviceList, kind: DeviceKind, name: str | None, what: str) -> Device:
+        if name:
+            return devices.find(kind, name)
+        found = devices.default(kind)
+        if found is None:
+            raise DeviceNotFound(f"this desktop has no {what} ({devices.backend} lists no {WORD[kind]}s)")
+        return found

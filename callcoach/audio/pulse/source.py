@@ -1,0 +1,389 @@
+"""A live call through PulseAudio or PipeWire: the agent's microphone, and the customer as
+what plays on an output (its monitor), or an input that carries the call.
+
+The server hands us 16 kHz mono fragments of 20 ms on its own thread; the callback only
+queues them. `stream()` turns them into AudioBlocks on one call clock per role, on the
+consumer's thread. A watchdog thread checks the devices twice a second:
+
+- A device that goes away is *lost* (DeviceLost), never replaced by another: streams are
+  made with DONT_MOVE, and a role keeps the device it started with (by the server's id), so
+  an unplugged headset cannot turn the customer's channel into someone's microphone.
+- It is reopened when it is back (DeviceBack), its audio stamped at real call time.
+- Silence is not loss: a device that is there but sends nothing (an idle output, on some
+  systems) gets silence on the clock, so the other speaker is never held back.
+- A role following the system default (no name chosen) moves to the new default device
+  when the agent switches headsets.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
+from callcoach.audio.devices import CapturePlan, Device, DeviceKind, DeviceList, DeviceNotFound
+from callcoach.errors import CallCoachError
+
+from .client import PulseClient, ServerUnavailable
+from .devices import device_list
+
+log = logging.getLogger("callcoach.events")
+
+POLL_S = 0.05  # how often the consumer looks for silence to fill and whether it was stopped
+CHECK_EVERY_S = 0.5  # the watchdog's look at the devices: still there? the default changed?
+RECONNECT_EVERY_S = 1.0
+FILL_AFTER_S = 0.25  # a device that is there but sent nothing this long: silence up to then
+FRAGMENT_S = 0.02
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one role records: a device of a kind by name, or the default (None), followed."""
+
+    kind: DeviceKind
+    name: str | None
+
+    def resolve(self, devices: DeviceList, pinned: str | None) -> Device:
+        """The device now. Once a named device was found, only that same device (its id)
+        will do: a name's substring must not find a different device after an unplug."""
+        if pinned is not None and self.name is not None:
+            found = [d for d in devices.of(self.kind) if d.id == pinned]
+            if not found:
+                raise DeviceNotFound(f"'{self.name}' is not there")
+            return found[0]
+        if self.name is not None:
+            return devices.find(self.kind, self.name)
+        found = devices.default(self.kind) or next(iter(devices.of(self.kind)), None)
+        if found is None:
+            raise DeviceNotFound(f"this desktop has no {self.kind.value} ({devices.backend})")
+        return found
+
+
+def targets(plan: CapturePlan) -> dict[str, Target]:
+    return {"agent": Target(DeviceKind.INPUT, plan.mic), "customer": Target(plan.call_kind, plan.call_device)}
+
+
+class RoleState(enum.Enum):
+    RUNNING = "running"
+    LOST = "lost"
+
+
+class _Role:
+    """One role's device and stream; changed by the watchdog under the source's lock."""
+
+    def __init__(self, role: str, target: Target, device: Device, source: str):
+        self.role = role
+        self.target = target
+        self.device = device
+        self.source = source  # what the server records: a source, or an output's monitor
+        self.pinned = device.id if target.name is not None else None
+        self.stream = None
+        self.epoch = 0
+        self.state = RoleState.RUNNING
+        self.failed: str | None = None  # set on the server's thread when it ended the stream
+        self.retry_at = 0.0
+        self.reconnects = 0
+
+
+@dataclass(frozen=True)
+class _Lost:
+    role: str
+    epoch: int
+    reason: str
+
+
+class PulseSource:
+    """Two roles captured from the sound server; yields what `Engine.run` consumes."""
+
+    def __init__(self, roles: dict[str, Target], queue_fragments: int = 1000):
+        self._client = PulseClient()
+        self._lock = threading.RLock()
+        try:
+            self._devices = device_list(self._client)
+            self._roles = {role: self._found(role, target, target.resolve(self._devices.listing, None))
+                           for role, target in roles.items()}
+        except BaseException:
+            self._client.close()
+            raise
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_fragments)
+        self.queue_capacity = queue_fragments
+        self.max_queued = 0
+        self._dropped = dict.fromkeys(roles, 0)  # samples that found the queue full
+        self._t0 = 0.0
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._stopping = False
+        self._started = False
+        self._client_retry_at = 0.0
+        self._watchdog: threading.Thread | None = None
+        self._client.on_failure(self._wake.set)
+
+    def _found(self, role: str, target: Target, device: Device) -> _Role:
+        return _Role(role, target, device, self._devices.record_from(device))
+
+    @property
+    def devices(self) -> dict[str, Device]:
+        """The device each role is recording now."""
+        return {role: r.device for role, r in self._roles.items()}
+
+    @property
+    def started_at(self) -> float:
+        """time.monotonic() at call time 0."""
+        return self._t0
+
+    # -- running -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started or self._stopping:
+                return
+            self._started = True
+            self._t0 = time.monotonic()
+            for r in self._roles.values():
+                self._open(r)
+        self._watchdog = threading.Thread(target=self._watch, name="callcoach-audio-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def stop(self) -> None:
+        """Stop recording. stream() still delivers what was queued, then ends."""
+        self._stopping = True
+        self._wake.set()
+        with self._lock:
+            for r in self._roles.values():
+                self._close_stream(r)
+            self._client.close()
+        self._closed.set()
+
+    def _open(self, r: _Role) -> None:
+        """Start recording `r`'s device for a new epoch (under the lock). Raises CallCoachError."""
+        r.epoch += 1
+        r.failed = None
+        r.stream = self._client.record(r.source, partial(self._audio, r.role, r.epoch),
+                                       partial(self._ended, r.role, r.epoch), FRAGMENT_S)
+        r.state = RoleState.RUNNING
+        log.info("recording the %s from %s (%s)", r.role, r.device.name, r.source)
+
+    def _audio(self, role: str, epoch: int, samples: np.ndarray) -> None:
+        # The server's thread: queue it and count, nothing else.
+        try:
+            self._queue.put_nowait((role, epoch, samples, time.monotonic()))
+        except queue.Full:
+            self._dropped[role] += len(samples)
+
+    def _ended(self, role: str, epoch: int, reason: str) -> None:
+        r = self._roles[role]
+        if r.epoch == epoch:
+            r.failed = reason
+            self._wake.set()
+
+    def _close_stream(self, r: _Role) -> None:
+        stream, r.stream = r.stream, None
+        if stream is not None:
+            stream.close()
+
+    # -- the watchdog ------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._stopping:
+            self._wake.wait(CHECK_EVERY_S)
+            self._wake.clear()
+            try:
+                with self._lock:
+                    if not self._stopping:
+                        self._check()
+            except Exception:  # the watchdog must outlive any surprise
+                log.exception("device watchdog failed")
+
+    def _check(self) -> None:
+        now = time.monotonic()
+        if self._client.failed.is_set() and not self._reconnect_client(now):
+            return
+        try:
+            self._devices = device_list(self._client)
+        except ServerUnavailable as exc:
+            log.warning("the sound server does not answer: %s", exc)
+            return
+        for r in self._roles.values():
+            if r.state is RoleState.RUNNING:
+                self._check_running(r)
+            elif now >= r.retry_at:
+                self._try_reopen(r, now)
+
+    def _check_running(self, r: _Role) -> None:
+        if r.failed:
+            self._lose(r, r.failed)
+            return
+        try:
+            device = r.target.resolve(self._devices.listing, r.pinned)
+        except DeviceNotFound:
+            self._lose(r, "the device was removed")
+            return
+        if device.id != r.device.id:  # the default moved: follow it (no gap in the call)
+            log.info("the default %s is now %s; the %s follows it", device.kind.value, device.name, r.role)
+            self._close_stream(r)
+            r.device, r.source = device, self._devices.record_from(device)
+            try:
+                self._open(r)
+            except CallCoachError as exc:
+                self._lose(r, str(exc))
+
+    def _lose(self, r: _Role, reason: str) -> None:
+        self._close_stream(r)
+        r.state = RoleState.LOST
+        r.retry_at = time.monotonic()
+        log.warning("the %s's device is lost (%s): %s; reconnecting", r.role, reason, r.device.name)
+        self._put(_Lost(r.role, r.epoch, reason))
+        r.epoch += 1  # whatever the closed stream still queues is not used
+
+    def _try_reopen(self, r: _Role, now: float) -> None:
+        r.retry_at = now + RECONNECT_EVERY_S
+        try:
+            device = r.target.resolve(self._devices.listing, r.pinned)
+            r.device, r.source = device, self._devices.record_from(device)
+            self._open(r)
+        except CallCoachError as exc:
+            log.debug("the %s's device is not back yet: %s", r.role, exc)
+            return
+        r.reconnects += 1
+
+    def _reconnect_client(self, now: float) -> bool:
+        for r in self._roles.values():
+            if r.state is RoleState.RUNNING:
+                self._lose(r, "the sound server stopped")
+        if now < self._client_retry_at:
+            return False
+        self._client_retry_at = now + RECONNECT_EVERY_S
+        try:
+            client = PulseClient()
+        except ServerUnavailable:
+            return False
+        self._client.close()
+        self._client = client
+        client.on_failure(self._wake.set)
+        log.info("reconnected to the sound server")
+        return True
+
+    def _put(self, item) -> None:
+        """Queue a control item in order with the audio; waits for room (never on the
+        server's thread)."""
+        while not self._stopping:
+            try:
+                self._queue.put(item, timeout=POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    # -- figures -----------------------------------------------------------------------------
+
+    def stats(self) -> dict:
+        roles = {role: {"device": r.device.name, "state": r.state.value, "reconnects": r.reconnects,
+                        "dropped_samples": self._dropped[role]} for role, r in self._roles.items()}
+        return {"roles": roles, "max_queued": self.max_queued, "queue_capacity": self.queue_capacity}
+
+    # -- the consumer ------------------------------------------------------------------------
+
+    def stream(self) -> Iterator[AudioBlock | DeviceLost | DeviceBack | AudioDropped]:
+        """AudioBlocks and what happened to the devices, in order, until stop()."""
+        if not self._closed.is_set():
+            self.start()
+        clocks = {role: _RoleClock(role, self) for role in self._roles}
+        while True:
+            try:
+                item = self._queue.get(timeout=POLL_S)
+            except queue.Empty:
+                if self._closed.is_set() and self._queue.empty():
+                    break
+                item = None
+            if item is not None:
+                self.max_queued = max(self.max_queued, self._queue.qsize() + 1)
+                if isinstance(item, _Lost):
+                    yield from clocks[item.role].lost(item)
+                else:
+                    role, epoch, samples, at = item
+                    yield from clocks[role].audio(epoch, samples, at)
+            if not self._stopping and self._queue.empty():  # not while audio waits: it may fill the gap
+                now = time.monotonic()
+                for clock in clocks.values():
+                    yield from clock.fill(now)
+
+    def blocks(self) -> Iterator[AudioBlock]:
+        """Only the AudioBlocks of `stream()` (level meters, tests)."""
+        for item in self.stream():
+            if isinstance(item, AudioBlock):
+                yield item
+
+
+class _RoleClock:
+    """Places one role's fragments on its call clock (16 kHz samples since the call began)."""
+
+    def __init__(self, role: str, source: PulseSource):
+        self.role = role
+        self.source = source
+        self.clock = 0
+        self.epoch = 0  # the stream whose audio is flowing
+        self.lost_epoch: int | None = None  # set while the device is gone
+        self.heard_at: float | None = None  # wall time of the last fragment
+        self.realign = True  # the next fragment is placed by its arrival time
+        self.reported_drops = 0
+
+    def _position(self, at: float, samples: int) -> int:
+        """Where a fragment that arrived at `at` began, on the call clock."""
+        return round((at - self.source._t0 - FRAGMENT_S) * SAMPLE_RATE) - samples
+
+    def audio(self, epoch: int, samples: np.ndarray, at: float) -> Iterator:
+        if epoch < self.epoch or (self.lost_epoch is not None and epoch <= self.lost_epoch):
+            return  # late audio of a stream already given up on
+        self.heard_at = at
+        yield from self._drops()
+        if epoch != self.epoch:
+            self.epoch = epoch
+            self.realign = True
+            if self.lost_epoch is not None:
+                self.lost_epoch = None
+                self.clock = max(self.clock, self._position(at, len(samples)))
+                yield DeviceBack(self.role, self.clock / SAMPLE_RATE, self.source._roles[self.role].device.name)
+        if self.realign:  # a new stream, or audio after a silent stretch: silence up to it
+            self.realign = False
+            yield from self._silence_to(self._position(at, len(samples)))
+        yield AudioBlock(self.role, self.clock, samples)
+        self.clock += len(samples)
+
+    def lost(self, item: _Lost) -> Iterator:
+        if self.lost_epoch is not None or item.epoch < self.epoch:
+            return
+        self.lost_epoch = item.epoch
+        self.realign = True
+        yield DeviceLost(self.role, self.clock / SAMPLE_RATE, item.reason, self.source._roles[self.role].device.name)
+
+    def fill(self, now: float) -> Iterator[AudioBlock]:
+        """The device is there but silent (nothing plays on an output): silence, so the
+        call clock moves on; its next audio is placed by when it arrives."""
+        if self.lost_epoch is not None:
+            return
+        since = self.heard_at if self.heard_at is not None else self.source._t0
+        if now - since < FILL_AFTER_S:
+            return
+        self.realign = True
+        yield from self._silence_to(round((now - self.source._t0 - FILL_AFTER_S) * SAMPLE_RATE))
+
+    def _silence_to(self, position: int) -> Iterator[AudioBlock]:
+        if position > self.clock:
+            yield AudioBlock(self.role, self.clock, np.zeros(position - self.clock, np.float32))
+            self.clock = position
+
+    def _drops(self) -> Iterator[AudioDropped]:
+        dropped = self.source._dropped[self.role] - self.reported_drops
+        if dropped > 0:
+            self.reported_drops += dropped
+            fragments = max(1, round(dropped / (FRAGMENT_S * SAMPLE_RATE)))
+            yield AudioDropped(self.role, self.clock / SAMPLE_RATE, dropped / SAMPLE_RATE, fragments,
+                               "the capture queue was full")
+            self.clock += dropped

@@ -1,0 +1,28 @@
+"""PulseAudio or PipeWire (through pipewire-pulse) as the desktop's sound system."""
+
+from __future__ import annotations
+
+from callcoach.audio.devices import CapturePlan, DeviceList
+
+from .client import PulseClient
+from .devices import device_list
+from .source import PulseSource, targets
+
+
+class PulseSystem:
+    def __init__(self, client: PulseClient):
+        self._client = client  # kept only to prove a server answers; closed by close()
+
+    @classmethod
+    def connect(cls) -> PulseSystem:
+        """ServerUnavailable when no server answers (within a few seconds, no autospawn)."""
+        return cls(PulseClient())
+
+    def devices(self) -> DeviceList:
+        return device_list(self._client).listing
+
+    def open(self, plan: CapturePlan) -> PulseSource:
+        return PulseSource(targets(plan))
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,80 @@
+"""The desktop's sound system behind one interface: what it can hear, and a call's source.
+
+- Linux: PulseAudio, or PipeWire through pipewire-pulse (what current Ubuntu and Fedora
+  run): microphones, and what plays on an output through its monitor.
+- Windows: WASAPI through the `soundcard` package: microphones, and an output by loopback.
+- Otherwise (macOS; Linux with bare ALSA): PortAudio inputs only. A call is then heard
+  through an input that carries it (BlackHole on macOS, a desk-phone tap, a virtual cable).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, Protocol
+
+from callcoach.audio.devices import CallAudio, CapturePlan, Device, DeviceKind, DeviceList
+
+from callcoach.errors import CallCoachError
+
+if TYPE_CHECKING:
+    from callcoach.engine.engine import Source
+
+log = logging.getLogger("callcoach.events")
+
+
+class SoundSystem(Protocol):
+    def devices(self) -> DeviceList: ...
+
+    def open(self, plan: CapturePlan) -> Source: ...
+
+    def close(self) -> None: ...
+
+
+def sound_system() -> SoundSystem:
+    """The best sound system this desktop has. Raises CallCoachError when there is none."""
+    if sys.platform == "win32":
+        from callcoach.audio.wasapi import WasapiSystem
+
+        return WasapiSystem()
+    if sys.platform.startswith("linux"):
+        from callcoach.audio.pulse.client import ServerUnavailable
+        from callcoach.audio.pulse.system import PulseSystem
+
+        try:
+            return PulseSystem.connect()
+        except ServerUnavailable as exc:
+            log.info("no PulseAudio/PipeWire server, using PortAudio inputs: %s", exc)
+    return PortAudioSystem()
+
+
+NO_LOOPBACK = {
+    "darwin": "macOS: capturing what plays on an output is not built yet; route the call through "
+              "BlackHole and choose it under 'An input carries the call' (see the README)",
+}
+NO_LOOPBACK_OTHER = ("no PulseAudio or PipeWire server answered, so what plays on an output cannot be captured; "
+                     "start the desktop's sound server, or choose 'An input carries the call'")
+
+
+class PortAudioSystem:
+    """Inputs through PortAudio (ALSA on Linux, Core Audio on macOS); no outputs."""
+
+    def devices(self) -> DeviceList:
+        from callcoach.audio import live
+
+        names = live.list_input_devices()  # CallCoachError when PortAudio is missing
+        default = live.default_input_name()
+        sd = live._sounddevice()
+        inputs = tuple(Device(name, name, DeviceKind.INPUT, name == default) for name in names)
+        return DeviceList(inputs, (), f"PortAudio ({sd.get_portaudio_version()[1].split(',')[0]})")
+
+    def open(self, plan: CapturePlan) -> Source:
+        from callcoach.audio.live import LiveSource
+
+        if plan.call is CallAudio.OUTPUT:
+            raise CallCoachError(NO_LOOPBACK.get(sys.platform, NO_LOOPBACK_OTHER))
+        mic, call = plan.resolve(self.devices())
+        return LiveSource({"agent": mic.name, "customer": call.name})
+
+    def close(self) -> None:
+        pass

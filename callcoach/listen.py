@@ -1,0 +1,123 @@
+"""`callcoach listen`: a live call without the window, through the same pipeline as the widget.
+
+The agent is a microphone; the customer is what plays on an output (or an input that
+carries the call). It runs until S seconds have passed or SIGINT/SIGTERM, then writes the
+session JSON and stores the session like a widget call. With --events it prints one JSON
+object per line as things are known, for integrations (a CRM side panel) and benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from typing import TextIO
+
+from callcoach.analyze import _check_writable, session_outputs
+from callcoach.audio.devices import CallAudio, CapturePlan
+from callcoach.audio.system import sound_system
+from callcoach.coach.events import Prompt
+from callcoach.engine.events import Utterance
+from callcoach.pipeline import CallPipeline
+from callcoach.session import write_json
+from callcoach.settings import Settings, agent_name
+
+
+@dataclass(frozen=True)
+class ListenOptions:
+    mic: str | None = None
+    call_output: str | None = None
+    call_input: str | None = None
+    seconds: float | None = None
+    out: str | None = None
+    events: bool = False
+    store: bool = True
+
+
+def plan_for(options: ListenOptions, settings: Settings) -> CapturePlan:
+    """The flags, else the devices in the settings, else the system's defaults."""
+    plan = CapturePlan.from_settings(settings)
+    mic = options.mic or plan.mic
+    if options.call_input:
+        return CapturePlan(mic, CallAudio.INPUT, options.call_input)
+    if options.call_output:
+        return CapturePlan(mic, CallAudio.OUTPUT, options.call_output)
+    return CapturePlan(mic, plan.call, plan.call_device)
+
+
+class EventPrinter:
+    """Pipeline listener: one flushed JSON line per final utterance and per prompt shown."""
+
+    def __init__(self, out: TextIO):
+        self._out = out
+        self._lock = threading.Lock()  # events come from the engine's two threads
+
+    def say(self, event: dict) -> None:
+        line = json.dumps(event, ensure_ascii=False)
+        with self._lock:
+            self._out.write(line + "\n")
+            self._out.flush()
+
+    def __call__(self, event: object) -> None:
+        if isinstance(event, Utterance):
+            self.say({"type": "utterance", "speaker": event.role, "start": event.start, "end": event.end,
+                      "text": event.text})
+        elif isinstance(event, Prompt):
+            self.say({"type": "prompt", "t": event.t, "kind": event.kind, "severity": event.severity,
+                      "title": event.title})
+
+
+def listen(options: ListenOptions) -> dict:
+    if options.out:
+        _check_writable(options.out)
+    settings = Settings()
+    plan = plan_for(options, settings)
+    system = sound_system()
+    try:
+        mic, call = plan.resolve(system.devices())  # a device not there: one line, before the model loads
+        print(f"listening: microphone {mic.name}; call audio: "
+              + (f"what plays on {call.name}" if plan.call is CallAudio.OUTPUT else f"input {call.name}"),
+              file=sys.stderr)
+        pipeline = CallPipeline.from_settings(settings, source_name="listen")
+        printer = EventPrinter(sys.stdout) if options.events else None
+        if printer:
+            pipeline.subscribe(printer)
+        pipeline.load()
+        source = system.open(plan)
+    finally:
+        system.close()
+    writer, redacted = session_outputs(pipeline, options.store, agent_name(settings))
+    stop = _stop_on_signals_and_timer(source, options.seconds)
+    try:
+        source.start()
+        if printer:
+            printer.say({"type": "ready"})
+        summary = pipeline.run(source)
+    finally:
+        stop()
+        if writer:
+            writer.close()
+    if redacted:
+        summary = {**redacted.summary(), "engine": summary["engine"]}
+    if options.out:
+        write_json(summary, options.out)
+    return summary
+
+
+def _stop_on_signals_and_timer(source, seconds: float | None):
+    """Stop the source after `seconds` or at SIGINT/SIGTERM; returns the undo."""
+    timer = threading.Timer(seconds, source.stop) if seconds else None
+    if timer:
+        timer.daemon = True
+        timer.start()
+    previous = {sig: signal.signal(sig, lambda *_: source.stop()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def undo() -> None:
+        if timer:
+            timer.cancel()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return undo
