@@ -13,6 +13,8 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from callcoach.audio.devices import CallAudio, CapturePlan, Device, DeviceKind, DeviceList
 
 from callcoach.errors import CallCoachError
@@ -27,6 +29,9 @@ class SoundSystem(Protocol):
     def devices(self) -> DeviceList: ...
 
     def open(self, plan: CapturePlan) -> Source: ...
+
+    def play(self, output: Device, samples: np.ndarray) -> None:
+        """Play 16 kHz mono float32 on an output (a test tone); returns once played."""
 
     def close(self) -> None: ...
 
@@ -75,6 +80,9 @@ class PortAudioSystem:
             raise CallCoachError(NO_LOOPBACK.get(sys.platform, NO_LOOPBACK_OTHER))
         mic, call = plan.resolve(self.devices())
         return LiveSource({"agent": mic.name, "customer": call.name})
+
+    def play(self, output: Device, samples: np.ndarray) -> None:
+        raise CallCoachError("no outputs here to play on")
 
     def close(self) -> None:
         pass

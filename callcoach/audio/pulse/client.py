@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import threading
+import time
 from collections.abc import Callable, Iterator
 from ctypes import byref, c_size_t, c_void_p
 from dataclasses import dataclass
@@ -144,6 +145,14 @@ class PulseClient:
                fragment_s: float = 0.02) -> RecordStream:
         return RecordStream(self, source, on_audio, on_ended, fragment_s)
 
+    def play(self, sink: str, samples: np.ndarray) -> None:
+        """Play 16 kHz mono float32 `samples` on `sink`; returns once they were played."""
+        stream = PlaybackStream(self, sink)
+        try:
+            stream.play(samples)
+        finally:
+            stream.close()
+
     def close(self) -> None:
         if self._loop is None:
             return
@@ -158,41 +167,35 @@ class PulseClient:
         self._loop = None
 
 
-class RecordStream:
-    """16 kHz mono float32 from one source (a microphone, or the monitor of a sink).
+class _Stream:
+    """A stream of 16 kHz mono float32, connected and READY, or a CallCoachError saying why not."""
 
-    Created with DONT_MOVE: if its source goes away the server ends the stream (and we say
-    so through `on_ended`) instead of quietly moving it to another source. `on_audio` is
-    called on the server's thread with each fragment; it must only hand it on.
-    """
-
-    def __init__(self, client: PulseClient, source: str, on_audio: Callable[[np.ndarray], None],
-                 on_ended: Callable[[str], None], fragment_s: float):
+    def __init__(self, client: PulseClient, device: str, title: str):
         self._client = client
         self._lib = client._lib
-        self.source = source
-        self._on_audio = on_audio
-        self._on_ended = on_ended
+        self.device = device
         self._settled = threading.Event()
         self._closing = False
         self._ended = False
         self._state_cb = pa.StreamNotify(self._state_changed)
-        self._read_cb = pa.StreamRequest(self._readable)
         spec = pa.SampleSpec(pa.SAMPLE_FLOAT32LE, RATE, 1)
-        unset = 0xFFFFFFFF  # the server's choice
-        attr = pa.BufferAttr(unset, unset, unset, unset, int(RATE * fragment_s) * 4)
         with client._locked():
-            self._stream = self._lib.pa_stream_new(client._ctx, b"Call audio capture", byref(spec), None)
+            self._stream = self._lib.pa_stream_new(client._ctx, title.encode(), byref(spec), None)
             if not self._stream:
-                raise CallCoachError(f"cannot record from '{source}': {client._error()}")
+                raise CallCoachError(f"cannot open '{device}': {client._error()}")
             self._lib.pa_stream_set_state_callback(self._stream, self._state_cb, None)
-            self._lib.pa_stream_set_read_callback(self._stream, self._read_cb, None)
-            flags = pa.STREAM_DONT_MOVE | pa.STREAM_ADJUST_LATENCY
-            connected = self._lib.pa_stream_connect_record(self._stream, source.encode(), byref(attr), flags)
+            self._prepare()
+            connected = self._connect()
         if connected < 0 or not self._settled.wait(client.timeout_s) or self._ended:
             reason = client._error() if connected < 0 or self._ended else "no answer"
             self.close()
-            raise CallCoachError(f"cannot record from '{source}': {reason}")
+            raise CallCoachError(f"cannot open '{device}': {reason}")
+
+    def _prepare(self) -> None:
+        """Set callbacks before connecting (under the lock)."""
+
+    def _connect(self) -> int:
+        raise NotImplementedError
 
     def _state_changed(self, stream, _userdata) -> None:
         state = self._lib.pa_stream_get_state(stream)
@@ -203,7 +206,49 @@ class RecordStream:
             self._ended = True
             self._settled.set()
             if was_running and not self._closing:
-                self._on_ended("the device was removed" if state == pa.STREAM_FAILED else "the stream ended")
+                self._lost("the device was removed" if state == pa.STREAM_FAILED else "the stream ended")
+
+    def _lost(self, reason: str) -> None:
+        """The server ended a running stream (its device went away)."""
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self._stream and self._client._loop is not None:
+            with self._client._locked():
+                self._lib.pa_stream_disconnect(self._stream)
+                self._lib.pa_stream_unref(self._stream)
+        self._stream = None
+
+
+class RecordStream(_Stream):
+    """16 kHz mono float32 from one source (a microphone, or the monitor of a sink).
+
+    Created with DONT_MOVE: if its source goes away the server ends the stream (and we say
+    so through `on_ended`) instead of quietly moving it to another source. `on_audio` is
+    called on the server's thread with each fragment; it must only hand it on.
+    """
+
+    def __init__(self, client: PulseClient, source: str, on_audio: Callable[[np.ndarray], None],
+                 on_ended: Callable[[str], None], fragment_s: float):
+        self._on_audio = on_audio
+        self._on_ended = on_ended
+        self._fragment_bytes = int(RATE * fragment_s) * 4
+        self._read_cb = pa.StreamRequest(self._readable)
+        super().__init__(client, source, "Call audio capture")
+
+    def _prepare(self) -> None:
+        self._lib.pa_stream_set_read_callback(self._stream, self._read_cb, None)
+
+    def _connect(self) -> int:
+        unset = 0xFFFFFFFF  # the server's choice
+        self._attr = pa.BufferAttr(unset, unset, unset, unset, self._fragment_bytes)
+        flags = pa.STREAM_DONT_MOVE | pa.STREAM_ADJUST_LATENCY
+        return self._lib.pa_stream_connect_record(self._stream, self.device.encode(), byref(self._attr), flags)
+
+    def _lost(self, reason: str) -> None:
+        self._on_ended(reason)
 
     def _readable(self, stream, _nbytes, _userdata) -> None:
         data, size = c_void_p(), c_size_t()
@@ -216,15 +261,47 @@ class RecordStream:
             self._lib.pa_stream_drop(stream)
             self._on_audio(samples)
 
-    def close(self) -> None:
-        if self._closing:
-            return
-        self._closing = True
-        if self._stream and self._client._loop is not None:
+
+class PlaybackStream(_Stream):
+    """Plays 16 kHz mono float32 on one sink (a test tone), then closes."""
+
+    def __init__(self, client: PulseClient, sink: str):
+        self._writable = threading.Event()
+        self._write_cb = pa.StreamRequest(lambda *_: self._writable.set())
+        super().__init__(client, sink, "CallCoach test tone")
+
+    def _prepare(self) -> None:
+        self._lib.pa_stream_set_write_callback(self._stream, self._write_cb, None)
+
+    def _connect(self) -> int:
+        return self._lib.pa_stream_connect_playback(self._stream, self.device.encode(), None, pa.STREAM_DONT_MOVE,
+                                                    None, None)
+
+    def play(self, samples: np.ndarray) -> None:
+        """Write all of `samples`, then wait until the server has played them."""
+        data = np.ascontiguousarray(samples, np.float32).tobytes()
+        deadline = time.monotonic() + len(samples) / RATE + self._client.timeout_s
+        sent = 0
+        while sent < len(data):
+            if self._ended or time.monotonic() > deadline:
+                raise CallCoachError(f"could not play on '{self.device}'")
+            self._writable.clear()
             with self._client._locked():
-                self._lib.pa_stream_disconnect(self._stream)
-                self._lib.pa_stream_unref(self._stream)
-        self._stream = None
+                room = self._lib.pa_stream_writable_size(self._stream)
+                if room != ctypes.c_size_t(-1).value:  # -1: the stream broke; the loop notices _ended
+                    chunk = data[sent:sent + room]
+                    self._lib.pa_stream_write(self._stream, chunk, len(chunk), None, 0, 0)  # libpulse copies it
+                    sent += len(chunk)
+            if sent < len(data):
+                self._writable.wait(0.1)
+        drained = threading.Event()
+        drain_cb = pa.StreamSuccess(lambda *_: drained.set())
+        with self._client._locked():
+            op = self._lib.pa_stream_drain(self._stream, drain_cb, None)
+        drained.wait(max(0.0, deadline - time.monotonic()))
+        if op:
+            with self._client._locked():
+                self._lib.pa_operation_unref(op)
 
 
 def _server_info(info: pa.ServerInfo) -> tuple[str, str, str]:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-from ctypes import CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_uint8, c_uint32, c_uint64,
+                    c_void_p)
 from functools import cache
 
 CHANNELS_MAX = 32
@@ -79,6 +80,7 @@ SinkInfoCallback = CFUNCTYPE(None, c_void_p, POINTER(SinkInfo), c_int, c_void_p)
 SourceInfoCallback = CFUNCTYPE(None, c_void_p, POINTER(SourceInfo), c_int, c_void_p)
 StreamNotify = CFUNCTYPE(None, c_void_p, c_void_p)
 StreamRequest = CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
+StreamSuccess = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 
 _PROTOTYPES = {
     "pa_threaded_mainloop_new": (c_void_p, []),
@@ -109,7 +111,11 @@ _PROTOTYPES = {
     "pa_stream_set_read_callback": (None, [c_void_p, StreamRequest, c_void_p]),
     "pa_stream_peek": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_size_t)]),
     "pa_stream_drop": (c_int, [c_void_p]),
-    "pa_stream_get_device_name": (c_char_p, [c_void_p]),
+    "pa_stream_connect_playback": (c_int, [c_void_p, c_char_p, c_void_p, c_int, c_void_p, c_void_p]),
+    "pa_stream_set_write_callback": (None, [c_void_p, StreamRequest, c_void_p]),
+    "pa_stream_writable_size": (c_size_t, [c_void_p]),
+    "pa_stream_write": (c_int, [c_void_p, c_void_p, c_size_t, c_void_p, c_int64, c_int]),
+    "pa_stream_drain": (c_void_p, [c_void_p, StreamSuccess, c_void_p]),
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from callcoach.audio.devices import CapturePlan, DeviceList
+import numpy as np
+
+from callcoach.audio.devices import CapturePlan, Device, DeviceList
 
 from .client import PulseClient
 from .devices import device_list
@@ -20,6 +22,10 @@ class PulseSystem:
 
     def devices(self) -> DeviceList:
         return device_list(self._client).listing
+
+    def play(self, output: Device, samples: np.ndarray) -> None:
+        """Play 16 kHz mono float32 on `output` (a test tone); returns once played."""
+        self._client.play(output.id, samples)
 
     def open(self, plan: CapturePlan) -> PulseSource:
         return PulseSource(targets(plan))
