@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="check this desktop: audio, devices, model, storage, settings (for IT)")
     doctor.add_argument("--json", action="store_true", help="the report as JSON")
+    doctor.add_argument("--tone", action="store_true", help="also play a short tone on the call's output and check "
+                        "it is heard on the call channel and not by the microphone")
     doctor.set_defaults(func=_doctor)
 
     devices = sub.add_parser("devices", help="what this desktop can hear: microphones and outputs")
@@ -112,7 +114,7 @@ def _explain(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from callcoach.doctor import main as doctor
 
-    return doctor(as_json=args.json)
+    return doctor(as_json=args.json, tone=args.tone)
 
 
 def _devices(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """`callcoach doctor`: is this desktop ready for calls? For IT, one line per check.
 
-Checks the settings and the machine policy, the audio backend, the input devices against
-the configured names, the model (loaded for real), a transcription of the bundled sample
+Checks the settings and the machine policy, the sound system, its inputs and outputs
+against the configured names (and opens them; with --tone it plays a tone through the call's
+output), the model (loaded for real), a transcription of the bundled sample
 (voice activity and speech to text, so the whole engine is exercised), and that the session
 store and the log folder can be written. Prints a report, or JSON with --json.
 """
@@ -15,40 +16,38 @@ import re
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
 from callcoach import __version__
+from callcoach.doctor_audio import devices_check, open_check, sound_system_check
+from callcoach.doctor_check import Check
 from callcoach.errors import CallCoachError
 from callcoach.settings import Settings
 
 SCHEMA = "callcoach.doctor.v1"
-DEVICE_KEYS = ("agent_device", "call_device")
 SAMPLE_CALL = "demo_call.flac"  # its first agent turn (text and times in demo_call.json) is the sample
 
 
-@dataclass
-class Check:
-    name: str
-    status: str  # "ok" | "warn" | "fail"
-    message: str  # one line
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-def run_checks(settings: Settings | None = None) -> dict:
-    """Every check, in order; a check that raises is a failure, never a traceback."""
+def run_checks(settings: Settings | None = None, tone: bool = False) -> dict:
+    """Every check, in order; a check that raises is a failure, never a traceback. With
+    `tone`, a tone played on the call's output checks the whole sound loop."""
     settings = settings or Settings()
     context: dict[str, Any] = {}
     checks = []
-    for name, check in _CHECKS:
-        try:
-            result = check(settings, context)
-        except CallCoachError as exc:
-            result = Check(name, "fail", str(exc))
-        except Exception as exc:  # a broken install shows up here: say what, keep checking
-            result = Check(name, "fail", f"{type(exc).__name__}: {_one_line(exc)}")
-        checks.append(result)
+    try:
+        for name, check in _CHECKS:
+            try:
+                result = check(settings, context) if name != "open devices" else open_check(settings, context, tone)
+            except CallCoachError as exc:
+                result = Check(name, "fail", str(exc))
+            except Exception as exc:  # a broken install shows up here: say what, keep checking
+                result = Check(name, "fail", f"{type(exc).__name__}: {_one_line(exc)}")
+            checks.append(result)
+    finally:
+        if "system" in context:
+            context["system"].close()
     return {
         "schema": SCHEMA,
         "ok": all(c.status != "fail" for c in checks),
@@ -75,44 +74,6 @@ def _settings(settings: Settings, _context: dict) -> Check:
     if settings.errors:
         return Check("settings", "warn", settings.errors[0], details)
     return Check("settings", "ok", f"{where}; {len(locked)} locked", details)
-
-
-def _audio_backend(_settings: Settings, context: dict) -> Check:
-    from callcoach.audio import live
-
-    sd = live._sounddevice()  # CallCoachError when PortAudio is missing
-    context["portaudio"] = True
-    version = sd.get_portaudio_version()[1].split(",")[0]  # without the source revision
-    return Check("audio backend", "ok", f"{version} (sounddevice {sd.__version__})")
-
-
-def _input_devices(settings: Settings, context: dict) -> Check:
-    from callcoach.audio import live
-
-    if not context.get("portaudio"):
-        return Check("input devices", "fail", "not checked: no audio backend")
-    names = live.list_input_devices()
-    matches: dict[str, list[str]] = {name: [] for name in names}
-    problems, chosen = [], 0
-    for key in DEVICE_KEYS:
-        wanted = settings.get(key)
-        if not wanted:
-            continue
-        chosen += 1
-        try:
-            matches[live.find_device(wanted)["name"]].append(key)
-        except CallCoachError as exc:
-            problems.append(f"{key} {wanted!r}: {str(exc).split(';')[0]}")
-    details = {"devices": [{"name": n, "matches": keys} for n, keys in matches.items()]}
-    if problems:
-        return Check("input devices", "fail", "; ".join(problems), details)
-    if not names:
-        return Check("input devices", "fail", "no input devices found", details)
-    found = f"{len(names)} found"
-    if chosen < len(DEVICE_KEYS):
-        return Check("input devices", "warn", f"{found}; choose the headset and the call audio in Settings "
-                                               "(or agent_device/call_device in the policy)", details)
-    return Check("input devices", "ok", f"{found}; both configured devices are present", details)
 
 
 def _model(settings: Settings, context: dict) -> Check:
@@ -174,8 +135,9 @@ def _log_folder(_settings: Settings, _context: dict) -> Check:
 
 _CHECKS: list[tuple[str, Callable[[Settings, dict], Check]]] = [
     ("settings", _settings),
-    ("audio backend", _audio_backend),
-    ("input devices", _input_devices),
+    ("sound system", sound_system_check),
+    ("devices", devices_check),
+    ("open devices", open_check),
     ("model", _model),
     ("transcription", _transcription),
     ("session store", _session_store),
@@ -227,7 +189,9 @@ def render(report: dict) -> str:
         lines.append(f"  {mark:<5} {check['name']:<14} {check['message']}")
         for device in check["details"].get("devices", []):
             used = f"  <- {', '.join(device['matches'])}" if device["matches"] else ""
-            lines.append(f"{'':23}- {device['name']}{used}")
+            kind = "in " if device.get("kind") == "input" else "out"
+            default = " (default)" if device.get("default") else ""
+            lines.append(f"{'':23}{kind} {device['name']}{default}{used}")
     lines += ["", "Effective settings (where each value comes from):"]
     for key, entry in report["settings"].items():
         source = entry["source"] + (", locked" if entry["locked"] else "")
@@ -239,9 +203,9 @@ def render(report: dict) -> str:
     return "\n".join(lines)
 
 
-def main(as_json: bool = False) -> int:
-    """`callcoach doctor [--json]`: exit status 0 when every check passes, else 1."""
-    report = run_checks()
+def main(as_json: bool = False, tone: bool = False) -> int:
+    """`callcoach doctor [--json] [--tone]`: exit status 0 when every check passes, else 1."""
+    report = run_checks(tone=tone)
     print(json.dumps(report, indent=1, ensure_ascii=False) if as_json else render(report))
     logging.getLogger("callcoach.events").info(
         "doctor: %s", ", ".join(f"{c['name']} {c['status']}" for c in report["checks"]))
