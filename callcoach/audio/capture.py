@@ -1,16 +1,18 @@
-"""A live call through PulseAudio or PipeWire: the agent's microphone, and the customer as
-what plays on an output (its monitor), or an input that carries the call.
+"""A live call from the desktop's sound system: the agent's microphone, and the customer as
+what plays on an output (captured by loopback / monitor), or an input that carries the call.
 
-The server hands us 16 kHz mono fragments of 20 ms on its own thread; the callback only
-queues them. `stream()` turns them into AudioBlocks on one call clock per role, on the
-consumer's thread. A watchdog thread checks the devices twice a second:
+`CaptureSource` holds what every sound system shares; a backend (PulseAudio/PipeWire,
+WASAPI) only lists devices and opens a recording of one. The backend hands over 16 kHz mono
+fragments on its own thread; that callback only queues them. `stream()` turns them into
+AudioBlocks on one call clock per role, on the consumer's thread. A watchdog thread checks the devices twice a second:
 
 - A device that goes away is *lost* (DeviceLost), never replaced by another: streams are
   made with DONT_MOVE, and a role keeps the device it started with (by the server's id), so
   an unplugged headset cannot turn the customer's channel into someone's microphone.
 - It is reopened when it is back (DeviceBack), its audio stamped at real call time.
-- Silence is not loss: a device that is there but sends nothing (an idle output, on some
-  systems) gets silence on the clock, so the other speaker is never held back.
+- Silence is not loss: a device that is there but sends nothing (an idle output: WASAPI
+  loopback and some PipeWire setups send nothing when nothing plays) gets silence on the
+  clock, so the other speaker is never held back.
 - A role following the system default (no name chosen) moves to the new default device
   when the agent switches headsets.
 """
@@ -22,18 +24,16 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 
 import numpy as np
 
 from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
 from callcoach.audio.devices import CapturePlan, Device, DeviceKind, DeviceList, DeviceNotFound
 from callcoach.errors import CallCoachError
-
-from .client import PulseClient, ServerUnavailable
-from .devices import device_list
 
 log = logging.getLogger("callcoach.events")
 
@@ -76,16 +76,21 @@ class RoleState(enum.Enum):
     LOST = "lost"
 
 
-class _Role:
-    """One role's device and stream; changed by the watchdog under the source's lock."""
+class Recording(Protocol):
+    """A backend's open recording of one device."""
 
-    def __init__(self, role: str, target: Target, device: Device, source: str):
+    def close(self) -> None: ...
+
+
+class _Role:
+    """One role's device and recording; changed by the watchdog under the source's lock."""
+
+    def __init__(self, role: str, target: Target, device: Device):
         self.role = role
         self.target = target
         self.device = device
-        self.source = source  # what the server records: a source, or an output's monitor
         self.pinned = device.id if target.name is not None else None
-        self.stream = None
+        self.stream: Recording | None = None
         self.epoch = 0
         self.state = RoleState.RUNNING
         self.failed: str | None = None  # set on the server's thread when it ended the stream
@@ -100,19 +105,16 @@ class _Lost:
     reason: str
 
 
-class PulseSource:
-    """Two roles captured from the sound server; yields what `Engine.run` consumes."""
+class CaptureSource:
+    """Two roles captured from a sound system; yields what `Engine.run` consumes.
+
+    A backend subclass provides `_listing`, `_record` and, if its connection can break,
+    `_connected`."""
 
     def __init__(self, roles: dict[str, Target], queue_fragments: int = 1000):
-        self._client = PulseClient()
         self._lock = threading.RLock()
-        try:
-            self._devices = device_list(self._client)
-            self._roles = {role: self._found(role, target, target.resolve(self._devices.listing, None))
-                           for role, target in roles.items()}
-        except BaseException:
-            self._client.close()
-            raise
+        devices = self._listing()
+        self._roles = {role: _Role(role, target, target.resolve(devices, None)) for role, target in roles.items()}
         self._queue: queue.Queue = queue.Queue(maxsize=queue_fragments)
         self.queue_capacity = queue_fragments
         self.max_queued = 0
@@ -122,12 +124,26 @@ class PulseSource:
         self._closed = threading.Event()
         self._stopping = False
         self._started = False
-        self._client_retry_at = 0.0
         self._watchdog: threading.Thread | None = None
-        self._client.on_failure(self._wake.set)
 
-    def _found(self, role: str, target: Target, device: Device) -> _Role:
-        return _Role(role, target, device, self._devices.record_from(device))
+    # -- what a backend provides -------------------------------------------------------------
+
+    def _listing(self) -> DeviceList:
+        """The devices there are now; CallCoachError when the sound system does not answer."""
+        raise NotImplementedError
+
+    def _record(self, device: Device, on_audio: Callable[[np.ndarray], None],
+                on_ended: Callable[[str], None]) -> Recording:
+        """Start recording `device` (an output: what plays on it) as 16 kHz mono float32
+        fragments; `on_ended(reason)` if the system ends it. Raises CallCoachError."""
+        raise NotImplementedError
+
+    def _connected(self, now: float) -> bool:
+        """Whether the connection to the sound system works (reconnecting if it can)."""
+        return True
+
+    def _shutdown(self) -> None:
+        """Release the connection to the sound system (stop(), under the lock)."""
 
     @property
     def devices(self) -> dict[str, Device]:
@@ -159,17 +175,16 @@ class PulseSource:
         with self._lock:
             for r in self._roles.values():
                 self._close_stream(r)
-            self._client.close()
+            self._shutdown()
         self._closed.set()
 
     def _open(self, r: _Role) -> None:
         """Start recording `r`'s device for a new epoch (under the lock). Raises CallCoachError."""
         r.epoch += 1
         r.failed = None
-        r.stream = self._client.record(r.source, partial(self._audio, r.role, r.epoch),
-                                       partial(self._ended, r.role, r.epoch), FRAGMENT_S)
+        r.stream = self._record(r.device, partial(self._audio, r.role, r.epoch), partial(self._ended, r.role, r.epoch))
         r.state = RoleState.RUNNING
-        log.info("recording the %s from %s (%s)", r.role, r.device.name, r.source)
+        log.info("recording the %s from %s", r.role, r.device.name)
 
     def _audio(self, role: str, epoch: int, samples: np.ndarray) -> None:
         # The server's thread: queue it and count, nothing else.
@@ -204,32 +219,35 @@ class PulseSource:
 
     def _check(self) -> None:
         now = time.monotonic()
-        if self._client.failed.is_set() and not self._reconnect_client(now):
+        if not self._connected(now):
+            for r in self._roles.values():
+                if r.state is RoleState.RUNNING:
+                    self._lose(r, "the sound system stopped")
             return
         try:
-            self._devices = device_list(self._client)
-        except ServerUnavailable as exc:
-            log.warning("the sound server does not answer: %s", exc)
+            devices = self._listing()
+        except CallCoachError as exc:
+            log.warning("the sound system does not answer: %s", exc)
             return
         for r in self._roles.values():
             if r.state is RoleState.RUNNING:
-                self._check_running(r)
+                self._check_running(r, devices)
             elif now >= r.retry_at:
-                self._try_reopen(r, now)
+                self._try_reopen(r, devices, now)
 
-    def _check_running(self, r: _Role) -> None:
+    def _check_running(self, r: _Role, devices: DeviceList) -> None:
         if r.failed:
             self._lose(r, r.failed)
             return
         try:
-            device = r.target.resolve(self._devices.listing, r.pinned)
+            device = r.target.resolve(devices, r.pinned)
         except DeviceNotFound:
             self._lose(r, "the device was removed")
             return
         if device.id != r.device.id:  # the default moved: follow it (no gap in the call)
             log.info("the default %s is now %s; the %s follows it", device.kind.value, device.name, r.role)
             self._close_stream(r)
-            r.device, r.source = device, self._devices.record_from(device)
+            r.device = device
             try:
                 self._open(r)
             except CallCoachError as exc:
@@ -243,33 +261,15 @@ class PulseSource:
         self._put(_Lost(r.role, r.epoch, reason))
         r.epoch += 1  # whatever the closed stream still queues is not used
 
-    def _try_reopen(self, r: _Role, now: float) -> None:
+    def _try_reopen(self, r: _Role, devices: DeviceList, now: float) -> None:
         r.retry_at = now + RECONNECT_EVERY_S
         try:
-            device = r.target.resolve(self._devices.listing, r.pinned)
-            r.device, r.source = device, self._devices.record_from(device)
+            r.device = r.target.resolve(devices, r.pinned)
             self._open(r)
         except CallCoachError as exc:
             log.debug("the %s's device is not back yet: %s", r.role, exc)
             return
         r.reconnects += 1
-
-    def _reconnect_client(self, now: float) -> bool:
-        for r in self._roles.values():
-            if r.state is RoleState.RUNNING:
-                self._lose(r, "the sound server stopped")
-        if now < self._client_retry_at:
-            return False
-        self._client_retry_at = now + RECONNECT_EVERY_S
-        try:
-            client = PulseClient()
-        except ServerUnavailable:
-            return False
-        self._client.close()
-        self._client = client
-        client.on_failure(self._wake.set)
-        log.info("reconnected to the sound server")
-        return True
 
     def _put(self, item) -> None:
         """Queue a control item in order with the audio; waits for room (never on the
@@ -324,7 +324,7 @@ class PulseSource:
 class _RoleClock:
     """Places one role's fragments on its call clock (16 kHz samples since the call began)."""
 
-    def __init__(self, role: str, source: PulseSource):
+    def __init__(self, role: str, source: CaptureSource):
         self.role = role
         self.source = source
         self.clock = 0

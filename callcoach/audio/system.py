@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from callcoach.audio.devices import CallAudio, CapturePlan, Device, DeviceKind, DeviceList
-
 from callcoach.errors import CallCoachError
 
 if TYPE_CHECKING:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from callcoach.audio.capture import targets
 from callcoach.audio.devices import CapturePlan, Device, DeviceList
 
 from .client import PulseClient
 from .devices import device_list
-from .source import PulseSource, targets
+from .source import PulseSource
 
 
 class PulseSystem:
