@@ -32,7 +32,7 @@ from typing import Protocol
 import numpy as np
 
 from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
-from callcoach.audio.devices import CapturePlan, Device, DeviceKind, DeviceList, DeviceNotFound
+from callcoach.audio.devices import Device, DeviceList, DeviceNotFound, Target
 from callcoach.errors import CallCoachError
 
 log = logging.getLogger("callcoach.events")
@@ -42,33 +42,6 @@ CHECK_EVERY_S = 0.5  # the watchdog's look at the devices: still there? the defa
 RECONNECT_EVERY_S = 1.0
 FILL_AFTER_S = 0.25  # a device that is there but sent nothing this long: silence up to then
 FRAGMENT_S = 0.02
-
-
-@dataclass(frozen=True)
-class Target:
-    """What one role records: a device of a kind by name, or the default (None), followed."""
-
-    kind: DeviceKind
-    name: str | None
-
-    def resolve(self, devices: DeviceList, pinned: str | None) -> Device:
-        """The device now. Once a named device was found, only that same device (its id)
-        will do: a name's substring must not find a different device after an unplug."""
-        if pinned is not None and self.name is not None:
-            found = [d for d in devices.of(self.kind) if d.id == pinned]
-            if not found:
-                raise DeviceNotFound(f"'{self.name}' is not there")
-            return found[0]
-        if self.name is not None:
-            return devices.find(self.kind, self.name)
-        found = devices.default(self.kind) or next(iter(devices.of(self.kind)), None)
-        if found is None:
-            raise DeviceNotFound(f"this desktop has no {self.kind.value} ({devices.backend})")
-        return found
-
-
-def targets(plan: CapturePlan) -> dict[str, Target]:
-    return {"agent": Target(DeviceKind.INPUT, plan.mic), "customer": Target(plan.call_kind, plan.call_device)}
 
 
 class RoleState(enum.Enum):

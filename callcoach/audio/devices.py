@@ -86,6 +86,30 @@ class DeviceList:
 
 
 @dataclass(frozen=True)
+class Target:
+    """What one role records: a device of a kind by name, or the default (None), followed."""
+
+    kind: DeviceKind
+    name: str | None
+
+    def resolve(self, devices: DeviceList, pinned: str | None = None) -> Device:
+        """The device now. Once a named device was found (`pinned`: its id), only that same
+        device will do: after an unplug, a name's substring must not find a different one.
+        The default microphone is a real input even where the system's default is a monitor."""
+        if pinned is not None and self.name is not None:
+            found = [d for d in devices.of(self.kind) if d.id == pinned]
+            if not found:
+                raise DeviceNotFound(f"'{self.name}' is not there")
+            return found[0]
+        if self.name is not None:
+            return devices.find(self.kind, self.name)
+        found = devices.default(self.kind) or next(iter(devices.of(self.kind)), None)
+        if found is None:
+            raise DeviceNotFound(f"this desktop has no {WORD[self.kind]} ({devices.backend} lists none)")
+        return found
+
+
+@dataclass(frozen=True)
 class CapturePlan:
     """Which devices a call listens to. A name of None means the system's default, followed
     when it changes (the agent switches headsets)."""
@@ -109,18 +133,13 @@ class CapturePlan:
         device = settings.get("call_device") if call is CallAudio.INPUT else settings.get("call_output")
         return cls(settings.get("agent_device") or None, call, device or None)
 
+    def targets(self) -> dict[str, Target]:
+        """What each role records."""
+        return {"agent": Target(DeviceKind.INPUT, self.mic), "customer": Target(self.call_kind, self.call_device)}
+
     def resolve(self, devices: DeviceList) -> tuple[Device, Device]:
         """The (microphone, call device) this plan means on this desktop now."""
         if self.call is CallAudio.INPUT and not self.call_device:
             raise DeviceNotFound("choose the input that carries the call (Settings, or --call-input NAME)")
-        return (self._pick(devices, DeviceKind.INPUT, self.mic, "microphone"),
-                self._pick(devices, self.call_kind, self.call_device, "output"))
-
-    @staticmethod
-    def _pick(devices: DeviceList, kind: DeviceKind, name: str | None, what: str) -> Device:
-        if name:
-            return devices.find(kind, name)
-        found = devices.default(kind)
-        if found is None:
-            raise DeviceNotFound(f"this desktop has no {what} ({devices.backend} lists no {WORD[kind]}s)")
-        return found
+        targets = self.targets()
+        return targets["agent"].resolve(devices), targets["customer"].resolve(devices)

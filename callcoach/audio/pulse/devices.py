@@ -3,6 +3,7 @@ of a sink is never an input), outputs are sinks, each captured through its monit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from callcoach.audio.devices import Device, DeviceKind, DeviceList
@@ -22,8 +23,9 @@ class PulseDevices:
 
 def backend_name(server: str) -> str:
     """'PulseAudio 16.1', or 'PipeWire 0.3.65' for pipewire-pulse ('PulseAudio (on PipeWire 0.3.65)')."""
-    if "PipeWire" in server:
-        return "PipeWire " + server.rsplit("PipeWire", 1)[1].strip(" )")
+    pipewire = re.search(r"PipeWire ([\d.]+)", server)
+    if pipewire:
+        return f"PipeWire {pipewire.group(1)}"
     name, _, version = server.partition(" ")
     return f"PulseAudio {version}" if name == "pulseaudio" else server
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from callcoach.audio.capture import FRAGMENT_S, RECONNECT_EVERY_S, CaptureSource, Recording, Target
-from callcoach.audio.devices import Device, DeviceList
+from callcoach.audio.capture import FRAGMENT_S, RECONNECT_EVERY_S, CaptureSource, Recording
+from callcoach.audio.devices import Device, DeviceList, Target
 
 from .client import PulseClient, ServerUnavailable
 from .devices import PulseDevices, device_list

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from callcoach.audio.capture import targets
 from callcoach.audio.devices import CapturePlan, Device, DeviceList
 
 from .client import PulseClient
@@ -29,7 +28,7 @@ class PulseSystem:
         self._client.play(output.id, samples)
 
     def open(self, plan: CapturePlan) -> PulseSource:
-        return PulseSource(targets(plan))
+        return PulseSource(plan.targets())
 
     def close(self) -> None:
         self._client.close()
