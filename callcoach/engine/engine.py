@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from callcoach.audio.block import ROLES, SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
+from callcoach.engine.echo import EchoCanceller, EchoSettings
 from callcoach.engine.events import (Activity, CallEnded, DeviceGap, Level, ModelReady, Notice, Partial, Utterance,
                                      Watermark)
 from callcoach.engine.segmenter import Segment, Segmenter, SegmenterOutput, SegmenterSettings
@@ -56,6 +57,7 @@ class EngineSettings:
     cpu_threads: int = 0  # 0: all cores
     language: str = "en"
     segmenter: SegmenterSettings = field(default_factory=SegmenterSettings)
+    echo: EchoSettings = field(default_factory=EchoSettings)  # the call audio heard by the mic
     partials: bool = True
     partial_every_s: float = 1.0  # audio between partial updates of one utterance
     max_batch: int = 4  # beam search over 4 windows at once: ~+110 MB peak; 8 costs ~+180 MB
@@ -112,6 +114,7 @@ class Engine:
         self._queue: WorkQueue | None = None
         self._worker: threading.Thread | None = None
         self._channels: dict[str, _Channel] = {}
+        self.echo = EchoCanceller(settings.echo)
         self._spec_lock = threading.Lock()
         self._lock = threading.Lock()  # pending finals and the watermark, across both threads
         self._watermark = 0.0
@@ -150,12 +153,15 @@ class Engine:
         """Start a call: fresh channel state and a transcription worker."""
         self.load()
         self._channels = {role: _Channel(self._vad, self.settings.segmenter) for role in ROLES}
+        self.echo = EchoCanceller(self.settings.echo)
         self._queue = WorkQueue(self.settings.max_batch, self.settings.max_backlog)
         self._worker = threading.Thread(target=self._work, name="callcoach-transcriber", daemon=True)
         self._worker.start()
 
     def end(self) -> float:
         """End the call: close open utterances, wait for every final text, stop the worker."""
+        for block in self.echo.flush():
+            self._intake(block)
         duration = max(ch.clock for ch in self._channels.values()) / SAMPLE_RATE
         for role, ch in self._channels.items():
             self._handle(role, ch, ch.segmenter.flush())
@@ -194,9 +200,14 @@ class Engine:
     # -- intake (one thread) -------------------------------------------------------------
 
     def feed(self, block: AudioBlock) -> None:
-        ch = self._channels[block.role]
         if self.measure_latency:
-            ch.entered.append((block.end, time.monotonic()))
+            self._channels[block.role].entered.append((block.end, time.monotonic()))
+        # The microphone comes out of the echo stage cleaned, up to a few blocks later.
+        for ready in self.echo.push(block):
+            self._intake(ready)
+
+    def _intake(self, block: AudioBlock) -> None:
+        ch = self._channels[block.role]
         if block.start > max(ch.clock, ch.explained_to):
             gap = (block.start - ch.clock) / SAMPLE_RATE
             self._emit(Notice("warning", f"{block.role} audio gap of {gap:.1f} s", ch.clock / SAMPLE_RATE,
@@ -213,6 +224,8 @@ class Engine:
 
     def source_event(self, event: object) -> None:
         """A device lost or back, or audio dropped, in order with the audio blocks."""
+        for ready in self.echo.source_event(event):  # microphone audio it held comes first
+            self._intake(ready)
         if isinstance(event, DeviceLost):
             self._device_lost(event)
         elif isinstance(event, DeviceBack):
