@@ -137,7 +137,8 @@ def _devices(args: argparse.Namespace) -> int:
         for d in listed:
             print(f"  {'*' if d.default else ' '} {d.name}")
         if not listed:
-            print("    none")
+            print("    none" + (f": {devices.why_no_outputs}" if listed is devices.outputs and devices.why_no_outputs
+                               else ""))
     print("(* the system's default)")
     return 0
 

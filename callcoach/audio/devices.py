@@ -49,7 +49,8 @@ class DeviceNotFound(CallCoachError):
 class DeviceList:
     inputs: tuple[Device, ...]
     outputs: tuple[Device, ...]
-    backend: str  # "PulseAudio 16.1", "PipeWire 0.3.65 (PulseAudio protocol)", "WASAPI", "PortAudio (ALSA)"
+    backend: str  # "PulseAudio 16.1", "PipeWire 0.3.65", "WASAPI", "PortAudio V19.6.0-devel"
+    why_no_outputs: str = ""  # where outputs cannot be captured at all: why, and what to do instead
 
     def of(self, kind: DeviceKind) -> tuple[Device, ...]:
         return self.inputs if kind is DeviceKind.INPUT else self.outputs
@@ -60,6 +61,7 @@ class DeviceList:
     def find(self, kind: DeviceKind, name: str) -> Device:
         """An exact name first (then the backend's id), then a unique case-insensitive substring."""
         devices = self.of(kind)
+        self._can_capture(kind)
         for exact in (lambda d: d.name == name, lambda d: d.id == name):
             found = [d for d in devices if exact(d)]
             if found:
@@ -74,6 +76,10 @@ class DeviceList:
                                  + ", ".join(d.name for d in partial))
         there = ", ".join(d.name for d in devices) or "none found"
         raise DeviceNotFound(f"no {word} named '{name}'; the {word}s here: {there}")
+
+    def _can_capture(self, kind: DeviceKind) -> None:
+        if kind is DeviceKind.OUTPUT and self.why_no_outputs:
+            raise DeviceNotFound(self.why_no_outputs)
 
     def matching_output(self, mic: Device) -> Device | None:
         """The output on the same hardware as `mic` (a headset's earpiece), if there is one."""
@@ -105,6 +111,7 @@ class Target:
             return devices.find(self.kind, self.name)
         found = devices.default(self.kind) or next(iter(devices.of(self.kind)), None)
         if found is None:
+            devices._can_capture(self.kind)
             raise DeviceNotFound(f"this desktop has no {WORD[self.kind]} ({devices.backend} lists none)")
         return found
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from callcoach.audio.devices import CallAudio, CapturePlan, Device, DeviceKind, DeviceList
+from callcoach.audio.devices import CapturePlan, Device, DeviceKind, DeviceList
 from callcoach.errors import CallCoachError
 
 if TYPE_CHECKING:
@@ -70,13 +70,12 @@ class PortAudioSystem:
         default = live.default_input_name()
         sd = live._sounddevice()
         inputs = tuple(Device(name, name, DeviceKind.INPUT, name == default) for name in names)
-        return DeviceList(inputs, (), f"PortAudio ({sd.get_portaudio_version()[1].split(',')[0]})")
+        version = sd.get_portaudio_version()[1].split(",")[0]
+        return DeviceList(inputs, (), version, NO_LOOPBACK.get(sys.platform, NO_LOOPBACK_OTHER))
 
     def open(self, plan: CapturePlan) -> Source:
         from callcoach.audio.live import LiveSource
 
-        if plan.call is CallAudio.OUTPUT:
-            raise CallCoachError(NO_LOOPBACK.get(sys.platform, NO_LOOPBACK_OTHER))
         mic, call = plan.resolve(self.devices())
         return LiveSource({"agent": mic.name, "customer": call.name})
 
