@@ -33,15 +33,18 @@ def test_calm_billing_call_raises_no_alarm(tmp_path):
     assert _kinds(summary)[-1] == "follow_up", "the call ends with the follow-up checklist"
 
 
+# An angry customer demands a manager (also played on live devices by test_widget_live.py).
+MANAGER_DEMAND = [
+    Turn(A, "Thank you for calling, this is Sam. How can I help you today?"),
+    Turn(C, "I have been waiting three weeks for my refund and nobody has called me back."),
+    Turn(A, "I am sorry about that. Let me look into the refund for you."),
+    Turn(C, "No. I want to speak to your manager right now."),
+    Turn(A, "Of course.", gap_before=4.0),
+]
+
+
 def test_manager_demand_escalates_within_3_s_with_a_handoff_note(tmp_path):
-    turns = [
-        Turn(A, "Thank you for calling, this is Sam. How can I help you today?"),
-        Turn(C, "I have been waiting three weeks for my refund and nobody has called me back."),
-        Turn(A, "I am sorry about that. Let me look into the refund for you."),
-        Turn(C, "No. I want to speak to your manager right now."),
-        Turn(A, "Of course.", gap_before=4.0),
-    ]
-    truth, summary = _run(tmp_path, turns, realtime=True)
+    truth, summary = _run(tmp_path, MANAGER_DEMAND, realtime=True)
     demand_end = truth.turns[3].end
     escalations = [p for p in summary["prompts"] if p["kind"] == "escalate"]
     assert escalations, summary["prompts"]

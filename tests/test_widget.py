@@ -246,13 +246,23 @@ def test_gauges_meters_timer_and_transcript(window):
 # --- problems shown, not thrown ------------------------------------------------------------------
 
 
-def test_no_devices_configured_says_to_pick_them_in_settings(coach, qtbot):
+def test_a_chosen_device_that_is_not_there_is_said_plainly_with_a_settings_button(pulse_server, coach, qtbot):
+    settings = Settings()
+    settings.set("agent_device", "Jabra Evolve2 65")  # chosen once, unplugged now
+    settings.save()
     c = coach("live")
-    c.start()
+    c.start()  # the idle meters open the devices first
     msg = c.window.message
-    assert msg.isVisible()
-    assert "Choose your devices in Settings" in msg.text.text()
+    qtbot.waitUntil(msg.isVisible, timeout=10_000)
+    assert msg.level == "error"
+    assert msg.text.text() == "Your microphone 'Jabra Evolve2 65' is not connected"
+    assert msg.hint.text() == "Plug it in, or choose another in Settings."
     assert msg.button.isVisible() and msg.button.text() == "Settings…"
+    qtbot.waitUntil(lambda: not c.busy(), timeout=10_000)
+    with qtbot.waitSignal(c.call_finished, timeout=20_000) as finished:  # ▶ anyway: the same, no traceback
+        qtbot.mouseClick(c.window.title_bar.call_button, Qt.MouseButton.LeftButton)
+    assert finished.args == [None] and c.window.title_bar.state.text() == "Stopped"
+    assert msg.text.text() == "Your microphone 'Jabra Evolve2 65' is not connected"
     qtbot.mouseClick(msg.button, Qt.MouseButton.LeftButton)
     assert isinstance(c.dialog, SettingsDialog) and c.dialog.isVisible()
     c.dialog.reject()
@@ -264,12 +274,14 @@ def _no_portaudio():
 
 
 def test_missing_portaudio_is_explained_in_the_widget(coach, qtbot, monkeypatch):
+    """Without a PulseAudio or PipeWire server, devices come through PortAudio."""
     from callcoach.audio import live
 
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")
     monkeypatch.setattr(live, "_sounddevice", _no_portaudio)
     settings = Settings()
     settings.set("agent_device", "Headset")
-    settings.set("call_device", "Call")
+    settings.set("call_device", "Call")  # an input carries the call: PortAudio can do that
     settings.save()
     c = coach("live")
     c.start()  # the idle meters open the devices first
@@ -294,7 +306,7 @@ def test_model_that_will_not_load_is_explained_in_the_widget(coach, qtbot, tmp_p
         c.start()
     msg = c.window.message
     assert msg.isVisible() and "Model folder not found" in msg.text.text()
-    assert "Open Settings" in msg.hint.text() and msg.button.text() == "Settings…"
+    assert "model folder in Settings" in msg.hint.text() and msg.button.text() == "Settings…"
     assert not c.window.title_bar.call_button.property("active") == "true"
 
 

@@ -1,5 +1,9 @@
-"""End to end on live devices: the widget, set up with the two PulseAudio virtual devices by
-name, hears a call played into them and shows the escalation (see .ci/pulse-setup.sh)."""
+"""End to end on a private PulseAudio server (tests/sound_servers.py) with the devices a
+desktop has: a Test Headset (an output; the customer is what plays on it) and a Test
+Microphone. The widget, with the devices chosen in its settings dialog, hears a call
+played into them and shows the escalation; the first run uses the system's defaults and
+says which they are; older settings naming the call's input still hear the call there;
+a microphone unplugged mid-call is said, and comes back."""
 
 from __future__ import annotations
 
@@ -13,87 +17,100 @@ from callcoach.engine.events import Level, ModelReady
 from callcoach.gui.app import CoachApp
 from callcoach.settings import Settings
 from tests import callgen as cg
-from tests.test_live_engine import play, play_channels, wait_players
-from tests.conftest import VIRTUAL_SINKS
-from tests.widget_helpers import no_leftover_threads, shut_down  # noqa: F401 (fixture)
+from tests.sound_servers import TEST_HEADSET, TEST_MIC_FEED, TEST_MICROPHONE
+from tests.test_coaching_scenarios import MANAGER_DEMAND
+from tests.widget_helpers import no_leftover_threads, pick, shut_down  # noqa: F401 (fixture)
 
-pytestmark = [pytest.mark.pulse, pytest.mark.slow, pytest.mark.usefixtures("no_leftover_threads")]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_leftover_threads")]
 
 A, C = cg.AGENT, cg.CUSTOMER
-SCRIPT = [
-    cg.Turn(A, "Thank you for calling, this is Sam. How can I help you today?"),
-    cg.Turn(C, "I have been waiting three weeks for my refund and nobody has called me back."),
-    cg.Turn(A, "I am sorry about that. Let me look into the refund for you."),
-    cg.Turn(C, "No. I want to speak to your manager right now."),
-    cg.Turn(A, "Of course.", gap_before=4.0),
-]
-DEVICE_START_TIMEOUT_MS = 30_000
+START_TIMEOUT_MS = 30_000  # the model, then both devices feeding the engine
 ESCALATION_TIMEOUT_MS = 30_000  # after playback ends
+LOUD_DB = -30.0  # a level a played tone reaches; silence stays far below
 
 
 @pytest.fixture(scope="module")
 def call(tmp_path_factory):
-    """The script rendered once; each channel in its own (stereo) wav, for its own sink."""
+    """The manager demand rendered once; each side in its own (stereo) wav, for its own sink."""
     folder = tmp_path_factory.mktemp("widget_live_call")
-    truth = cg.render_call(SCRIPT, folder / "call.wav", trailing_silence=1.0)
+    truth = cg.render_call(MANAGER_DEMAND, folder / "call.wav", trailing_silence=1.0)
     return truth, cg.split_for_sinks(truth.path, folder)
 
 
-def _tone(path, seconds=3.0, rate=44100):
-    t = np.arange(int(rate * seconds)) / rate
-    tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-    sf.write(path, np.stack([tone, tone], axis=1), rate)
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tone") / "tone.wav"
+    rate = 44100
+    t = np.arange(int(rate * 2.0)) / rate
+    wave = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    sf.write(path, np.stack([wave, wave], axis=1), rate)
     return path
 
 
-def test_widget_on_virtual_devices_shows_the_escalation(pulse_devices, call, qtbot, tmp_path):
+class Heard:
+    """What a call's runner posted: the model ready, and the loudest level per role."""
+
+    def __init__(self, coach: CoachApp):
+        self.ready = False
+        self.loudest = {A: -200.0, C: -200.0}
+        self.roles: set[str] = set()
+        coach.call_started.connect(lambda: coach.runner.bridge.connect_to(self._event))
+
+    def _event(self, event) -> None:
+        if isinstance(event, ModelReady):
+            self.ready = True
+        elif isinstance(event, Level):
+            self.roles.add(event.role)
+            self.loudest[event.role] = max(self.loudest[event.role], event.rms_db)
+
+    def live(self) -> bool:
+        return self.ready and self.roles >= {A, C}
+
+    def quiet(self) -> None:
+        self.loudest = {A: -200.0, C: -200.0}
+
+
+def start_call(coach: CoachApp, qtbot) -> Heard:
+    heard = Heard(coach)
+    qtbot.mouseClick(coach.window.title_bar.call_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(heard.live, timeout=START_TIMEOUT_MS)
+    assert coach.window.title_bar.state.text() == "On call"
+    return heard
+
+
+def finish(player, qtbot, timeout_ms: int = 30_000) -> None:
+    qtbot.waitUntil(lambda: player.poll() is not None, timeout=timeout_ms)
+    assert player.returncode == 0, player.stderr.read()
+
+
+def test_devices_chosen_in_the_dialog_hear_the_call_and_show_the_escalation(pulse_server, call, qtbot):
     truth, paths = call
-    settings = Settings()
-    settings.set("agent_device", pulse_devices[A])  # by name, as the agent picks them
-    settings.set("call_device", pulse_devices[C])
-    settings.save()
     coach = CoachApp(Settings(), mode="live")
     try:
         coach.start()
         w = coach.window
-        assert not w.message.isVisible(), w.message.text.text()
+        qtbot.mouseClick(w.title_bar.settings_button, Qt.MouseButton.LeftButton)
+        dialog = coach.dialog
+        qtbot.waitUntil(lambda: dialog.devices.devices is not None, timeout=10_000)
+        pick(dialog.devices.mic, "Test Microphone")
+        pick(dialog.devices.output, "Test Headset")
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: coach.dialog is None, timeout=5000)
+        saved = Settings()
+        assert (saved.get("agent_device"), saved.get("call_output")) == ("Test Microphone", "Test Headset")
 
-        # Before the call: the meters show the mic works.
-        qtbot.waitUntil(lambda: coach.probe is not None and coach.probe.is_running(), timeout=5000)
-        tone = play(VIRTUAL_SINKS[pulse_devices[A]], _tone(tmp_path / "tone.wav"))
-        try:
-            qtbot.waitUntil(lambda: w.meters.meters[A].fraction() > 0.5, timeout=DEVICE_START_TIMEOUT_MS)
-        finally:
-            tone.kill()
-            tone.communicate()
-        assert w.meters.meters[C].fraction() == 0.0, "the call-audio meter moved with the headset"
-
-        # Start the call with the button; wait until both devices feed the engine.
-        heard: set[str] = set()
-        ready: list[ModelReady] = []
-
-        def on_event(event):
-            if isinstance(event, Level):
-                heard.add(event.role)
-            elif isinstance(event, ModelReady):
-                ready.append(event)
-
-        coach.call_started.connect(lambda: coach.runner.bridge.connect_to(on_event))
-        qtbot.mouseClick(w.title_bar.call_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: bool(ready) and heard >= {A, C}, timeout=DEVICE_START_TIMEOUT_MS)
-        assert w.title_bar.state.text() == "On call"
-        assert w.title_bar.call_button.text() == "■"
-
-        players = play_channels(paths, pulse_devices)
+        heard = start_call(coach, qtbot)
+        players = [pulse_server.play(paths[C], TEST_HEADSET), pulse_server.play(paths[A], TEST_MIC_FEED)]
         qtbot.waitUntil(lambda: w.card.prompt is not None and w.card.prompt.kind == "escalate",
                         timeout=int(truth.duration * 1000) + ESCALATION_TIMEOUT_MS)
         card = w.card
         assert card.isVisible() and card.title.text() == "Customer asked for a manager"
-        assert card.copy_button.isVisible()
         qtbot.mouseClick(card.copy_button, Qt.MouseButton.LeftButton)
         note = QGuiApplication.clipboard().text()
         assert note.startswith("Escalation handoff") and "waiting three weeks" in note.lower(), note
-        wait_players(players, truth.duration + 30)
+        for player in players:
+            finish(player, qtbot)
+        assert heard.loudest[A] > LOUD_DB and heard.loudest[C] > LOUD_DB
 
         with qtbot.waitSignal(coach.call_finished, timeout=60_000) as finished:
             qtbot.mouseClick(w.title_bar.call_button, Qt.MouseButton.LeftButton)
@@ -106,22 +123,71 @@ def test_widget_on_virtual_devices_shows_the_escalation(pulse_devices, call, qtb
         shut_down(coach)
 
 
-def test_settings_dialog_lists_the_devices_and_tests_the_headset(pulse_devices, qtbot, tmp_path):
-    from callcoach.gui.settings_dialog import SettingsDialog
-
-    dialog = SettingsDialog(Settings(), refresh_devices=True)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    combo = dialog.fields["agent_device"].editor
-    qtbot.waitUntil(lambda: combo.findText(pulse_devices[A]) >= 0, timeout=DEVICE_START_TIMEOUT_MS)
-    combo.setCurrentText(pulse_devices[A])
-    qtbot.mouseClick(dialog.test_buttons["agent_device"], Qt.MouseButton.LeftButton)
-    meter = dialog.meters["agent_device"]
-    tone = play(VIRTUAL_SINKS[pulse_devices[A]], _tone(tmp_path / "tone.wav"))
+def test_first_run_listens_to_the_defaults_and_says_which_they_are(pulse_server, tone, qtbot):
+    coach = CoachApp(Settings(), mode="live")  # nothing chosen
     try:
-        qtbot.waitUntil(lambda: meter.fraction() > 0.5, timeout=DEVICE_START_TIMEOUT_MS)
+        coach.start()
+        w, msg = coach.window, coach.window.message
+        qtbot.waitUntil(lambda: msg.isVisible() and msg.level == "info", timeout=10_000)
+        assert msg.text.text() == "Listening to Test Microphone and what plays on Test Headset"
+        assert msg.hint.text() == "Change them in ⚙ Settings." and msg.button.text() == "Settings…"
+        player = pulse_server.play(tone, TEST_MIC_FEED)  # the agent tries the headset
+        qtbot.waitUntil(lambda: w.meters.meters[A].fraction() > 0.5, timeout=10_000)
+        assert w.meters.meters[C].fraction() == 0.0, "the call-audio meter moved with the microphone"
+        finish(player, qtbot)
+
+        heard = start_call(coach, qtbot)
+        assert msg.isVisible() and msg.text.text().startswith("Listening to Test Microphone"), "said again"
+        heard.quiet()
+        finish(pulse_server.play(tone, TEST_HEADSET), qtbot)  # the customer, on the default output
+        qtbot.waitUntil(lambda: heard.loudest[C] > LOUD_DB, timeout=10_000)
+        assert heard.loudest[A] < LOUD_DB
+        with qtbot.waitSignal(coach.call_finished, timeout=60_000) as finished:
+            coach.stop_call()
+        assert finished.args[0] is not None
     finally:
-        tone.kill()
-        tone.communicate()
-    assert not dialog.fields["agent_device"].error.isVisible()
-    dialog.reject()  # stops the test meter; the leftover-thread check waits for it
+        shut_down(coach)
+
+
+def test_older_settings_naming_the_calls_input_hear_the_call_there(pulse_server, tone, qtbot):
+    pulse_server.add_microphone("desk_phone", "Desk Phone Tap", feed="desk_feed")
+    older = Settings()  # written before outputs could be captured: call_device only
+    older.set("agent_device", "Test Microphone")
+    older.set("call_device", "Desk Phone Tap")
+    older.save()
+    coach = CoachApp(Settings(), mode="live")
+    try:
+        coach.start()
+        heard = start_call(coach, qtbot)
+        assert not coach.window.message.isVisible(), "both devices were chosen: nothing to say"
+        finish(pulse_server.play(tone, TEST_HEADSET), qtbot)  # not the call now
+        assert heard.loudest[C] < LOUD_DB
+        finish(pulse_server.play(tone, "desk_feed"), qtbot)
+        qtbot.waitUntil(lambda: heard.loudest[C] > LOUD_DB, timeout=10_000)
+        assert heard.loudest[A] < LOUD_DB
+        with qtbot.waitSignal(coach.call_finished, timeout=60_000):
+            coach.stop_call()
+    finally:
+        shut_down(coach)
+
+
+def test_a_microphone_unplugged_mid_call_is_said_and_comes_back(pulse_server, qtbot):
+    settings = Settings()
+    settings.set("agent_device", "Test Microphone")
+    settings.save()
+    coach = CoachApp(Settings(), mode="live")
+    try:
+        coach.start()
+        start_call(coach, qtbot)
+        msg = coach.window.message
+        pulse_server.unload(pulse_server.microphone_module)
+        qtbot.waitUntil(lambda: msg.isVisible() and msg.text.text() == "Microphone lost – reconnecting",
+                        timeout=10_000)
+        assert msg.level == "warning" and coach.call_active()
+        pulse_server.add_microphone(TEST_MICROPHONE, "Test Microphone", TEST_MIC_FEED)  # plugged back in
+        qtbot.waitUntil(lambda: msg.text.text().startswith("Microphone back after"), timeout=10_000)
+        with qtbot.waitSignal(coach.call_finished, timeout=60_000) as finished:
+            coach.stop_call()
+        assert finished.args[0] is not None
+    finally:
+        shut_down(coach)

@@ -1,4 +1,5 @@
-"""The settings dialog: devices by name, inline validation, locked keys, persistence."""
+"""The settings dialog: devices listed by a real private sound server (tests/sound_servers.py),
+chosen by name and tested, inline validation, locked keys, persistence."""
 
 from __future__ import annotations
 
@@ -6,50 +7,135 @@ import pytest
 from PySide6.QtCore import Qt
 
 from callcoach.errors import CallCoachError
+from callcoach.gui.device_settings import TONE
 from callcoach.gui.settings_dialog import SettingsDialog
 from callcoach.settings import Settings
-from tests.widget_helpers import no_leftover_threads  # noqa: F401 (fixture)
+from tests.widget_helpers import items, no_leftover_threads, pick  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leftover_threads")
 
 
-@pytest.fixture
-def devices(monkeypatch):
-    from callcoach.audio import live
+NO_SERVER = "unix:/nonexistent/pulse/native"  # no sound server answers: the PortAudio fallback
 
-    names = ["Built-in Microphone", "USB Headset Mono", "Call audio (loopback)"]
-    monkeypatch.setattr(live, "list_input_devices", lambda: list(names))
-    monkeypatch.setattr(live, "refresh_devices", lambda: None)
-    return names
+
+def listed(d: SettingsDialog) -> bool:
+    """The device listing has come back (or failed)."""
+    return d.devices.devices is not None or "Cannot" in d.devices.status.text()
 
 
 @pytest.fixture
-def dialog(qtbot, devices):
+def dialog(qtbot):
     def make():
         d = SettingsDialog(Settings())
         qtbot.addWidget(d)
         d.show()
-        qtbot.waitUntil(lambda: d.fields["agent_device"].editor.count() == len(devices), timeout=5000)
+        qtbot.waitUntil(lambda: listed(d), timeout=10_000)
         return d
 
     return make
 
 
-def test_devices_are_chosen_by_name_and_saved(dialog, devices):
+def test_the_devices_listed_are_real_inputs_and_outputs_and_the_choice_is_saved(sound_server, dialog):
     d = dialog()
-    assert "3 input devices found" in d.device_status.text()
-    combo = d.fields["agent_device"].editor
-    assert [combo.itemText(i) for i in range(combo.count())] == devices
-    combo.setCurrentText("USB Headset Mono")
-    d.fields["call_device"].editor.setCurrentText("Call audio (loopback)")
+    mics, outputs = items(d.devices.mic), items(d.devices.output)
+    assert mics == ["Default microphone (now: Test Microphone)", "Test Microphone"], "never a monitor"
+    assert not any("monitor" in name.lower() for name in mics + items(d.devices.call_input))
+    assert outputs[0] == "Default output (now: Test Headset)" and "Test Headset" in outputs
+    assert d.devices.status.text().startswith(("PulseAudio", "PipeWire"))
+    assert not d.devices.form.isRowVisible(d.fields["call_device"].row), "the input row is advanced"
+    pick(d.devices.mic, "Test Microphone")
+    pick(d.devices.output, "Test Headset")
     d.fields["prompt_budget"].editor.setValue(6)
-    d.fields["redact"].editor.setChecked(False)
     assert d.save()
     again = Settings()
-    assert again.get("agent_device") == "USB Headset Mono"
-    assert again.get("call_device") == "Call audio (loopback)"
-    assert again.get("prompt_budget") == 6 and again.get("redact") is False
+    assert (again.get("agent_device"), again.get("call_output")) == ("Test Microphone", "Test Headset")
+    assert again.source("call_audio") == "default" and again.get("prompt_budget") == 6
     assert again.source("pace_low") == "default", "unchanged values are not written"
+
+
+def test_nothing_chosen_saves_the_defaults_that_follow_the_system(sound_server, dialog):
+    d = dialog()
+    assert d.devices.mic.currentIndex() == 0 and d.devices.output.currentIndex() == 0
+    d.fields["opacity"].editor.setValue(0.9)
+    assert d.save()
+    assert Settings().source("agent_device") == "default" and Settings().source("call_output") == "default"
+
+
+def test_advanced_an_input_carries_the_call(pulse_server, dialog, qtbot):
+    pulse_server.add_microphone("desk_phone", "Desk Phone Tap", feed="desk_feed")
+    d = dialog()
+    devices = d.devices
+    assert items(devices.call_input) == ["Choose the input", "Test Microphone", "Desk Phone Tap"]
+    devices.mode.click()
+    assert devices.mode.isChecked()
+    assert devices.form.isRowVisible(d.fields["call_device"].row)
+    assert not devices.form.isRowVisible(d.fields["call_output"].row)
+    assert not d.save(), "an input must be chosen"
+    assert d.fields["call_device"].error.text() == "Choose the input that carries the call."
+    pick(devices.call_input, "Desk Phone Tap")
+    assert d.save()
+    again = Settings()
+    assert (again.get("call_audio"), again.get("call_device")) == ("input", "Desk Phone Tap")
+
+
+def test_older_settings_naming_the_calls_input_open_in_advanced_mode(pulse_server, dialog):
+    older = Settings()
+    older.set("call_device", "Test Microphone")  # written before outputs could be captured
+    older.save()
+    d = dialog()
+    assert d.devices.mode.isChecked() and d.devices.call_input.currentText() == "Test Microphone"
+    assert d.devices.form.isRowVisible(d.fields["call_device"].row)
+
+
+def test_a_policy_naming_the_calls_input_is_shown_locked(pulse_server, qtbot, fresh_settings):
+    (fresh_settings / "policy.toml").write_text('[settings]\ncall_device = "Desk phone tap"\n'
+                                                '[locked]\nkeys = ["call_device"]\n')
+    d = SettingsDialog(Settings())
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitUntil(lambda: listed(d), timeout=10_000)
+    devices = d.devices
+    assert devices.mode.isChecked() and not devices.mode.isEnabled(), "the policy's mode is locked with it"
+    assert devices.call_input.currentText() == "Desk phone tap (not connected)"
+    assert not devices.call_input.isEnabled() and d.fields["call_device"].locked_note.isVisible()
+    assert devices.mic.isEnabled() and not d.fields["agent_device"].locked_note.isVisible()
+    assert d.save()
+    assert Settings().get("call_device") == "Desk phone tap"
+
+
+def test_the_test_tone_moves_the_call_audio_meter_and_not_the_microphones(sound_server, dialog, qtbot):
+    d = dialog()
+    devices = d.devices
+    assert not devices.tone_button.isEnabled(), "a tone needs the meters running"
+    qtbot.mouseClick(devices.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(devices.tone_button.isEnabled, timeout=10_000)
+    assert devices.test_button.text() == "Stop"
+    qtbot.mouseClick(devices.tone_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: devices.meters["customer"].fraction() > 0.5, timeout=10_000)
+    assert devices.meters["agent"].fraction() == 0.0, "a headset's microphone does not hear its earpiece"
+    qtbot.waitUntil(lambda: devices.tone_button.text() == TONE and devices.tone_button.isEnabled(), timeout=10_000)
+    assert not devices.test_error.isVisible()
+    d.reject()  # stops the meters; the leftover-thread check waits for them
+
+
+def test_picking_a_microphone_picks_the_output_on_the_same_headset(dialog):
+    """A test server's null sinks belong to no sound card: this listing is a headset's."""
+    from callcoach.audio.devices import Device, DeviceKind, DeviceList
+
+    d = dialog()
+    d.devices._listed(DeviceList(
+        (Device("mic0", "Built-in Microphone", DeviceKind.INPUT, True, "pc"),
+         Device("jabra_in", "Jabra Evolve2 65 Mono", DeviceKind.INPUT, False, "jabra")),
+        (Device("spk", "Speakers", DeviceKind.OUTPUT, True, "pc"),
+         Device("jabra_out", "Jabra Evolve2 65 Stereo", DeviceKind.OUTPUT, False, "jabra")),
+        "PulseAudio 16.1"))
+    pick(d.devices.mic, "Jabra Evolve2 65 Mono")
+    assert d.devices.output.currentText() == "Jabra Evolve2 65 Stereo"
+    pick(d.devices.mic, "Default microphone (now: Built-in Microphone)")
+    assert d.devices.output.currentText() == "Default output (now: Speakers)"
+    pick(d.devices.output, "Speakers")  # the agent's own choice stays
+    pick(d.devices.mic, "Jabra Evolve2 65 Mono")
+    assert d.devices.output.currentText() == "Speakers"
 
 
 def test_agent_name_and_shortcut_are_saved(dialog, qtbot):
@@ -90,7 +176,7 @@ def test_invalid_values_are_shown_inline_and_not_saved(dialog, qtbot):
     assert Settings().get("pace_high") == 220.0
 
 
-def test_locked_keys_are_disabled_with_a_note(qtbot, devices, fresh_settings):
+def test_locked_keys_are_disabled_with_a_note(qtbot, fresh_settings):
     (fresh_settings / "policy.toml").write_text(
         '[settings]\nprompt_budget = 5\nmodel = "tiny.en"\n[locked]\nkeys = ["prompt_budget", "model"]\n')
     d = SettingsDialog(Settings())
@@ -105,10 +191,10 @@ def test_locked_keys_are_disabled_with_a_note(qtbot, devices, fresh_settings):
     d.fields["pace_low"].editor.setValue(110)
     assert d.save()
     assert Settings().get("pace_low") == 110.0 and Settings().get("prompt_budget") == 5
-    qtbot.waitUntil(lambda: d.fields["agent_device"].editor.count() == len(devices), timeout=5000)
+    qtbot.waitUntil(lambda: listed(d), timeout=10_000)
 
 
-def test_locked_policy_value_wins_over_the_users_and_shows_locked(qtbot, devices, fresh_settings):
+def test_locked_policy_value_wins_over_the_users_and_shows_locked(qtbot, fresh_settings):
     """The user had chosen values; IT's policy sets and locks others: the dialog shows IT's,
     greyed, and saving keeps them."""
     user = Settings()
@@ -132,7 +218,7 @@ def test_locked_policy_value_wins_over_the_users_and_shows_locked(qtbot, devices
     again = Settings()
     assert (again.get("prompt_budget"), again.get("redact"), again.get("session_folder")) == (5, True, "/srv/callcoach")
     assert again.get("opacity") == 0.8
-    qtbot.waitUntil(lambda: d.fields["agent_device"].editor.count() == len(devices), timeout=5000)
+    qtbot.waitUntil(lambda: listed(d), timeout=10_000)
 
 
 def test_device_listing_failure_is_explained(qtbot, monkeypatch):
@@ -141,22 +227,15 @@ def test_device_listing_failure_is_explained(qtbot, monkeypatch):
     def no_portaudio():
         raise CallCoachError("PortAudio is not installed (libportaudio2); install it to use live devices")
 
+    monkeypatch.setenv("PULSE_SERVER", NO_SERVER)
     monkeypatch.setattr(live, "_sounddevice", no_portaudio)
     d = SettingsDialog(Settings())
     qtbot.addWidget(d)
     d.show()
-    qtbot.waitUntil(lambda: "Cannot list devices" in d.device_status.text(), timeout=5000)
-    assert "PortAudio is not installed" in d.device_status.text()
-    # The device test meter says the same, next to the device, instead of failing.
-    d.fields["agent_device"].editor.setCurrentText("Headset")
-    qtbot.mouseClick(d.test_buttons["agent_device"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: d.fields["agent_device"].error.isVisible(), timeout=5000)
-    assert "PortAudio" in d.fields["agent_device"].error.text()
-    assert not d.test_buttons["agent_device"].isChecked()
-
-
-def test_device_test_needs_a_device(dialog, qtbot):
-    d = dialog()
-    d.fields["call_device"].editor.setCurrentText("")
-    qtbot.mouseClick(d.test_buttons["call_device"], Qt.MouseButton.LeftButton)
-    assert d.fields["call_device"].error.text() == "Pick a device first."
+    qtbot.waitUntil(lambda: "Cannot list devices" in d.devices.status.text(), timeout=10_000)
+    assert "PortAudio is not installed" in d.devices.status.text()
+    # The device test says the same under its meters, instead of failing.
+    qtbot.mouseClick(d.devices.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: d.devices.test_error.isVisible(), timeout=10_000)
+    assert "PortAudio" in d.devices.test_error.text()
+    assert not d.devices.test_button.isChecked() and d.devices.test_button.text() == "Test"

@@ -93,3 +93,15 @@ def shut_down(coach) -> None:
     wait_threads_finished()
     coach.window.deleteLater()
     QApplication.processEvents()
+
+
+def items(combo) -> list[str]:
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def pick(combo, text: str) -> None:
+    """Choose an entry as the agent does (activated, not only a new current index)."""
+    index = combo.findText(text)
+    assert index >= 0, f"{text!r} is not in {items(combo)}"
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)

@@ -1,12 +1,16 @@
 """Screenshots of the real widget for docs/ and the README, taken from the screen of an X
 server (Xvfb, started here when there is no DISPLAY) with the xcb platform plugin.
 
-    .venv/bin/python tools/screenshots.py [--out docs]
+    .venv/bin/python tools/screenshots.py [--out docs] [--only first-run,idle,settings]
+    .venv/bin/python tools/screenshots.py --messages FOLDER
 
-Everything on screen comes from the real pipeline with the real model, at real time:
-idle (before a call), a calm call (a generated billing call), then the bundled demo call
-for an upset customer and the escalation, the collapsed bar, and the settings dialog.
-Takes about three minutes.
+Everything on screen comes from the real pipeline with the real model, at real time, and
+real devices: a private PulseAudio server (tests/sound_servers.py) with a Test Headset and
+a Test Microphone. The first run (nothing chosen: the defaults, and what they are), idle
+(devices chosen, the headset meter live), the settings dialog testing the devices with
+its tone, a calm call (a generated billing call), then the bundled demo call for an upset
+customer, the escalation and the collapsed bar. Takes about three minutes.
+With --messages: every message the window can show (tests/window_messages.py), one each.
 """
 
 from __future__ import annotations
@@ -44,8 +48,13 @@ def start_xvfb() -> subprocess.Popen:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNGs")
+    parser.add_argument("--only", default=",".join(STEPS), help=f"some of: {', '.join(STEPS)}")
+    parser.add_argument("--messages", metavar="FOLDER", help="instead: every message the window can show")
     args = parser.parse_args()
-    out = Path(args.out)
+    steps = args.only.split(",")
+    if not set(steps) <= set(STEPS):
+        parser.error(f"--only takes some of: {', '.join(STEPS)}")
+    out = Path(args.messages or args.out)
     out.mkdir(parents=True, exist_ok=True)
     server = start_xvfb() if not os.environ.get("DISPLAY") else None
     os.environ["QT_QPA_PLATFORM"] = "xcb"
@@ -53,7 +62,8 @@ def main() -> int:
     os.environ["CALLCOACH_CONFIG_DIR"] = config  # never the developer's own settings
     os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(config, "policy.toml")
     try:
-        status = Shooter(out).run()
+        shooter = Shooter(out)
+        status = shooter.messages() if args.messages else shooter.run(steps)
     finally:
         if server is not None:
             server.terminate()
@@ -122,45 +132,112 @@ class Shooter:
         self.wait(lambda: not coach.busy(), 60)
         coach.window.deleteLater()
 
-    def run(self) -> int:
-        from tests import callgen
+    def run(self, steps: list[str]) -> int:
+        if {"first-run", "idle", "settings"} & set(steps):
+            self.on_test_devices(steps)
+        if {"calm", "difficult"} & set(steps):
+            from tests import callgen
 
-        calm_call = Path(tempfile.mkdtemp(prefix="callcoach-calm-")) / "billing.wav"
-        callgen.render_call(callgen.BILLING_CALL, calm_call)
-        self.idle(calm_call)
-        self.calm(calm_call)
-        self.difficult()
+            calm_call = Path(tempfile.mkdtemp(prefix="callcoach-calm-")) / "billing.wav"
+            callgen.render_call(callgen.BILLING_CALL, calm_call)
+            if "calm" in steps:
+                self.calm(calm_call)
+            if "difficult" in steps:
+                self.difficult()
         return 0
 
-    def idle(self, speech: Path) -> None:
-        from callcoach.audio import live
-        from callcoach.errors import CallCoachError
+    def on_test_devices(self, steps: list[str]) -> None:
+        """The shots of a desktop's devices, on a private PulseAudio server of their own."""
+        from tests import callgen, sound_servers
+
+        folder = Path(tempfile.mkdtemp(prefix="callcoach-shots-pulse-"))
+        server = sound_servers.start_pulseaudio(folder / "server")
+        os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]
+        try:
+            server.add_test_devices()
+            speech = folder / "speech.wav"  # the agent trying the headset
+            callgen.render_call(callgen.BILLING_CALL[:1], speech, trailing_silence=5.0)
+            if "first-run" in steps:
+                self.first_run(server, speech)
+            if "idle" in steps:
+                self.idle(server, speech)
+            if "settings" in steps:
+                self.settings(server)
+        finally:
+            server.stop()
+
+    def speaking(self, server, speech: Path):
+        """The agent says something into the Test Microphone, stereo as a real mic hears it."""
+        from tests import callgen, sound_servers
+
+        paths = callgen.split_for_sinks(speech, speech.parent)
+        return server.play(paths[callgen.AGENT], sound_servers.TEST_MIC_FEED)
+
+    def first_run(self, server, speech: Path) -> None:
+        coach = self.app_for("live")  # nothing chosen yet
+        coach.start()
+        w = coach.window
+        self.expect(lambda: w.message.isVisible() and w.message.level == "info", 15, "what the first run picked")
+        player = self.speaking(server, speech)
+        self.expect(lambda: w.meters.meters["agent"].fraction() > 0.4, 15, "the headset meter moving")
+        self.shoot(w, "first-run")
+        player.kill()
+        player.wait()
+        self.close(coach)
+
+    def idle(self, server, speech: Path) -> None:
         from callcoach.settings import Settings
 
-        try:  # the PulseAudio virtual devices (.ci/pulse-setup.sh), when present
-            names = live.list_input_devices()
-        except CallCoachError:
-            names = []
-        if {"agent_mic", "call_audio"} <= set(names):
-            settings = Settings()
-            settings.set("agent_device", "agent_mic")
-            settings.set("call_device", "call_audio")
-            settings.save()
+        settings = Settings()
+        settings.set("agent_device", "Test Microphone")
+        settings.set("call_output", "Test Headset")
+        settings.save()
         coach = self.app_for("live")
         coach.start()
-        player = None
-        if coach.probe is not None and shutil.which("paplay"):  # the agent tries the headset
-            player = subprocess.Popen(["paplay", "--device=agentmic", str(speech)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            meter = coach.window.meters.meters["agent"]
-            self.wait(lambda: meter.fraction() > 0.4, 15)
-        else:
-            self.pause(2.0)
+        player = self.speaking(server, speech)
+        meter = coach.window.meters.meters["agent"]
+        self.expect(lambda: meter.fraction() > 0.4, 15, "the headset meter moving")
         self.shoot(coach.window, "idle")
-        if player is not None:
-            player.kill()
-            player.wait()
+        player.kill()
+        player.wait()
         self.close(coach)
+        Path(settings.user_path).unlink()
+
+    def settings(self, server) -> None:
+        """The dialog testing the chosen devices: the test tone moves the call-audio meter."""
+        coach = self.app_for("live")
+        coach.start()
+        coach.open_settings()
+        dialog = coach.dialog
+        dialog.move(440, 40)
+        devices = dialog.devices
+        self.expect(lambda: devices.devices is not None, 10, "the device list")
+        devices.mic.set_value("Test Microphone")
+        devices.mic.activated.emit(devices.mic.currentIndex())  # as the agent picks it
+        devices.test_button.setChecked(True)
+        self.expect(lambda: devices.tone_button.isEnabled(), 10, "the test meters")
+        devices.tone_button.click()
+        self.expect(lambda: devices.meters["customer"].fraction() > 0.5, 10, "the tone on the call-audio meter")
+        self.shoot(dialog, "settings")
+        dialog.reject()
+        self.close(coach)
+
+    def messages(self) -> int:
+        from callcoach.gui.window import CoachWindow
+        from callcoach.settings import Settings
+        from tests.window_messages import all_messages, set_state, show
+
+        window = CoachWindow(Settings())
+        window.move(40, 40)
+        window.resize(360, 220)
+        window.show()
+        for message in all_messages(Path(tempfile.mkdtemp(prefix="callcoach-messages-"))):
+            set_state(window, "call" if message.name.endswith(("lost", "back", "dropped", "gap")) else "idle")
+            show(window, message)
+            self.shoot(window, f"message-{message.name}")
+            window.message.dismiss()
+        window.close()
+        return 0
 
     def calm(self, path: Path) -> None:
         coach = self.app_for("demo", str(path))
@@ -185,14 +262,10 @@ class Shooter:
         w.set_collapsed(True)
         self.pause(0.5)
         self.shoot(w, "collapsed")
-        w.set_collapsed(False)
-        coach.open_settings()
-        dialog = coach.dialog
-        dialog.move(440, 40)
-        self.wait(lambda: "input devices" in dialog.device_status.text() or "Cannot" in dialog.device_status.text(), 10)
-        self.shoot(dialog, "settings")
-        dialog.reject()
         self.close(coach)
+
+
+STEPS = ("first-run", "idle", "settings", "calm", "difficult")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,12 @@ import sys
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
+from callcoach.audio.devices import CapturePlan
 from callcoach.engine.events import CallEnded, Level, ModelReady
 from callcoach.errors import CallCoachError
 from callcoach.gui.bridge import CallRunner, EventBridge, LevelProbe, running_threads
+from callcoach.gui.message_bar import SETTINGS
+from callcoach.gui.sound import Picked, open_plan
 from callcoach.gui.settings_dialog import SettingsDialog
 from callcoach.gui.tray import Tray, app_icon
 from callcoach.gui.window import CoachWindow
@@ -26,7 +29,8 @@ from callcoach.settings import Settings
 log = logging.getLogger(__name__)
 
 DEMO_FILE = "demo_call.flac"
-NO_DEVICES = "Choose your devices in Settings: your headset microphone and the call audio."
+PICKED_DURING_CALL_S = 10  # "Listening to …" at call start, then the room is the transcript's
+PICKED_TODO = ("Change them in ⚙ Settings.", SETTINGS)
 
 
 def demo_call_path() -> str:
@@ -36,6 +40,14 @@ def demo_call_path() -> str:
         return str(asset_path(DEMO_FILE))
     except FileNotFoundError:
         raise CallCoachError(f"the demo call ({DEMO_FILE}) is missing from this installation") from None
+
+
+def settings_problem(problem: str, settings: Settings) -> str:
+    """A settings or policy file's problem, the files by name: their folders took all the
+    window's room."""
+    for path in (settings.user_path, settings.policy_path):
+        problem = problem.replace(str(path), path.name)
+    return problem
 
 
 class CoachApp(QObject):
@@ -86,8 +98,8 @@ class CoachApp(QObject):
         """Show the window; the demo starts playing, a live setup starts its meters."""
         self.window.show()
         self.tray.show()
-        for problem in self.settings.errors:
-            self.window.message.show_message("warning", problem, timeout_s=15)
+        for problem in self.settings.errors:  # in full in the log
+            self.window.message.show_message("warning", settings_problem(problem, self.settings), timeout_s=15)
         self._open_store()
         self._register_hotkey()
         if self.mode == "demo":
@@ -189,20 +201,20 @@ class CoachApp(QObject):
                 return FileSource(read_call(path), realtime=True)
 
             return make_demo, os.path.basename(path)
-        devices = self._devices()
+        plan = CapturePlan.from_settings(self.settings)
 
-        def make_live():
-            from callcoach.audio.live import LiveSource
-
-            return LiveSource(devices)
+        def make_live():  # on the call's thread
+            source, picked = open_plan(plan)
+            self.posted.post(lambda: self._show_picked(picked, PICKED_DURING_CALL_S))
+            return source
 
         return make_live, "live"
 
-    def _devices(self) -> dict[str, str]:
-        agent, call = self.settings.get("agent_device"), self.settings.get("call_device")
-        if not agent or not call:
-            raise CallCoachError(NO_DEVICES)
-        return {"agent": agent, "customer": call}
+    def _show_picked(self, picked: Picked, timeout_s: float | None = None) -> None:
+        """Say which devices the system's defaults turned out to be, and where to change them;
+        a warning or a problem already showing comes first."""
+        if picked.by_default() and self.window.message.level in ("", "info"):
+            self.window.message.show_message("info", picked.sentence(), timeout_s, todo=PICKED_TODO)
 
     def _on_event(self, event: object) -> None:
         self.window.on_event(event)
@@ -317,12 +329,7 @@ class CoachApp(QObject):
             return
         if self.probe and self.probe.is_running():
             return
-        try:
-            devices = self._devices()
-        except CallCoachError as exc:
-            self.window.show_problem(str(exc))
-            return
-        self.probe = LevelProbe(devices, name="callcoach-idle-meters")
+        self.probe = LevelProbe(CapturePlan.from_settings(self.settings), name="callcoach-idle-meters")
         self.probe.bridge.connect_to(self._idle_level)
         self.probe.failed.connect(self._meters_failed)
         self.probe.finished.connect(self._meters_finished)
@@ -331,6 +338,8 @@ class CoachApp(QObject):
     def _idle_level(self, event: object) -> None:
         if isinstance(event, Level):
             self.window.meters.set_level(event.role, event.rms_db)
+        elif isinstance(event, Picked):
+            self._show_picked(event)
 
     def _meters_failed(self, message: str) -> None:
         self.window.show_problem(message)
@@ -349,8 +358,8 @@ class CoachApp(QObject):
             self.dialog.raise_()
             return
         if self.probe and self.probe.is_running():
-            self.probe.stop()  # the dialog tests each device itself
-        self.dialog = SettingsDialog(self.settings, refresh_devices=not self.busy())
+            self.probe.stop()  # the dialog tests the devices itself
+        self.dialog = SettingsDialog(self.settings)
         self.dialog.saved.connect(self._settings_saved)
         self.dialog.finished.connect(self._settings_closed)
         self.dialog.show()
@@ -358,8 +367,8 @@ class CoachApp(QObject):
     def _settings_saved(self) -> None:
         self.window.apply_settings()
         self._register_hotkey()  # the key may have changed; re-grabbing takes a few ms
-        if self.mode == "live" and self.window.message.level == "error":
-            self.window.message.dismiss()
+        if self.mode == "live" and self.window.message.level in ("error", "info"):
+            self.window.message.dismiss()  # about the devices before; the meters say anew
 
     def _settings_closed(self) -> None:
         dialog, self.dialog = self.dialog, None

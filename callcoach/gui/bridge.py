@@ -13,13 +13,16 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from callcoach.engine.events import Level
 from callcoach.errors import CallCoachError
+
+if TYPE_CHECKING:
+    from callcoach.audio.devices import CapturePlan
 
 log = logging.getLogger(__name__)
 
@@ -191,27 +194,32 @@ def _warm_up_coach() -> None:
 
 
 class LevelProbe(_SourceTask):
-    """Input levels of live devices outside a call (meters, the settings dialog's test).
+    """Levels of a capture plan's two devices outside a call (the idle meters, the settings
+    dialog's test), through the same sound system as a call.
 
-    Posts `Level` events through its bridge, ten a second per device, like the engine.
+    Posts through its bridge what it opened (a `sound.Picked`), then `Level` events, ten a
+    second per role, like the engine.
     """
 
     finished = Signal()
 
-    def __init__(self, devices: dict[str, str], name: str = "callcoach-level-probe"):
+    def __init__(self, plan: CapturePlan, name: str = "callcoach-level-probe"):
         super().__init__(name)
-        self._devices = dict(devices)
+        self._plan = plan
         self._task.finished.connect(self.finished)
 
     def _run(self) -> None:
         from callcoach.audio.block import SAMPLE_RATE
-        from callcoach.audio.live import LiveSource
+        from callcoach.gui.sound import open_plan
 
-        source = self._adopt(LiveSource(self._devices))
+        source, picked = open_plan(self._plan)
+        self._adopt(source)
+        self.bridge.post(picked)
         every = SAMPLE_RATE // 10
-        pending: dict[str, list[np.ndarray]] = {role: [] for role in self._devices}
-        count = {role: 0 for role in self._devices}
-        position = {role: 0 for role in self._devices}
+        roles = ("agent", "customer")
+        pending: dict[str, list[np.ndarray]] = {role: [] for role in roles}
+        count = dict.fromkeys(roles, 0)
+        position = dict.fromkeys(roles, 0)
         for block in source.blocks():
             pending[block.role].append(block.samples)
             count[block.role] += len(block.samples)

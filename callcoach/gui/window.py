@@ -85,6 +85,7 @@ class CoachWindow(QWidget):
         body.setSpacing(5)
         self.message = MessageBar()
         self.message.action.connect(self.message_action)
+        self.message.changed.connect(self._arrange)
         self.meters = MeterRow()
         self.mood = MoodGauge()
         self.pace = PaceBar()

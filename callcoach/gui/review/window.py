@@ -150,10 +150,8 @@ class ReviewWindow(QWidget):
                               "closed mid-call): listed as incomplete", MESSAGE_S)
 
     def show_message(self, level: str, message: str, timeout_s: float | None = None) -> None:
-        self.message.show_message(level, message, timeout_s)
         # The widget's advice is about devices and models; none of it applies here.
-        self.message.hint.hide()
-        self.message.button.hide()
+        self.message.show_message(level, message, timeout_s, todo=("", None))
 
     # -- the list ----------------------------------------------------------------------------
 
