@@ -205,6 +205,8 @@ class Shooter:
 
     def settings(self, server) -> None:
         """The dialog testing the chosen devices: the test tone moves the call-audio meter."""
+        from callcoach.gui.device_settings import TONE
+
         coach = self.app_for("live")
         coach.start()
         coach.open_settings()
@@ -219,6 +221,7 @@ class Shooter:
         devices.tone_button.click()
         self.expect(lambda: devices.meters["customer"].fraction() > 0.5, 10, "the tone on the call-audio meter")
         self.shoot(dialog, "settings")
+        self.expect(lambda: devices.tone_button.text() == TONE, 10, "the end of the tone")
         dialog.reject()
         self.close(coach)
 
