@@ -1,13 +1,13 @@
 """Device loss, return and dropped audio.
 
 First on scripted PortAudio devices (a fake `sounddevice`, so the watchdog, the clock and
-the accounting are exact and fast), then for real: PulseAudio virtual devices, a null sink
-unloaded mid-call and loaded again, through the engine, the session store and the widget.
+the accounting are exact and fast), then for real: a private PulseAudio server's Test
+Microphone unloaded mid-call and loaded again, through the widget's sound system, the
+engine and the session store.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import time
@@ -23,7 +23,7 @@ from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceB
 from callcoach.audio.live import LiveSource
 from tests import callgen as cg
 from tests.callgen import AGENT, CUSTOMER, Turn
-from tests.conftest import VIRTUAL_SINKS
+from tests.sound_servers import TEST_HEADSET, TEST_MIC_FEED, TEST_MICROPHONE
 from tests.widget_helpers import no_leftover_threads, shut_down  # noqa: F401 (fixture)
 
 A, C = "agent", "customer"
@@ -404,63 +404,6 @@ START_TIMEOUT_MS = 30_000
 SETTLE_TIMEOUT_MS = 60_000
 
 
-def _pactl(*args: str) -> str:
-    done = subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=20)
-    assert done.returncode == 0, f"pactl {' '.join(args)}: {done.stderr.strip()}"
-    return done.stdout.strip()
-
-
-class PrivateMic:
-    """A null sink only this test uses; `unload()` / `load()` take it away and bring it back.
-
-    While loaded it hears a faint hiss, the noise floor of a real headset: an idle null sink
-    is unlike any microphone (PulseAudio idles it, and PortAudio's ALSA layer then goes on
-    calling back with stale silence after it is gone, which nothing can tell from silence)."""
-
-    def __init__(self, folder: Path):
-        self.sink = f"cc_loss_{os.getpid()}"
-        self.module: str | None = None
-        self.noise_file = folder / "noise_floor.wav"
-        noise = cg.hiss(120.0, -60.0, 16000, seed=7)
-        cg.write_channels(self.noise_file, noise, noise, 16000)
-        self.noise: subprocess.Popen | None = None
-
-    def load(self) -> None:
-        self.module = _pactl("load-module", "module-null-sink", f"sink_name={self.sink}",
-                             "sink_properties='device.description=\"CallCoach device-loss test\"'")
-        self.noise = _play(self.sink, self.noise_file)
-
-    def unload(self) -> None:
-        module, self.module = self.module, None
-        if module is not None:
-            _pactl("unload-module", module)
-        self.stop_noise()
-
-    def stop_noise(self) -> None:
-        if self.noise is not None:
-            if self.noise.poll() is None:
-                self.noise.kill()
-            self.noise.communicate()  # it fails when its sink goes away: that is expected
-            self.noise = None
-
-
-@pytest.fixture
-def private_mic(pulse_devices, monkeypatch, tmp_path):
-    """{role: device} with the agent on a private null sink (PortAudio device "pulse")."""
-    if "pulse" not in live.list_input_devices():
-        pytest.skip("PortAudio has no ALSA 'pulse' device (libasound2-plugins)")
-    mic = PrivateMic(tmp_path)
-    mic.load()
-    monkeypatch.setenv("PULSE_SOURCE", f"{mic.sink}.monitor")  # read by each new ALSA pulse stream
-    try:
-        yield mic, {A: "pulse", C: pulse_devices[C]}
-    finally:
-        mic.unload()  # loaded or not: leave PulseAudio as it was
-        left = _pactl("list", "short", "sinks")
-        assert mic.sink not in left
-        assert all(sink in left.split() for sink in VIRTUAL_SINKS.values()), left
-
-
 def _render(script, folder: Path, name: str) -> tuple[cg.CallTruth, dict[str, Path]]:
     sub = folder / name
     sub.mkdir()
@@ -481,11 +424,6 @@ def loss_call(tmp_path_factory):
     return first, _render(LOSS_SCRIPT_2, folder, "second")
 
 
-def _play(sink: str, path) -> subprocess.Popen:
-    return subprocess.Popen(["paplay", f"--device={sink}", str(path)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-
-
 def _finish(player: subprocess.Popen, timeout: float) -> None:
     try:
         _, err = player.communicate(timeout=timeout)
@@ -496,10 +434,9 @@ def _finish(player: subprocess.Popen, timeout: float) -> None:
     assert player.returncode == 0, err
 
 
-@pytest.mark.pulse
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_threads")
-def test_microphone_unplugged_mid_call_comes_back_and_the_gap_is_recorded(private_mic, loss_call, qtbot):
+def test_microphone_unplugged_mid_call_comes_back_and_the_gap_is_recorded(pulse_server, loss_call, qtbot):
     from PySide6.QtCore import Qt
 
     from callcoach.coach.events import ScoredUtterance
@@ -507,11 +444,9 @@ def test_microphone_unplugged_mid_call_comes_back_and_the_gap_is_recorded(privat
     from callcoach.gui.app import CoachApp
     from callcoach.settings import Settings
 
-    mic, devices = private_mic
     (truth1, paths1), (truth2, paths2) = loss_call
     settings = Settings()
-    settings.set("agent_device", devices[A])
-    settings.set("call_device", devices[C])
+    settings.set("agent_device", "Test Microphone")  # the customer: what plays on the default output
     settings.save()
 
     events: list[tuple[float, object]] = []  # (arrival, event), on the GUI thread
@@ -538,14 +473,14 @@ def test_microphone_unplugged_mid_call_comes_back_and_the_gap_is_recorded(privat
         qtbot.waitUntil(lambda: bool(of(ModelReady) and of(Level, A) and of(Level, C)), timeout=START_TIMEOUT_MS)
 
         # The call: the agent greets, the customer goes on talking throughout.
-        players.append(_play(VIRTUAL_SINKS[devices[C]], paths1[C]))
-        players.append(_play(mic.sink, paths1[A]))
+        players.append(pulse_server.play(paths1[C], TEST_HEADSET))
+        players.append(pulse_server.play(paths1[A], TEST_MIC_FEED))
         _finish(players[-1], 30)
         qtbot.waitUntil(lambda: bool(of(Utterance, A)), timeout=SETTLE_TIMEOUT_MS)
 
         # Unplugged.
         unloaded_at = time.monotonic()
-        mic.unload()
+        pulse_server.unload(pulse_server.microphone_module)
         qtbot.waitUntil(lambda: bool(notices("device_lost")), timeout=10_000)
         assert w.message.isVisible()
         assert w.message.text.text().lower() == "microphone lost – reconnecting"
@@ -559,12 +494,12 @@ def test_microphone_unplugged_mid_call_comes_back_and_the_gap_is_recorded(privat
 
         # Plugged back in.
         loaded_at = time.monotonic()
-        mic.load()
+        pulse_server.add_microphone(TEST_MICROPHONE, "Test Microphone", TEST_MIC_FEED)
         qtbot.waitUntil(lambda: bool(notices("device_back")), timeout=15_000)
         qtbot.waitUntil(lambda: bool("back" in w.message.text.text().lower()), timeout=5_000)
         assert not w.lost_devices
         played_at = time.monotonic()
-        players.append(_play(mic.sink, paths2[A]))
+        players.append(pulse_server.play(paths2[A], TEST_MIC_FEED))
         _finish(players[-1], 30)
         qtbot.waitUntil(lambda: bool([u for u in of(Utterance, A) if u.start > lost.t]), timeout=SETTLE_TIMEOUT_MS)
         _finish(players[0], 60)
