@@ -47,7 +47,7 @@ def geometry(widget: QWidget, window: QWidget) -> QRect:
 
 def test_the_messages_cover_every_kind(messages):
     names = {m.name for m in messages}
-    assert {"picked", "mic-not-connected", "no-outputs", "agent-lost", "customer-back", "store-damaged",
+    assert {"picked", "mic-not-connected", "no-outputs-here", "agent-lost", "customer-back", "store-damaged",
             "settings-0", "playbook", "model-missing", "unexpected", "demo-missing"} <= names
     assert len(names) == len(messages)
 

@@ -74,7 +74,9 @@ def device_messages() -> list[Shown]:
         Shown("no-call-input", "error", _device_problem(CapturePlan(None, CallAudio.INPUT, None))),
         Shown("ambiguous", "error", _device_problem(CapturePlan("Mono"))),
         Shown("no-microphone", "error", _device_problem(CapturePlan(), DeviceList((), DESKTOP.outputs, "PulseAudio 16.1"))),
-        Shown("no-outputs", "error", _device_problem(CapturePlan(), DeviceList(DESKTOP.inputs, (), "PortAudio (ALSA)"))),
+        Shown("no-output", "error", _device_problem(CapturePlan(), DeviceList(DESKTOP.inputs, (), "PulseAudio 16.1"))),
+        Shown("no-outputs-here", "error", _device_problem(CapturePlan(), DeviceList(
+            DESKTOP.inputs, (), "PortAudio V19.6.0-devel", "no PulseAudio or PipeWire server answered"))),
         Shown("cannot-open", "error", "cannot open 'alsa_input.usb-GN_Netcom_A_S_Jabra_EVOLVE2_65-00.mono-fallback': "
               "Access denied", variable=True),  # callcoach/audio/pulse/client.py
         Shown("portaudio-missing", "error", "PortAudio is not installed (libportaudio2); install it to use live "

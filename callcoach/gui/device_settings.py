@@ -74,6 +74,7 @@ class DeviceSettings(QGroupBox):
         self.devices: DeviceList | None = None
         self.picked: Picked | None = None  # what the running test opened
         self.probe: LevelProbe | None = None
+        self._tone: Background | None = None
         self._output_chosen = bool(settings.get("call_output"))  # by the agent: not preselected
         self._build()
         self._lister = Background(list_devices, "callcoach-list-devices")
@@ -176,8 +177,9 @@ class DeviceSettings(QGroupBox):
             self.status.setText(f"{devices.backend}: no microphone found. Plug in your headset, "
                                 "then reopen Settings.")
             return
-        self.status.setText(f"{devices.backend}: {mics} microphone{'s' * (mics != 1)}, "
-                            f"{outputs} output{'s' * (outputs != 1)}.")
+        found = f"{devices.backend}: {mics} microphone{'s' * (mics != 1)}, {outputs} output{'s' * (outputs != 1)}."
+        why = devices.why_no_outputs
+        self.status.setText(f"{found} {why[:1].upper()}{why[1:]}." if why else found)
 
     def _listing_failed(self, message: str) -> None:
         self.status.setText(f"Cannot list devices: {message}")

@@ -26,7 +26,7 @@ TONE_HZ = 440.0
 TONE_S = 2.0  # long enough to see the call-audio meter move
 TONE_AMPLITUDE = 0.25  # -12 dBFS: plainly audible, far from clipping
 
-# Only the PortAudio fallback lists no outputs: macOS, or Linux without a sound server.
+# Where outputs cannot be captured at all: macOS (PortAudio), Linux without a sound server.
 NO_OUTPUTS = ("cannot hear what plays on an output on a Mac yet" if sys.platform == "darwin" else
               "cannot hear what plays on an output: no PulseAudio or PipeWire answered")
 CALL_DEVICE = {CallAudio.OUTPUT: "the call output", CallAudio.INPUT: "the call input"}
@@ -69,7 +69,7 @@ def open_plan(plan: CapturePlan) -> tuple[Source, Picked]:
 
 
 def resolve(plan: CapturePlan, devices: DeviceList) -> Picked:
-    if plan.call is CallAudio.OUTPUT and not devices.outputs:
+    if plan.call is CallAudio.OUTPUT and devices.why_no_outputs:  # said shorter, the window is small
         raise CallCoachError(NO_OUTPUTS)
     if plan.call is CallAudio.INPUT and not plan.call_device:
         raise DeviceNotFound("choose the input that carries the call")
