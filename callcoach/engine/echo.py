@@ -5,7 +5,8 @@ On speakers the microphone also hears the customer: the call audio, tens of ms l
 that copy is recognisable; this stage removes it from the agent channel before the
 agent's VAD, segmenter and transcription see it. It runs on the intake thread, fed every
 block of both channels; the call audio passes unchanged, the microphone comes out
-cleaned, a frame (16 ms) late, and held at most `max_hold_s` for call audio that lags.
+cleaned 16-32 ms late (its frames), and held at most `max_hold_s` more for call audio
+that lags.
 
 Why this design, not a textbook echo canceller (NLMS subtraction):
 * Delay: GCC-PHAT between microphone and call audio over the last second, every half
@@ -63,7 +64,7 @@ class PathState(Enum):
 
 @dataclass(frozen=True)
 class EchoSettings:
-    enabled: bool = True
+    enabled: bool = True  # False: the microphone passes as it is
     max_delay_s: float = 0.25  # longest call-audio-to-microphone path looked for
     max_hold_s: float = 0.1  # longest the microphone waits for call audio running late
     update_every_s: float = 0.5  # delay and spectrum re-estimated this often
@@ -75,7 +76,7 @@ class EchoSettings:
     margin_db: float = 3.0  # the expected echo is over-estimated by this much
     tail_s: float = 0.3  # the room's decay (60 dB) remembered after the call audio
     floor_db: float = -20.0  # deepest per-bin suppression in frames that pass
-    gate: float = 0.15  # frames where the agent adds less than this share of the power are silenced
+    gate: float = 0.15  # a frame of which the agent adds less than this share of the power is silenced
 
 
 @dataclass
@@ -88,7 +89,7 @@ class EchoFigures:
     frames: int = 0
     gated: int = 0  # frames silenced as echo only
     cpu_s: float = 0.0  # thread CPU time spent in this stage
-    max_held_s: float = 0.0  # longest microphone audio waited for call audio
+    max_held_s: float = 0.0  # the most microphone audio held back at once (frames, late call audio)
 
 
 class _Recent:
@@ -120,8 +121,8 @@ class _Recent:
 
     def spectra(self, start: int, count: int) -> np.ndarray:
         """Windowed spectra of `count` frames every HOP from `start`: (count, bins)."""
-        audio = self.take(start, start + (count - 1) * HOP + FRAME)
-        return np.fft.rfft(sliding_window_view(audio, FRAME)[::HOP] * _WINDOW, axis=1)
+        hops = self.take(start, start + (count + 1) * HOP).reshape(count + 1, HOP)
+        return np.fft.rfft(np.concatenate([hops[:-1], hops[1:]], axis=1) * _WINDOW, axis=1)
 
 
 class _Path:
@@ -150,7 +151,9 @@ class _Path:
         if self.state is PathState.NONE:
             return np.zeros(len(_BINS))
         power = np.abs(self._sxm) ** 2 / np.maximum(self._sxx, 1e-12) ** 2
-        return np.convolve(power, np.ones(3) / 3, mode="same")
+        # Louder than the call audio is no loudspeaker's echo: it would be the agent's own voice
+        # in the call audio (sidetone), which must not silence the agent.
+        return np.minimum(np.convolve(power, np.ones(3) / 3, mode="same"), 1.0)
 
     def coupling_db(self) -> float | None:
         if self.state is not PathState.FOUND or self._sxx.sum() <= 0:
@@ -160,11 +163,9 @@ class _Path:
 
     def update(self, mic: _Recent, ref: _Recent, end: int) -> None:
         """Re-estimate from the audio before `end` (both channels have it)."""
-        mic_win = mic.take(end - self._window, end)
-        ref_win = ref.take(end - self._window - self.max_delay, end)
         if (talking := self._talking(ref, end)) >= 0.25:
             self._talked_s += talking * self.s.update_every_s
-            self._search(mic_win, ref_win)
+            self._search(mic, ref, end)
         if self.delay is not None:
             self._fit(mic, ref, end)
 
@@ -177,25 +178,36 @@ class _Path:
         threshold = max(_ACTIVE_RMS, 3.16 * float(np.percentile(rms, 10)))
         return float(np.mean(rms[-((self._window + self.max_delay) // FRAME) :] > threshold))
 
-    def _search(self, mic_win: np.ndarray, ref_win: np.ndarray) -> None:
+    def _search(self, mic: _Recent, ref: _Recent, end: int) -> None:
+        mic_win = mic.take(end - self._window, end)
+        ref_win = ref.take(end - self._window - self.max_delay, end)
         cross = np.conj(np.fft.rfft(mic_win, self._nfft)) * np.fft.rfft(ref_win, self._nfft)
-        self._phat = 0.7 * self._phat + np.where(self._band, cross / (np.abs(cross) + 1e-12), 0)
-        # r[k] correlates mic(n) with ref_win(n + k); an echo delayed d peaks at k = max_delay - d.
-        r = np.fft.irfft(self._phat, self._nfft)[: self.max_delay + 1]
-        peak = int(np.argmax(r))
-        score = (r[peak] - np.median(r)) / (np.std(r) + 1e-12)
+        fresh = np.where(self._band, cross / (np.abs(cross) + 1e-12), 0)
+        self._phat = 0.7 * self._phat + fresh
+        delay, score = self._peak(self._phat)
+        moved, moved_score = self._peak(fresh)
+        if moved_score >= self.s.confidence and abs(moved - delay) > HOP // 8:
+            # This window alone is sure of another delay: the path changed; forget the old one.
+            self._phat, delay, score = fresh, moved, moved_score
         if score >= self.s.confidence:
-            delay = self.max_delay - peak
             if self.delay is None or abs(delay - self.delay) > HOP // 8:
                 log.info("echo path: %.0f ms late (score %.1f)", delay * 1000 / SAMPLE_RATE, score)
                 self.delay = delay
                 self._sxm[:] = 0
                 self._sxx[:] = 0
-                self._fit_at = 0  # refit over everything kept, at the new delay
+                self._fit_at = end - self._window  # refit on the window that found it
             self.state = PathState.FOUND
         elif self.state is PathState.LEARNING and self._talked_s >= self.s.learn_s:
             log.info("no echo path found after %.1f s of call audio", self._talked_s)
             self.state = PathState.NONE
+
+    def _peak(self, phat: np.ndarray) -> tuple[int, float]:
+        """(delay, score) of the cross-correlation's highest peak in 0..max_delay; the score
+        is its height over the correlation's spread."""
+        # r[k] correlates mic(n) with ref_win(n + k): an echo delayed d peaks at k = max_delay - d.
+        r = np.fft.irfft(phat, self._nfft)[: self.max_delay + 1]
+        peak = int(np.argmax(r))
+        return self.max_delay - peak, float((r[peak] - np.median(r)) / (np.std(r) + 1e-12))
 
     def _fit(self, mic: _Recent, ref: _Recent, end: int) -> None:
         start = max(self._fit_at, mic.start, ref.start + self.delay)
@@ -318,9 +330,9 @@ class EchoCanceller:
         """Per frame and bin: how much of the microphone to keep."""
         echo = self._expected_echo(f0, count)
         keep = np.maximum(1 - echo / np.maximum(power, 1e-20), self._floor)
-        # The agent's share of each frame's power: below `gate`, the echo explains it.
-        agent = np.sum(np.maximum(power - echo, 0), axis=1) / np.maximum(np.sum(power, axis=1), 1e-20)
-        gated = (agent < self.s.gate) & (echo.sum(axis=1) > 0)
+        # The share of each frame's power the echo explains; what is left is the agent's.
+        explained = np.sum(np.minimum(power, echo), axis=1) / np.maximum(np.sum(power, axis=1), 1e-20)
+        gated = explained > 1 - self.s.gate
         self.figures.frames += count
         self.figures.gated += int(gated.sum())
         return np.sqrt(keep) * ~gated[:, None]
@@ -329,11 +341,11 @@ class EchoCanceller:
         """Echo power per frame and bin: the call audio through the path, with margin and
         the room's tail; the loudest recent call audio where the path or audio is unknown."""
         coupling = self._path.coupling()
+        if coupling is not None and not coupling.any():  # no echo path: no echo, nor a tail of one
+            self._memory = np.zeros(len(_BINS))
+            return np.zeros((count, len(_BINS)))
         delay = self._path.delay
-        starts = f0 + HOP * np.arange(count)
-        if coupling is not None and not coupling.any():
-            echo = np.zeros((count, len(_BINS)))
-        elif coupling is not None and starts[-1] + FRAME - delay <= self._ref.end:
+        if coupling is not None and f0 + (count - 1) * HOP + FRAME - delay <= self._ref.end:
             echo = coupling * np.abs(self._ref.spectra(f0 - delay, count)) ** 2
         else:
             recent = np.abs(self._ref.spectra(f0 - self._lag_frames * HOP, count + self._lag_frames)) ** 2
