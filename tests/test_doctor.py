@@ -28,9 +28,9 @@ def _policy(folder, text: str) -> None:
 
 
 @pytest.mark.pulse
-def test_healthy_desktop_passes_and_shows_where_settings_come_from(pulse_devices, fresh_settings):
-    _policy(fresh_settings, f'[settings]\nagent_device = "{pulse_devices["agent"]}"\n'
-                            f'call_device = "{pulse_devices["customer"]}"\n[locked]\nkeys = ["call_device"]\n')
+def test_healthy_desktop_passes_and_shows_where_settings_come_from(sound_server, fresh_settings):
+    _policy(fresh_settings, '[settings]\nagent_device = "Test Microphone"\ncall_output = "Test Headset"\n'
+                            '[locked]\nkeys = ["call_output"]\n')
     user = Settings()
     user.set("pace_high", 200)
     user.save()
@@ -40,43 +40,56 @@ def test_healthy_desktop_passes_and_shows_where_settings_come_from(pulse_devices
     checks = _checks(report)
     assert report["ok"] and report["schema"] == "callcoach.doctor.v1"
     assert {c["status"] for c in checks.values()} == {"ok"}, checks
-    assert list(checks) == ["settings", "audio backend", "input devices", "model", "transcription",
+    assert list(checks) == ["settings", "sound system", "devices", "open devices", "model", "transcription",
                             "session store", "log folder"]
-    devices = {d["name"]: d["matches"] for d in checks["input devices"]["details"]["devices"]}
-    assert devices[pulse_devices["agent"]] == ["agent_device"]
-    assert devices[pulse_devices["customer"]] == ["call_device"]
-    assert "PortAudio" in checks["audio backend"]["message"]
+    devices = {(d["kind"], d["name"]): d["matches"] for d in checks["devices"]["details"]["devices"]}
+    assert devices[("input", "Test Microphone")] == ["agent_device"]
+    assert devices[("output", "Test Headset")] == ["call_output"]
+    assert ("input", "Monitor of Test Headset") not in devices
+    assert checks["devices"]["message"] == "microphone Test Microphone; call audio: what plays on Test Headset"
+    server = "PipeWire" if sound_server.kind == "pipewire" else "PulseAudio"
+    assert checks["sound system"]["message"].startswith(server)
     assert checks["transcription"]["details"]["words_matched"] >= 0.8
     assert "help you today" in checks["transcription"]["details"]["heard"].lower()
     assert os.environ["CALLCOACH_DATA_DIR"] in checks["session store"]["message"]
     assert os.environ["CALLCOACH_LOG_DIR"] in checks["log folder"]["message"]
     settings = report["settings"]
-    assert settings["call_device"] == {"value": pulse_devices["customer"], "source": "policy", "locked": True}
+    assert settings["call_output"] == {"value": "Test Headset", "source": "policy", "locked": True}
     assert settings["agent_device"]["source"] == "policy" and not settings["agent_device"]["locked"]
     assert settings["pace_high"] == {"value": 200.0, "source": "user", "locked": False}
     assert settings["model"] == {"value": "tiny.en", "source": "default", "locked": False}
 
 
 @pytest.mark.pulse
-def test_a_configured_device_that_is_not_there_fails(pulse_devices, fresh_settings):
-    _policy(fresh_settings, f'[settings]\nagent_device = "{pulse_devices["agent"]}"\n'
-                            'call_device = "Jabra Link 380"\n')
+def test_a_configured_device_that_is_not_there_fails(sound_server, fresh_settings):
+    _policy(fresh_settings, '[settings]\nagent_device = "Test Microphone"\ncall_output = "Jabra Link 380"\n')
     result = _doctor()
     assert result.returncode == 1, result.stdout
     lines = result.stdout.splitlines()
     failed = [line for line in lines if line.lstrip().startswith("FAIL")]
-    assert failed == ["  FAIL  input devices  call_device 'Jabra Link 380': no input device named 'Jabra Link 380'"]
-    assert any(line.strip() == f"- {pulse_devices['agent']}  <- agent_device" for line in lines), result.stdout
-    assert lines[-1] == "1 problem: input devices"
+    assert failed == ["  FAIL  devices        no output named 'Jabra Link 380'; the outputs here: Test Headset, "
+                      "Test Microphone feed",
+                      "  FAIL  open devices   not checked: no devices"]
+    assert lines[-1] == "2 problems: devices, open devices"
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_no_devices_chosen_is_a_warning_not_a_failure(monkeypatch):
-    from callcoach.audio import live
+@pytest.mark.pulse
+def test_nothing_chosen_uses_and_names_the_defaults(sound_server):
+    checks = _checks(doctor.run_checks(Settings()))
+    assert checks["devices"]["status"] == "ok"
+    assert checks["devices"]["message"] == ("microphone Test Microphone (default); call audio: what plays on "
+                                            "Test Headset (default output)")
+    assert checks["open devices"]["status"] == "ok"
 
-    monkeypatch.setattr(live, "list_input_devices", lambda: ["Built-in Microphone"])
-    check = doctor._input_devices(Settings(), {"portaudio": True})
-    assert check.status == "warn" and "choose the headset" in check.message
+
+def test_without_a_sound_server_the_call_cannot_come_from_an_output(monkeypatch, tmp_path):
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/no-server")
+    checks = _checks(doctor.run_checks(Settings()))
+    assert checks["sound system"]["status"] == "warn"
+    assert "no PulseAudio or PipeWire server answered" in checks["sound system"]["message"]
+    assert checks["devices"]["status"] == "fail"
+    assert "what plays on an output cannot be captured" in checks["devices"]["message"]
 
 
 def test_missing_portaudio_fails_the_audio_checks(monkeypatch):
@@ -86,11 +99,12 @@ def test_missing_portaudio_fails_the_audio_checks(monkeypatch):
         raise CallCoachError("PortAudio is not installed (libportaudio2); install it to use live devices")
 
     monkeypatch.setattr(live, "_sounddevice", no_portaudio)
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/no-server")  # PortAudio is all there is
     report = doctor.run_checks(Settings())
     checks = _checks(report)
     assert not report["ok"]
-    assert checks["audio backend"]["status"] == "fail" and "libportaudio2" in checks["audio backend"]["message"]
-    assert checks["input devices"]["message"] == "not checked: no audio backend"
+    assert checks["sound system"]["status"] == "fail" and "libportaudio2" in checks["sound system"]["message"]
+    assert checks["devices"]["message"] == "not checked: no sound system"
     assert checks["model"]["status"] == "ok", "the other checks still run"
 
 

@@ -149,4 +149,5 @@ class CapturePlan:
         if self.call is CallAudio.INPUT and not self.call_device:
             raise DeviceNotFound("choose the input that carries the call (Settings, or --call-input NAME)")
         targets = self.targets()
-        return targets["agent"].resolve(devices), targets["customer"].resolve(devices)
+        call = targets["customer"].resolve(devices)  # first: no way to hear the call is the bigger news
+        return targets["agent"].resolve(devices), call
