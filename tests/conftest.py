@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Let plain `pytest` (not only `python -m pytest`) import the package from the checkout.
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests import sound_servers  # after the path above
+from tests.sound_servers import SoundServer
 
 VIRTUAL_DEVICES = {"agent": "agent_mic", "customer": "call_audio"}
 # The PulseAudio sink that feeds each device (play into it with paplay --device=SINK).
@@ -57,9 +61,65 @@ def pulse_devices() -> dict[str, str]:
     return dict(VIRTUAL_DEVICES)
 
 
+# --------------------------------------------------------------------------- sound servers
+# Real, private sound servers (tests/sound_servers.py), each with a Test Headset and a Test
+# Microphone. Each kind starts once per session, on first use, and stops at the end. The
+# fixtures tests use are function-scoped on purpose: PULSE_SERVER names a server only while
+# a test that asked for one runs. A session- or module-scoped fixture would leave it set
+# for every other test that pytest happens to run while it is alive (pytest groups tests
+# by parameter but does not keep the others out), and two kinds would hand os.environ
+# over wherever pytest interleaves them. After each test the server is put back as it was
+# (see SoundServer.reset_test_devices), so tests can load, unload and play freely.
+
+
+def _running(kind: sound_servers.Kind, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoundServer]:
+    missing = sound_servers.missing_tools(kind)
+    if missing:
+        pytest.skip(f"{kind} not installed ({', '.join(missing)} missing; tools/setup.sh --test installs it)")
+    server = sound_servers.STARTERS[kind](tmp_path_factory.mktemp(kind) / "server")
+    try:
+        server.add_test_devices()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def _pulseaudio_server(tmp_path_factory) -> Iterator[SoundServer]:
+    yield from _running("pulseaudio", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def _pipewire_server(tmp_path_factory) -> Iterator[SoundServer]:
+    yield from _running("pipewire", tmp_path_factory)
+
+
+def _in_use(server: SoundServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[SoundServer]:
+    before = server.module_ids()
+    monkeypatch.setenv("PULSE_SERVER", server.env["PULSE_SERVER"])
+    yield server
+    server.reset_test_devices(before)
+
+
+@pytest.fixture(params=sound_servers.KINDS)
+def sound_server(request, monkeypatch) -> Iterator[SoundServer]:
+    """The test runs once on PulseAudio and once on PipeWire (ids "pulseaudio", "pipewire"),
+    with PULSE_SERVER set to that server; devices: sound_servers.TEST_HEADSET (a sink),
+    TEST_MICROPHONE (a real source), TEST_MIC_FEED (the sink that feeds the microphone)."""
+    yield from _in_use(request.getfixturevalue(f"_{request.param}_server"), monkeypatch)
+
+
+@pytest.fixture
+def pulse_server(request, monkeypatch) -> Iterator[SoundServer]:
+    """Like `sound_server`, PulseAudio only: for heavier tests that need not run twice."""
+    yield from _in_use(request.getfixturevalue("_pulseaudio_server"), monkeypatch)
+
+
 def pytest_configure(config):
     """Before any fixture, even a module-scoped one, runs: point every per-user folder at a
-    private temporary one, so no test can touch the developer's own settings or sessions."""
+    private temporary one, so no test can touch the developer's own settings or sessions.
+    HOME too: a desktop has no hand-written ~/.asoundrc or PulseAudio cookie, so the tests
+    must not find the developer's (only the TTS cache is kept, it saves minutes)."""
     import tempfile
 
     base = Path(tempfile.mkdtemp(prefix="callcoach-tests-"))
@@ -67,6 +127,26 @@ def pytest_configure(config):
                       ("CALLCOACH_LOG_DIR", "logs")):
         os.environ[var] = str(base / name)
     os.environ["CALLCOACH_POLICY_FILE"] = str(base / "config" / "policy.toml")
+    from tests import callgen
+
+    os.environ["CALLCOACH_TTS_CACHE"] = str(callgen.cache_dir())  # resolved with the real HOME
+    (base / "home").mkdir()
+    os.environ["HOME"] = str(base / "home")
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        os.environ.pop(var, None)  # they would point into the real HOME
+
+
+def pytest_unconfigure(config):
+    """`pulse_devices` runs .ci/pulse-setup.sh in the fresh HOME, which (with no
+    XDG_RUNTIME_DIR) starts a PulseAudio daemon whose runtime dir is linked from that HOME:
+    stop it, or each run would leave one more behind. Goes with pulse_devices."""
+    import signal
+
+    for runtime in (Path(os.environ["HOME"]) / ".config" / "pulse").glob("*-runtime"):
+        try:
+            os.kill(int((runtime / "pid").read_text().split()[0]), signal.SIGTERM)
+        except (OSError, ValueError, IndexError):
+            continue
 
 
 @pytest.fixture(autouse=True)

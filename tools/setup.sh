@@ -14,8 +14,10 @@ APP_DEBS=(python3-venv libportaudio2 libsndfile1 libxcb-cursor0 libxcb-icccm4 li
           libdbus-1-3 libfontconfig1 fonts-dejavu-core libx11-6)
 # strace: the no-network test traces every socket of the app; binutils: strip for the bundle test
 # A real desktop for tests/test_desktop.py: a window manager with a tray, a compositor, X tools.
+# The device tests run on both sound servers (tests/sound_servers.py): PulseAudio, and PipeWire with
+# pipewire-pulse and WirePlumber, which will not run without a D-Bus session bus (dbus-daemon, in dbus).
 TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb xdotool strace binutils icewm xcompmgr
-           x11-utils)
+           x11-utils pipewire pipewire-pulse wireplumber dbus)
 
 debs=("${APP_DEBS[@]}")
 extras="gui"
