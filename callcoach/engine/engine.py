@@ -54,7 +54,7 @@ class EngineSettings:
     model: str = "tiny.en"
     device: str = "cpu"  # "cuda" when present and chosen
     compute_type: str | None = None  # int8 on CPU
-    cpu_threads: int = 0  # 0: all cores
+    cpu_threads: int = 0  # 0: half the cores, at least one (transcriber.default_cpu_threads)
     language: str = "en"
     segmenter: SegmenterSettings = field(default_factory=SegmenterSettings)
     echo: EchoSettings = field(default_factory=EchoSettings)  # the call audio heard by the mic
@@ -144,9 +144,7 @@ class Engine:
         started = time.monotonic()
         s = self.settings
         self._vad = SileroVad()
-        self._transcriber = load_model(s)
-        # One tiny decode so the first real utterance does not pay for lazy initialisation.
-        self._transcriber.transcribe([Job("agent", np.zeros(SAMPLE_RATE // 2, np.float32), 0.0, False)])
+        self._transcriber = load_model(s)  # loaded and warmed up once per process
         self._emit(ModelReady(time.monotonic() - started))
 
     def begin(self) -> None:

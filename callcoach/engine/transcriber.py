@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from callcoach.audio.block import SAMPLE_RATE
+from callcoach.engine.priority import at_background_priority
 from callcoach.errors import CallCoachError
 
 BUNDLED_MODEL = "tiny.en"
@@ -92,12 +93,13 @@ class WhisperTranscriber:
         from faster_whisper.tokenizer import Tokenizer
 
         path = resolve_model(model)
+        _single_threaded_blas()
         compute_type = compute_type or ("int8" if device == "cpu" else "int8_float16")
         started = time.monotonic()
         try:
             # local_files_only: a model name must already be on this machine; we never download.
             self._whisper = WhisperModel(path, device=device, compute_type=compute_type,
-                                         cpu_threads=cpu_threads or (os.cpu_count() or 2),
+                                         cpu_threads=cpu_threads or default_cpu_threads(),
                                          local_files_only=True)
         except CallCoachError:
             raise
@@ -195,8 +197,43 @@ def shared_transcriber(model: str | None = None, device: str = "cpu", compute_ty
                        cpu_threads: int = 0, language: str = "en") -> WhisperTranscriber:
     """One loaded model per configuration for the whole process: every call after the first
     starts at once, and the load (whose tokenizer read holds the GIL for ~70 ms) can be done
-    before the widget's event loop runs. Failures are not cached."""
-    return WhisperTranscriber(model, device, compute_type, cpu_threads, language)
+    before the widget's event loop runs. Failures are not cached.
+
+    Loaded and warmed up at background priority: the threads CTranslate2 creates for it
+    (its worker, the OpenMP team) yield to the GUI and the audio intake (engine/priority.py)."""
+
+    def load() -> WhisperTranscriber:
+        transcriber = WhisperTranscriber(model, device, compute_type, cpu_threads, language)
+        # One tiny decode: the first real utterance does not pay for lazy initialisation, and
+        # every compute thread exists now (Windows lowers the threads that appear here).
+        transcriber.transcribe([Job("agent", np.zeros(SAMPLE_RATE // 2, np.float32), 0.0, False)])
+        return transcriber
+
+    return at_background_priority(load)
+
+
+def default_cpu_threads() -> int:
+    """CTranslate2 threads when the settings say 0: half the cores, at least one.
+
+    tiny.en gains little from a second thread (its decoder not at all), and the threads of
+    one OpenMP team wait for each other: when another program takes a core, the team's
+    other thread spins at every barrier. On 2 busy cores, 2 threads ran a call at 4.5x real
+    time for 21 s of CPU, 1 thread at 15x for 6 s; on a quiet machine they are about even.
+    The cores left over are the GUI's and the agent's other programs'."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def _single_threaded_blas() -> None:
+    """Keep numpy's BLAS (OpenBLAS) on one thread, for the whole process.
+
+    The mel filter bank is one matrix product per transcription (numpy, in faster-whisper's
+    feature extractor). OpenBLAS runs it on every core, and its idle worker then spins for
+    ~0.1 s waiting for more: ~100 ms of a core burnt per transcription, a third of the CPU
+    of a live call. One thread does the product in ~2 ms. (CTranslate2's own threads are
+    OpenMP and are not touched.)"""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def _words_from_alignment(tokenizer, text_tokens: list[int], result, tokens_per_second: float) -> list[dict]:
