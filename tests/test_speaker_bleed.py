@@ -73,7 +73,7 @@ def test_the_echo_path_is_found(tmp_path, path):
 
 
 def test_a_headset_passes_the_microphone_unchanged(calls):
-    truth, files = calls
+    _, files = calls
     stereo = _stereo(files[None])
     canceller = EchoCanceller()
     out = _feed(canceller, _blocks(stereo))
