@@ -1,6 +1,5 @@
 """Audio in: resampling, call files, replay pacing and live capture (real devices)."""
 
-import subprocess
 import threading
 import time
 from math import ceil
@@ -9,11 +8,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from callcoach.audio.block import SAMPLE_RATE
+from callcoach.audio import live
+from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped
+from callcoach.audio.devices import CapturePlan
 from callcoach.audio.files import FileSource, read_call, read_pair
 from callcoach.audio.live import LiveSource, find_device
+from callcoach.audio.pulse.source import PulseSource
 from callcoach.audio.resample import StreamingResampler, downmix
+from callcoach.audio.system import sound_system
 from callcoach.errors import CallCoachError
+from tests.sound_servers import TEST_HEADSET, TEST_MIC_FEED
 
 RATES = [8000, 11025, 22050, 32000, 44100, 48000, 96000]
 
@@ -237,36 +241,37 @@ def test_file_source_stop_ends_a_realtime_replay_early():
     assert blocks[-1].end < 10 * SAMPLE_RATE
 
 
-# --- live devices (PulseAudio null sinks, see .ci/pulse-setup.sh) -----------------------
+# --- live devices (private PulseAudio and PipeWire servers, tests/sound_servers.py) --------
 
 
 class Collector:
-    """Consumes a LiveSource on a thread, like the engine would."""
+    """Consumes a live source on a thread, like the engine would."""
 
-    def __init__(self, source: LiveSource):
+    def __init__(self, source, roles=("agent", "customer")):
         self.source = source
-        self.blocks = []
-        self.roles_heard = set()
-        self.all_roles_heard = threading.Event()
+        self.items = []
+        self.roles = set(roles)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
-        for block in self.source.blocks():
-            self.blocks.append(block)
-            self.roles_heard.add(block.role)
-            if self.roles_heard >= set(self.source.sample_rates):
-                self.all_roles_heard.set()
+        for item in self.source.stream():
+            self.items.append(item)
+
+    @property
+    def blocks(self):
+        return [b for b in list(self.items) if isinstance(b, AudioBlock)]
 
     def start(self):
-        """Start consuming; returns once every device delivers audio (the PulseAudio
-        plugin can take a second or two to start, and would miss a tone played earlier)."""
+        """Start consuming; returns once every device delivers audio (an idle null sink's
+        monitor takes about 1.5 s to start, and would miss a tone played earlier)."""
         self.thread.start()
-        assert self.all_roles_heard.wait(15), "no audio arrived from a device"
+        delivering = getattr(self.source, "delivering", lambda role: any(b.role == role for b in self.blocks))
+        assert _wait_for(lambda: all(delivering(role) for role in self.roles), 15), "no audio from a device"
 
     def stop(self):
         self.source.stop()
         self.thread.join(10)
-        assert not self.thread.is_alive(), "blocks() did not end after stop()"
+        assert not self.thread.is_alive(), "stream() did not end after stop()"
 
     def audio(self, role):
         mine = [b for b in self.blocks if b.role == role]
@@ -281,34 +286,38 @@ def write_tone(path, freq, seconds, rate=48000, silence_after=0.0):
     return path
 
 
-def play(sink, path):
-    return subprocess.Popen(["paplay", f"--device={sink}", str(path)])
-
-
 def loud_part(x, threshold=0.05, frame=160):
     """The 10 ms frames whose RMS is above `threshold`, joined."""
     frames = x[: len(x) // frame * frame].reshape(-1, frame)
     return frames[np.sqrt((frames**2).mean(axis=1)) > threshold].ravel()
 
 
+def _open(plan):
+    system = sound_system()
+    try:
+        return system.open(plan)
+    finally:
+        system.close()
+
+
+HEADSET_PLAN = CapturePlan("Test Microphone", call_device="Test Headset")
+
+
 @pytest.mark.pulse
-def test_live_source_captures_each_role_from_its_device(pulse_devices, tmp_path):
-    source = LiveSource(pulse_devices)
+def test_live_source_captures_each_role_from_its_device(sound_server, tmp_path):
+    source = _open(HEADSET_PLAN)
     collector = Collector(source)
     collector.start()
     agent_tone = write_tone(tmp_path / "agent.wav", 600, 1.0)
     call_tone = write_tone(tmp_path / "call.wav", 1500, 1.0)
 
-    players = [play("agentmic", agent_tone), play("callaudio", call_tone)]
+    players = [sound_server.play(agent_tone, TEST_MIC_FEED), sound_server.play(call_tone, TEST_HEADSET)]
     for p in players:
         assert p.wait(20) == 0
-    # Let the tail travel through PulseAudio before stopping: wait for silence.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not _tone_has_passed(collector):
-        time.sleep(0.05)
+    _wait_for(lambda: _tone_has_passed(collector), 5)  # the tail travels through the server
     collector.stop()
 
-    assert source.dropped_blocks == 0
+    assert not [i for i in collector.items if isinstance(i, AudioDropped)]
     for role, freq in (("agent", 600), ("customer", 1500)):
         tone = loud_part(collector.audio(role))
         assert len(tone) / SAMPLE_RATE == pytest.approx(1.0, abs=0.15), role
@@ -317,7 +326,7 @@ def test_live_source_captures_each_role_from_its_device(pulse_devices, tmp_path)
 
 def _tone_has_passed(collector, roles=("agent", "customer")):
     """True once every role heard some tone and its last 0.1 s is silent again."""
-    blocks = list(collector.blocks)  # the collector thread keeps appending
+    blocks = collector.blocks
     for role in roles:
         mine = [b.samples for b in blocks if b.role == role]
         x = np.concatenate(mine) if mine else np.zeros(0, np.float32)
@@ -327,23 +336,24 @@ def _tone_has_passed(collector, roles=("agent", "customer")):
 
 
 @pytest.mark.pulse
-def test_live_stop_delivers_audio_still_queued(pulse_devices, tmp_path):
-    source = LiveSource({"customer": pulse_devices["customer"]})
+def test_live_stop_delivers_audio_still_queued(sound_server, tmp_path):
+    source = _open(HEADSET_PLAN)
     blocks, audio_flows, resume = [], threading.Event(), threading.Event()
 
     def busy_consumer():
         # Takes one block, then stalls (like a busy engine) so the rest queues up.
         for block in source.blocks():
-            blocks.append(block)
-            audio_flows.set()
-            resume.wait()
+            if block.role == "customer":
+                blocks.append(block)
+                audio_flows.set()
+                resume.wait()
 
     consumer = threading.Thread(target=busy_consumer, daemon=True)
     consumer.start()
-    assert audio_flows.wait(15), "no audio arrived from the device"
+    assert audio_flows.wait(15) and _wait_for(lambda: source.delivering("customer"), 15), "no audio from the device"
     # The trailing silence makes sure the tone itself has reached us when paplay ends.
     tone = write_tone(tmp_path / "tone.wav", 1000, 1.0, silence_after=0.4)
-    assert play("callaudio", tone).wait(20) == 0
+    assert sound_server.play(tone, TEST_HEADSET).wait(20) == 0
     source.stop()
     resume.set()
     consumer.join(10)
@@ -356,28 +366,39 @@ def test_live_stop_delivers_audio_still_queued(pulse_devices, tmp_path):
 
 
 @pytest.mark.pulse
-def test_live_overflow_drops_blocks_but_keeps_the_clock(pulse_devices):
-    source = LiveSource({"customer": pulse_devices["customer"]}, queue_blocks=2)
-    blocks = []
+def test_live_overflow_drops_audio_but_keeps_the_clock(sound_server):
+    system = sound_system()
+    try:
+        source = PulseSource(HEADSET_PLAN.targets(), queue_fragments=2)
+    finally:
+        system.close()
+    items = []
 
     def slow_consumer():
-        for block in source.blocks():
-            blocks.append(block)
-            if len(blocks) == 1:  # stall until the tiny queue has overflowed a few times
-                _wait_for(lambda: source.dropped_blocks >= 5, timeout=10)
+        for item in source.stream():
+            items.append(item)
+            if len(items) == 1:  # stall until the tiny queue has overflowed a few times
+                _wait_for(lambda: sum(source._dropped.values()) >= 5 * 320, timeout=10)
 
     consumer = threading.Thread(target=slow_consumer, daemon=True)
     consumer.start()
-    assert _wait_for(lambda: source.dropped_blocks >= 5 and len(blocks) > 10, timeout=20)
+    assert _wait_for(lambda: any(isinstance(i, AudioDropped) for i in items) and len(items) > 10, timeout=20)
     source.stop()
     consumer.join(10)
 
-    rate = source.sample_rates["customer"]
-    dropped = source.dropped_blocks * round(0.05 * rate) * SAMPLE_RATE / rate
-    gaps = [b.start - a.end for a, b in zip(blocks, blocks[1:])]
-    assert min(gaps) >= 0, "blocks overlap"
-    # The clock skips exactly the dropped audio (to a sample per gap), so roles stay aligned.
-    assert sum(gaps) == pytest.approx(dropped, abs=len(gaps))
+    for role in ("agent", "customer"):
+        mine = [i for i in items if i.role == role]
+        blocks = [i for i in mine if isinstance(i, AudioBlock)]
+        assert all(b.start >= a.end for a, b in zip(blocks, blocks[1:])), "blocks overlap"
+        # The clock skips exactly the dropped audio, so the roles stay aligned.
+        for drop, after in zip(mine, mine[1:]):
+            if isinstance(drop, AudioDropped) and isinstance(after, AudioBlock):
+                assert after.start >= round((drop.t + drop.seconds) * SAMPLE_RATE), (drop, after.start)
+        skipped = sum(b.start - a.end for a, b in zip(blocks, blocks[1:]))
+        dropped_between = sum(d.seconds for d in mine if isinstance(d, AudioDropped) and d.t * SAMPLE_RATE >=
+                              blocks[0].end) * SAMPLE_RATE
+        assert skipped == round(dropped_between), role
+    assert sum(d.seconds for d in items if isinstance(d, AudioDropped)) * SAMPLE_RATE == sum(source._dropped.values())
 
 
 def _wait_for(condition, timeout):
@@ -385,22 +406,36 @@ def _wait_for(condition, timeout):
     while not condition():
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.02)
+        time.sleep(0.02)  # polling another thread's progress, bounded
     return True
 
 
 @pytest.mark.pulse
-def test_unknown_device_lists_the_available_ones(pulse_devices):
+def test_unknown_device_lists_the_available_ones(sound_server):
     with pytest.raises(CallCoachError) as err:
-        LiveSource({"agent": "no such headset"})
+        _open(CapturePlan("no such headset"))
     message = str(err.value)
     assert "\n" not in message
-    assert "no such headset" in message and "call_audio" in message
+    assert message == "no input named 'no such headset'; the inputs here: Test Microphone"
+
+
+# --- PortAudio: the inputs-only path (macOS, Linux without a sound server) ------------------
+# On a desktop's Linux with no ~/.asoundrc, PortAudio sees ALSA's "pulse" and "default"
+# devices (libasound2-plugins), both the sound server's default source.
 
 
 @pytest.mark.pulse
-def test_find_device_matches_substrings_and_reports_ambiguity(pulse_devices):
-    assert find_device("call_audio")["name"] == "call_audio"
-    assert find_device("CALL_AU")["name"] == "call_audio"
-    with pytest.raises(CallCoachError, match="ambiguous.*agent_mic.*call_audio"):
-        find_device("_")
+def test_portaudio_source_records_the_default_input(pulse_server, tmp_path):
+    live.refresh_devices()  # PortAudio lists devices once; PULSE_SERVER changed since
+    assert find_device("puls")["name"] == "pulse"
+    with pytest.raises(CallCoachError, match="ambiguous.*pulse.*default|ambiguous.*default.*pulse"):
+        find_device("u")
+    source = LiveSource({"agent": "pulse"})
+    collector = Collector(source, roles=("agent",))
+    collector.start()
+    assert pulse_server.play(write_tone(tmp_path / "tone.wav", 800, 1.0), TEST_MIC_FEED).wait(20) == 0
+    _wait_for(lambda: _tone_has_passed(collector, ("agent",)), 5)
+    collector.stop()
+    tone = loud_part(collector.audio("agent"))
+    assert len(tone) / SAMPLE_RATE == pytest.approx(1.0, abs=0.15)
+    assert peak_frequency(tone) == pytest.approx(800, abs=5)

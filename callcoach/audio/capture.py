@@ -92,6 +92,7 @@ class CaptureSource:
         self.queue_capacity = queue_fragments
         self.max_queued = 0
         self._dropped = dict.fromkeys(roles, 0)  # samples that found the queue full
+        self._delivering: set[str] = set()  # roles whose current recording has sent audio
         self._t0 = 0.0
         self._wake = threading.Event()
         self._closed = threading.Event()
@@ -122,6 +123,11 @@ class CaptureSource:
     def devices(self) -> dict[str, Device]:
         """The device each role is recording now."""
         return {role: r.device for role, r in self._roles.items()}
+
+    def delivering(self, role: str) -> bool:
+        """Whether `role`'s device has sent audio since it was (re)opened: an idle output's
+        monitor can take a second or two to start, and a sound played before would be missed."""
+        return role in self._delivering
 
     @property
     def started_at(self) -> float:
@@ -155,12 +161,14 @@ class CaptureSource:
         """Start recording `r`'s device for a new epoch (under the lock). Raises CallCoachError."""
         r.epoch += 1
         r.failed = None
+        self._delivering.discard(r.role)
         r.stream = self._record(r.device, partial(self._audio, r.role, r.epoch), partial(self._ended, r.role, r.epoch))
         r.state = RoleState.RUNNING
         log.info("recording the %s from %s", r.role, r.device.name)
 
     def _audio(self, role: str, epoch: int, samples: np.ndarray) -> None:
         # The server's thread: queue it and count, nothing else.
+        self._delivering.add(role)
         try:
             self._queue.put_nowait((role, epoch, samples, time.monotonic()))
         except queue.Full:
