@@ -12,10 +12,12 @@ import json
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import TextIO
 
 from callcoach.analyze import _check_writable, session_outputs
+from callcoach.audio.block import ROLES
 from callcoach.audio.devices import CallAudio, CapturePlan
 from callcoach.audio.system import sound_system
 from callcoach.coach.events import Prompt
@@ -92,6 +94,7 @@ def listen(options: ListenOptions) -> dict:
     stop = _stop_on_signals_and_timer(source, options.seconds)
     try:
         source.start()
+        _wait_for_audio(source)
         if printer:
             printer.say({"type": "ready"})
         summary = pipeline.run(source)
@@ -104,6 +107,16 @@ def listen(options: ListenOptions) -> dict:
     if options.out:
         write_json(summary, options.out)
     return summary
+
+
+def _wait_for_audio(source, timeout_s: float = 3.0) -> None:
+    """Until each device sends audio (an idle output's monitor can take a second or two to
+    start), so that `ready` means listening; an output that sends nothing while silent
+    (WASAPI) is not waited for longer than `timeout_s`."""
+    delivering = getattr(source, "delivering", None)
+    deadline = time.monotonic() + timeout_s
+    while delivering and not all(delivering(role) for role in ROLES) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _stop_on_signals_and_timer(source, seconds: float | None):

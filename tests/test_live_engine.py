@@ -1,14 +1,14 @@
-"""End to end on live devices: speech played into the PulseAudio virtual sinks, captured
-by LiveSource, transcribed by the real Engine (see .ci/pulse-setup.sh for the devices).
+"""End to end on live devices: speech played into a private sound server's Test Microphone
+(through its feed sink) and Test Headset (what the agent hears), captured by the sound
+system's source, transcribed by the real Engine (tests/sound_servers.py has the servers).
 
 Each channel of a generated call is played into its own sink by its own `paplay`, both
 at once, so the engine hears two live devices exactly as in a call.
 
-Event times are on each device's own audio clock, and the two clocks do not start
-together: a device's clock starts at its first callback, and an idle PulseAudio null sink
-runs with 2 s of latency, so either device may start up to ~2 s after the other (see
+Event times are on the call clock, which both roles share; an idle null sink's monitor
+takes ~1.5 s to deliver its first audio, which must not shift that role's clock (see
 test_simultaneous_sounds_get_the_same_time_on_both_roles). To compare the two channels
-with the script, the tests place each clock on the wall clock, from when its Level
+with the script, the tests place each role's clock on the wall clock, from when its Level
 events arrive.
 """
 
@@ -23,12 +23,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from callcoach.audio.block import SAMPLE_RATE
-from callcoach.audio.live import LiveSource, find_device
+from callcoach.audio.block import SAMPLE_RATE, AudioDropped
+from callcoach.audio.devices import CapturePlan
+from callcoach.audio.pulse.source import PulseSource
+from callcoach.audio.system import sound_system
 from callcoach.engine.engine import Engine, EngineSettings
 from callcoach.engine.events import Activity, CallEnded, Level, Notice, Partial, Utterance
 from tests import callgen as cg
-from tests.conftest import VIRTUAL_SINKS
+from tests.sound_servers import TEST_HEADSET, TEST_MIC_FEED
 
 pytestmark = pytest.mark.pulse
 
@@ -50,7 +52,9 @@ MAX_LATENCY_S = 3.0
 # timestamps, PulseAudio buffering, the clock placement from Level arrival times.
 TIME_SLACK_S = 0.4
 
-DEVICE_START_TIMEOUT = 30  # the ALSA pulse plugin takes up to ~2 s per device
+DEVICE_START_TIMEOUT = 30  # an idle null sink's monitor takes ~1.5 s
+SINKS = {A: TEST_MIC_FEED, C: TEST_HEADSET}  # what is played into each is what that role hears
+PLAN = CapturePlan("Test Microphone", call_device="Test Headset")
 SETTLE_TIMEOUT = 60  # from the end of playback to the last final text (2 slow cores)
 
 
@@ -139,15 +143,15 @@ class Recorder:
 
 
 class LiveCall:
-    """LiveSource on the virtual devices + a real Engine running it on a background thread."""
+    """The live source on the test devices + a real Engine running it on a background thread."""
 
-    def __init__(self, devices: dict[str, str]):
+    def __init__(self, plan: CapturePlan):
         self.engine = Engine(EngineSettings(), measure_latency=True)
         self.engine.load()  # slow; here so a load error fails the test directly
         self.recorder = Recorder()
         self.engine.subscribe(self.recorder)
-        self.source = LiveSource(devices)
-        self.roles = list(devices)
+        self.source = open_source(plan)
+        self.roles = [A, C]
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="live-engine", daemon=True)
 
@@ -160,11 +164,13 @@ class LiveCall:
             self.recorder.close()
 
     def start(self) -> None:
-        """Run the engine; returns once every device delivers audio to it (a sound played
-        earlier would be partly lost)."""
+        """Run the engine; returns once every device delivers audio to it: an idle null sink's
+        monitor starts ~1.5 s late, and a sound played before would arrive late (a real
+        output the agent listens to is running already)."""
         self._thread.start()
         flowing = self.recorder.wait_for(
-            lambda r: all(r.of(Level, role) for role in self.roles), DEVICE_START_TIMEOUT)
+            lambda r: all(r.of(Level, role) and self.source.delivering(role) for role in self.roles),
+            DEVICE_START_TIMEOUT)
         assert self.error is None, f"engine failed while starting: {self.error!r}"
         heard = {role: len(self.recorder.of(Level, role)) for role in self.roles}
         assert flowing, f"not every device delivered audio within {DEVICE_START_TIMEOUT} s: {heard}"
@@ -197,9 +203,17 @@ class LiveCall:
             self._thread.join(30)
 
 
+def open_source(plan: CapturePlan):
+    system = sound_system()
+    try:
+        return system.open(plan)
+    finally:
+        system.close()
+
+
 @pytest.fixture
-def live_call(pulse_devices):
-    session = LiveCall(pulse_devices)
+def live_call(sound_server):
+    session = LiveCall(PLAN)
     try:
         yield session
     finally:
@@ -211,9 +225,10 @@ def play(sink: str, path, *options: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def play_channels(paths: dict, pulse_devices) -> dict[str, subprocess.Popen]:
-    """Start one paplay per role, into that role's sink, at once."""
-    return {role: play(VIRTUAL_SINKS[pulse_devices[role]], path) for role, path in paths.items()}
+def play_channels(paths: dict) -> dict[str, subprocess.Popen]:
+    """Start one paplay per role, into that role's sink, at once (PULSE_SERVER names the
+    test's server)."""
+    return {role: play(SINKS[role], path) for role, path in paths.items()}
 
 
 def wait_players(players: dict[str, subprocess.Popen], timeout: float) -> None:
@@ -238,13 +253,13 @@ def has_phrase(text: str, phrase: str) -> bool:
 # --- tests ---------------------------------------------------------------------------------
 
 
-def test_live_call_is_transcribed_per_speaker_in_order(live_call, call, pulse_devices):
+def test_live_call_is_transcribed_per_speaker_in_order(live_call, call):
     truth, paths = call
     rec = live_call.recorder
     live_call.start()
 
     played_at = time.monotonic()
-    players = play_channels(paths, pulse_devices)
+    players = play_channels(paths)
     wait_players(players, truth.duration + 30)
     settled = live_call.wait_settled(played_until=time.monotonic())
     live_call.stop()
@@ -254,7 +269,7 @@ def test_live_call_is_transcribed_per_speaker_in_order(live_call, call, pulse_de
     errors = [n for n in rec.of(Notice) if n.level == "error"]
     assert not errors, f"error notices: {errors}\n{events}"
     assert rec.of(CallEnded), "no CallEnded after stop()"
-    assert live_call.source.dropped_blocks == 0, f"{live_call.source.dropped_blocks} device blocks dropped"
+    assert not rec.of(AudioDropped), f"audio dropped: {rec.of(AudioDropped)}"
 
     utterances = {role: rec.of(Utterance, role) for role in (A, C)}
     for role in (A, C):
@@ -319,12 +334,12 @@ def test_live_call_is_transcribed_per_speaker_in_order(live_call, call, pulse_de
             f"{after.start - before.end:.2f} s\n{events}")
 
 
-def test_silent_agent_mic_produces_nothing_while_customer_talks(live_call, call, pulse_devices):
+def test_silent_agent_mic_produces_nothing_while_customer_talks(live_call, call):
     truth, paths = call
     rec = live_call.recorder
     live_call.start()
 
-    wait_players(play_channels({C: paths[C]}, pulse_devices), truth.duration + 30)
+    wait_players(play_channels({C: paths[C]}), truth.duration + 30)
     settled = live_call.wait_settled(played_until=time.monotonic())
     live_call.stop()
 
@@ -343,7 +358,7 @@ def test_silent_agent_mic_produces_nothing_while_customer_talks(live_call, call,
     assert agent_db and max(agent_db) < -60, f"the silent agent mic has signal: up to {max(agent_db)} dB"
 
 
-# --- known LiveSource bug ------------------------------------------------------------------
+# --- a device slow to start ------------------------------------------------------------------
 
 
 def _tone(path, seconds=0.5, rate=44100):
@@ -360,41 +375,34 @@ def _onset(x: np.ndarray, threshold=0.05, frame=160) -> float | None:
     return loud[0] * frame / SAMPLE_RATE if len(loud) else None
 
 
-# Longer than the up to 2 s an idle null sink adds to either device's start, so the
-# customer device always starts well after the agent's.
+# Longer than the ~1.5 s an idle null sink adds to its monitor's start, so the customer
+# device always starts well after the agent's.
 SLOW_START_S = 3.0
 
 
-def test_simultaneous_sounds_get_the_same_time_on_both_roles(pulse_devices, tmp_path, monkeypatch):
+def test_simultaneous_sounds_get_the_same_time_on_both_roles(sound_server, tmp_path, monkeypatch):
     """A tone played into both devices at once must get (nearly) the same time on both roles'
-    clocks, even when one device is slow to start (a Bluetooth headset; an idle PulseAudio
-    null sink, which can delay a device's first callback by up to 2 s)."""
-    import sounddevice as sd
+    clocks, even when one device is slow to start (a Bluetooth headset; an idle null sink,
+    whose monitor delivers its first audio ~1.5 s late)."""
+    record = PulseSource._record
 
-    slow = find_device(pulse_devices[C])["index"]
+    def slow_for_the_customer(self, device, on_audio, on_ended):
+        if device.name == "Test Headset":
+            time.sleep(SLOW_START_S)  # the device itself is slow: nothing to wait for
+        return record(self, device, on_audio, on_ended)
 
-    class SlowStartingStream(sd.InputStream):
-        def start(self):
-            if self.device == slow:
-                time.sleep(SLOW_START_S)
-            super().start()
-
-    monkeypatch.setattr(sd, "InputStream", SlowStartingStream)
-    source = LiveSource(pulse_devices)
-    blocks, flowing = [], threading.Event()
-
-    def consume():
-        for block in source.blocks():
-            blocks.append(block)
-            if {b.role for b in blocks} >= {A, C}:
-                flowing.set()
-
-    consumer = threading.Thread(target=consume, daemon=True)
+    monkeypatch.setattr(PulseSource, "_record", slow_for_the_customer)
+    source = open_source(PLAN)
+    blocks = []
+    consumer = threading.Thread(target=lambda: blocks.extend(source.blocks()), daemon=True)
     consumer.start()
     try:
-        assert flowing.wait(DEVICE_START_TIMEOUT), "no audio from a device"
+        deadline = time.monotonic() + DEVICE_START_TIMEOUT
+        while not (source.delivering(A) and source.delivering(C)) and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling the devices' start, bounded
+        assert source.delivering(A) and source.delivering(C), "no audio from a device"
         tone = _tone(tmp_path / "tone.wav")
-        wait_players(play_channels({A: tone, C: tone}, pulse_devices), 20)
+        wait_players(play_channels({A: tone, C: tone}), 20)
     finally:
         source.stop()
         consumer.join(10)
