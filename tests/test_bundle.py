@@ -57,11 +57,11 @@ def _run(guard: NetGuard, cmd: list[str], **kwargs) -> subprocess.CompletedProce
 
 
 @pytest.mark.pulse
-def test_built_doctor_passes_offline(bundle, pulse_devices, fresh_settings, tmp_path):
+def test_built_doctor_passes_offline(bundle, pulse_server, fresh_settings, tmp_path):
     (fresh_settings / "policy.toml").write_text(
-        f'[settings]\nagent_device = "{pulse_devices["agent"]}"\ncall_device = "{pulse_devices["customer"]}"\n')
+        '[settings]\nagent_device = "Test Microphone"\ncall_output = "Test Headset"\n')
     guard = NetGuard(tmp_path)
-    result = _run(guard, [str(bundle), "doctor", "--json"])
+    result = _run(guard, [str(bundle), "doctor", "--json", "--tone"])  # the bundle's libpulse client too
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] and report["bundle"] is True

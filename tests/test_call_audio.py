@@ -268,6 +268,32 @@ def test_a_silent_output_is_not_a_lost_device_and_holds_nobody_back(sound_server
     assert blocks and blocks[-1].end / 16000 > 8, "the silent call audio's clock did not move on"
 
 
+def test_a_suspended_output_is_silence_not_loss_and_its_audio_lands_on_time(sound_server, tmp_path):
+    """A suspended sink's monitor sends nothing at all (PulseAudio; PipeWire keeps sending
+    silence): no loss, the call clock goes on, and what plays after the resume is placed
+    when it was played."""
+    live = InProcessCall(CapturePlan("Test Microphone", call_device="Test Headset"))
+    live.start()
+    try:
+        assert live.wait_for(lambda of: live.source._source.delivering(C), 30)
+        sound_server.pactl("suspend-sink", TEST_HEADSET, "1")
+        suspended = time.monotonic()
+        live.wait_for(lambda of: time.monotonic() > suspended + 3, 4)
+        sound_server.pactl("suspend-sink", TEST_HEADSET, "0")
+        tone = tmp_path / "tone.wav"
+        cg.write_channels(tone, *(2 * [0.3 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)]), 16000)
+        played = time.monotonic() - live.source._source.started_at
+        sound_server.play(tone, TEST_HEADSET).wait(30)
+        assert live.wait_for(lambda of: any(np.abs(b.samples).max() > 0.1 for _, b in of(AudioBlock, C)), 10)
+    finally:
+        live.stop()
+    assert not live.of(DeviceLost), live.of(DeviceLost)
+    blocks = [b for _, b in live.of(AudioBlock, C)]
+    assert all(b.start == a.end for a, b in zip(blocks, blocks[1:])), "the call clock jumped"
+    onset = next(b.start + int(np.argmax(np.abs(b.samples) > 0.1)) for b in blocks if np.abs(b.samples).max() > 0.1)
+    assert abs(onset / 16000 - played) < 0.3, f"played at {played:.2f} s of the call, placed at {onset / 16000:.2f} s"
+
+
 def test_a_headset_that_comes_back_is_heard_again(sound_server, tmp_path):
     live = InProcessCall(CapturePlan("Test Microphone", call_device="Test Headset"))
     live.start()

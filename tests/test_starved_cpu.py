@@ -1,7 +1,7 @@
 """A live call on a machine whose cores are kept busy by other processes.
 
-The call is played into the PulseAudio virtual devices and runs through the real pipeline
-(LiveSource, engine, coach, session store). For about 20 s in the middle, busy-loop
+The call is played into a private PulseAudio server's test devices and runs through the
+real pipeline (the sound system's live source, engine, coach, session store). For about 20 s in the middle, busy-loop
 processes (two per core) take the CPU. Latency may grow then; the test holds that it comes
 back when the load ends, that the queues stay within their bounds, and that no audio is
 lost unsaid: every jump of a channel's clock is reported, the dropped blocks are counted
@@ -21,7 +21,6 @@ import time
 import pytest
 
 from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
-from callcoach.audio.live import LiveSource
 from callcoach.engine.engine import EngineSettings
 from callcoach.engine.events import Activity, Level, Notice, Utterance
 from callcoach.pipeline import CallPipeline
@@ -30,7 +29,7 @@ from tests import callgen as cg
 from tests.callgen import AGENT as A
 from tests.callgen import CUSTOMER as C
 from tests.callgen import Turn
-from tests.test_live_engine import Recorder, play_channels, wait_players
+from tests.test_live_engine import PLAN, Recorder, open_source, play_channels, wait_players
 
 pytestmark = [pytest.mark.pulse, pytest.mark.slow]
 
@@ -64,10 +63,10 @@ def call(tmp_path_factory):
 
 
 class AuditedSource:
-    """Passes a LiveSource's stream on, checking that each channel's clock only ever jumps
+    """Passes a live source's stream on, checking that each channel's clock only ever jumps
     where the source says why (dropped audio, a device gap)."""
 
-    def __init__(self, source: LiveSource):
+    def __init__(self, source):
         self.source = source
         self.next: dict[str, int] = {}  # each role's next sample if nothing is missing
         self.unexplained: list[str] = []
@@ -113,7 +112,7 @@ class Load:
         self.procs = []
 
 
-def test_a_call_on_a_starved_cpu_recovers_and_loses_no_audio_unsaid(pulse_devices, call, tmp_path):
+def test_a_call_on_a_starved_cpu_recovers_and_loses_no_audio_unsaid(pulse_server, call, tmp_path):
     truth, paths = call
     pipeline = CallPipeline(EngineSettings(), measure_latency=True, source_name="live")
     pipeline.load()
@@ -121,7 +120,7 @@ def test_a_call_on_a_starved_cpu_recovers_and_loses_no_audio_unsaid(pulse_device
     pipeline.subscribe(recorder)
     store = SessionStore(tmp_path / "sessions.db")
     writer = StoreWriter.attach(pipeline, store, agent="sam")
-    source = AuditedSource(LiveSource(pulse_devices))
+    source = AuditedSource(open_source(PLAN))
     result: dict = {}
 
     def run():
@@ -137,10 +136,11 @@ def test_a_call_on_a_starved_cpu_recovers_and_loses_no_audio_unsaid(pulse_device
     backlog_seen = []
     try:
         thread.start()
-        assert recorder.wait_for(lambda r: r.of(Level, A) and r.of(Level, C), DEVICE_START_TIMEOUT), \
+        assert recorder.wait_for(lambda r: all(r.of(Level, role) and source.source.delivering(role)
+                                               for role in (A, C)), DEVICE_START_TIMEOUT), \
             "the devices did not deliver audio"
         played_at = time.monotonic()
-        players = play_channels(paths, pulse_devices)
+        players = play_channels(paths)
 
         def heard(seconds):  # the engine has taken in both channels up to this point of the call
             return lambda r: all((r.heard_until(role) or 0) >= played_at + seconds for role in (A, C))

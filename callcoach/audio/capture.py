@@ -40,7 +40,12 @@ log = logging.getLogger("callcoach.events")
 POLL_S = 0.05  # how often the consumer looks for silence to fill and whether it was stopped
 CHECK_EVERY_S = 0.5  # the watchdog's look at the devices: still there? the default changed?
 RECONNECT_EVERY_S = 1.0
-FILL_AFTER_S = 0.25  # a device that is there but sent nothing this long: silence up to then
+# A device that is there but sent nothing this long gets silence up to then. Before its first
+# audio (an output's monitor starting) soon; once it has sent audio, a pause is more likely
+# this process being starved of CPU, with the audio arriving late in a burst: filling then
+# would place that audio late by the time filled.
+FILL_BEFORE_FIRST_AUDIO_S = 0.25
+FILL_AFTER_S = 1.0
 FRAGMENT_S = 0.02
 
 
@@ -92,6 +97,7 @@ class CaptureSource:
         self.queue_capacity = queue_fragments
         self.max_queued = 0
         self._dropped = dict.fromkeys(roles, 0)  # samples that found the queue full
+        self._dropped_fragments = dict.fromkeys(roles, 0)
         self._delivering: set[str] = set()  # roles whose current recording has sent audio
         self._t0 = 0.0
         self._wake = threading.Event()
@@ -173,6 +179,7 @@ class CaptureSource:
             self._queue.put_nowait((role, epoch, samples, time.monotonic()))
         except queue.Full:
             self._dropped[role] += len(samples)
+            self._dropped_fragments[role] += 1
 
     def _ended(self, role: str, epoch: int, reason: str) -> None:
         r = self._roles[role]
@@ -264,6 +271,10 @@ class CaptureSource:
 
     # -- figures -----------------------------------------------------------------------------
 
+    def dropped_by_role(self) -> dict[str, int]:
+        """Fragments lost because the consumer fell behind, per role."""
+        return dict(self._dropped_fragments)
+
     def stats(self) -> dict:
         roles = {role: {"device": r.device.name, "state": r.state.value, "reconnects": r.reconnects,
                         "dropped_samples": self._dropped[role]} for role, r in self._roles.items()}
@@ -294,6 +305,8 @@ class CaptureSource:
                 now = time.monotonic()
                 for clock in clocks.values():
                     yield from clock.fill(now)
+        for clock in clocks.values():  # what was dropped after the last audio
+            yield from clock._drops()
 
     def blocks(self) -> Iterator[AudioBlock]:
         """Only the AudioBlocks of `stream()` (level meters, tests)."""
@@ -313,7 +326,8 @@ class _RoleClock:
         self.lost_epoch: int | None = None  # set while the device is gone
         self.heard_at: float | None = None  # wall time of the last fragment
         self.realign = True  # the next fragment is placed by its arrival time
-        self.reported_drops = 0
+        self.reported_drops = 0  # samples
+        self.reported_fragments = 0
 
     def _position(self, at: float, samples: int) -> int:
         """Where a fragment that arrived at `at` began, on the call clock."""
@@ -349,11 +363,12 @@ class _RoleClock:
         call clock moves on; its next audio is placed by when it arrives."""
         if self.lost_epoch is not None:
             return
+        wait = FILL_AFTER_S if self.heard_at is not None else FILL_BEFORE_FIRST_AUDIO_S
         since = self.heard_at if self.heard_at is not None else self.source._t0
-        if now - since < FILL_AFTER_S:
+        if now - since < wait:
             return
         self.realign = True
-        yield from self._silence_to(round((now - self.source._t0 - FILL_AFTER_S) * SAMPLE_RATE))
+        yield from self._silence_to(round((now - self.source._t0 - wait) * SAMPLE_RATE))
 
     def _silence_to(self, position: int) -> Iterator[AudioBlock]:
         if position > self.clock:
@@ -361,10 +376,12 @@ class _RoleClock:
             self.clock = position
 
     def _drops(self) -> Iterator[AudioDropped]:
+        """Audio the queue had no room for, since the last report: said, and skipped on the clock."""
         dropped = self.source._dropped[self.role] - self.reported_drops
         if dropped > 0:
+            fragments = self.source._dropped_fragments[self.role] - self.reported_fragments
             self.reported_drops += dropped
-            fragments = max(1, round(dropped / (FRAGMENT_S * SAMPLE_RATE)))
+            self.reported_fragments += fragments
             yield AudioDropped(self.role, self.clock / SAMPLE_RATE, dropped / SAMPLE_RATE, fragments,
                                "the capture queue was full")
             self.clock += dropped
