@@ -1,8 +1,6 @@
 """Shared pytest fixtures."""
 
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,50 +14,6 @@ if str(ROOT) not in sys.path:
 
 from tests import sound_servers  # after the path above
 from tests.sound_servers import SoundServer
-
-VIRTUAL_DEVICES = {"agent": "agent_mic", "customer": "call_audio"}
-# The PulseAudio sink that feeds each device (play into it with paplay --device=SINK).
-VIRTUAL_SINKS = {"agent_mic": "agentmic", "call_audio": "callaudio"}
-
-
-def _portaudio_lists_virtual_devices() -> bool:
-    from callcoach.audio import live
-    from callcoach.errors import CallCoachError
-
-    try:
-        live.refresh_devices()  # pick up devices added since PortAudio started
-        return set(VIRTUAL_DEVICES.values()) <= set(live.list_input_devices())
-    except CallCoachError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def pulse_devices() -> dict[str, str]:
-    """Virtual input devices {role: device name} backed by PulseAudio null sinks.
-
-    Runs .ci/pulse-setup.sh when the devices are not there yet; skips the test when
-    PulseAudio or PortAudio cannot provide them (e.g. a machine without pulseaudio).
-    """
-    missing = [tool for tool in ("pulseaudio", "pactl", "paplay") if not shutil.which(tool)]
-    if missing:
-        pytest.skip(f"PulseAudio tools not installed: {', '.join(missing)}")
-    sinks = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True, text=True)
-    have_sinks = all(sink in sinks.stdout.split() for sink in VIRTUAL_SINKS.values())
-    if not (have_sinks and _portaudio_lists_virtual_devices()):
-        setup = subprocess.run(
-            ["bash", str(ROOT / ".ci" / "pulse-setup.sh")],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "PYTHON": sys.executable},
-        )
-        if setup.returncode != 0:
-            detail = (setup.stderr or setup.stdout).strip().splitlines()[-1:] or ["no output"]
-            pytest.skip(f"virtual PulseAudio devices unavailable: {detail[0]}")
-        if not _portaudio_lists_virtual_devices():
-            pytest.skip("PortAudio does not list agent_mic/call_audio after pulse-setup.sh")
-    return dict(VIRTUAL_DEVICES)
-
 
 # --------------------------------------------------------------------------- sound servers
 # Real, private sound servers (tests/sound_servers.py), each with a Test Headset and a Test
@@ -134,19 +88,6 @@ def pytest_configure(config):
     os.environ["HOME"] = str(base / "home")
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         os.environ.pop(var, None)  # they would point into the real HOME
-
-
-def pytest_unconfigure(config):
-    """`pulse_devices` runs .ci/pulse-setup.sh in the fresh HOME, which (with no
-    XDG_RUNTIME_DIR) starts a PulseAudio daemon whose runtime dir is linked from that HOME:
-    stop it, or each run would leave one more behind. Goes with pulse_devices."""
-    import signal
-
-    for runtime in (Path(os.environ["HOME"]) / ".config" / "pulse").glob("*-runtime"):
-        try:
-            os.kill(int((runtime / "pid").read_text().split()[0]), signal.SIGTERM)
-        except (OSError, ValueError, IndexError):
-            continue
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite: system packages, .venv, the virtual sound devices,
-# the import contracts (the engine must not import Qt), then pytest.
+# Set up and run the whole test suite: system packages (PulseAudio, PipeWire and the rest:
+# the device tests start private sound servers of their own, on a clean HOME), .venv, the
+# import contracts (the engine must not import Qt), then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh --test
-bash .ci/pulse-setup.sh
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/lint-imports
 set +e
