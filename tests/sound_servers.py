@@ -87,6 +87,7 @@ class SoundServer:
     players: list[subprocess.Popen] = field(default_factory=list)  # paplay/parec started here
     headset_module: int | None = None  # set by add_test_devices
     microphone_module: int | None = None
+    test_devices: list[tuple[int, str]] = field(default_factory=list)  # devices() after add_test_devices
 
     # ------------------------------------------------------------------ clients
 
@@ -105,6 +106,12 @@ class SoundServer:
     def names(self, what: Literal["sinks", "sources"]) -> list[str]:
         """Sink or source names, from `pactl list short`."""
         return [line.split("\t")[1] for line in self.pactl("list", "short", what).splitlines() if line.strip()]
+
+    def devices(self) -> list[tuple[int, str]]:
+        """(index, name) of every sink, then every source, in the server's order. A device
+        loaded again has a new index (a module may get its old one back on PipeWire)."""
+        return [(int(line.split("\t")[0]), line.split("\t")[1]) for what in ("sinks", "sources")
+                for line in self.pactl("list", "short", what).splitlines() if line.strip()]
 
     def module_ids(self) -> set[int]:
         # A line per module, but PipeWire's own modules have arguments spanning lines.
@@ -168,31 +175,33 @@ class SoundServer:
         self.microphone_module = self.add_microphone(TEST_MICROPHONE, "Test Microphone", TEST_MIC_FEED)
         self.set_default_sink(TEST_HEADSET)
         self.set_default_source(TEST_MICROPHONE)
+        self.test_devices = self.devices()
 
     def reset_test_devices(self, before: set[int]) -> None:
         """Undo what a test did to a shared server: end its players, unload the modules it
-        loaded (`before`: module_ids() when it began), bring back test devices it unloaded,
-        and make them the defaults again."""
+        loaded (`before`: module_ids() when it began) and make the test devices the defaults
+        again. If the devices are not as add_test_devices left them (a test device unloaded,
+        or loaded again), start afresh instead: loading them again is not enough, PipeWire
+        may then list them in another order."""
         _end(self.players)
         self.players.clear()
         for module in sorted(self.module_ids() - before, reverse=True):
             if module in self.module_ids():  # unloading a microphone takes its feed with it
                 self.unload(module)
-        loaded = self.module_ids()
-        ours = self._test_modules()
-        if any(module not in loaded for module in ours):
-            for module in ours:
-                if module in loaded:
-                    self.pactl("unload-module", str(module))
-            self.feeds.clear()  # any other microphone was unloaded above
+        if self.devices() != self.test_devices:
+            self.restart()
             self.add_test_devices()
+            return
         self.set_default_sink(TEST_HEADSET)
         self.set_default_source(TEST_MICROPHONE)
 
-    def _test_modules(self) -> list[int | None]:
-        """The test devices' modules, the microphone's remap source before its feed."""
-        mic = self.microphone_module
-        return [mic, None if mic is None else self.feeds.get(mic), self.headset_module]
+    def restart(self) -> None:
+        """Stop, then start the same kind afresh in the same folder: same socket, so `env`
+        still holds. The old folder stays beside it (FOLDER.1, .2, ...) for its logs."""
+        self.stop()
+        self.folder.rename(_unused_sibling(self.folder))
+        fresh = STARTERS[self.kind](self.folder)
+        self.__dict__.update(fresh.__dict__)
 
     def _load(self, module: str, *args: str) -> int:
         return int(self.pactl("load-module", module, *args).strip())
@@ -237,6 +246,14 @@ def _properties(kind: Literal["sink", "source"], description: str) -> str:
     if any(c in description for c in "'\"\\"):
         raise ValueError(f"quotes and backslashes are not supported in a description: {description!r}")
     return f"{kind}_properties='device.description=\"{description}\"'"
+
+
+def _unused_sibling(folder: Path) -> Path:
+    """FOLDER.1, or .2, ... whichever does not exist yet."""
+    n = 1
+    while folder.with_name(f"{folder.name}.{n}").exists():
+        n += 1
+    return folder.with_name(f"{folder.name}.{n}")
 
 
 def _end(processes: Iterable[subprocess.Popen], grace: float = 5.0) -> None:

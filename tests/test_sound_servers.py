@@ -151,18 +151,34 @@ def test_unloading_the_microphone_removes_it_and_its_feed(sound_server):
     assert TEST_MIC_FEED not in sound_server.names("sinks")
 
 
-def test_reset_undoes_what_a_test_did(sound_server):
+def test_reset_unloads_what_a_test_loaded(sound_server):
     """What the fixture does after each test, so tests can share a server."""
-    before = sound_server.module_ids()
+    before, devices = sound_server.module_ids(), sound_server.devices()
     sound_server.add_headset("extra_headset", "Extra Headset")
-    sound_server.unload(sound_server.headset_module)
-    sound_server.pactl("unload-module", str(sound_server.microphone_module))  # leaves its feed behind
+    sound_server.add_microphone("extra_mic", "Extra Microphone", feed="extra_feed")
     sound_server.set_default_sink("extra_headset")
     sound_server.reset_test_devices(before)
-    sinks = set(sound_server.names("sinks"))
-    assert {TEST_HEADSET, TEST_MIC_FEED} <= sinks and "extra_headset" not in sinks
-    assert TEST_MICROPHONE in sound_server.names("sources")
+    assert sound_server.module_ids() == before and sound_server.devices() == devices  # the same devices
+    assert sound_server.names("sinks") == [TEST_HEADSET, TEST_MIC_FEED]
     assert f"Default Sink: {TEST_HEADSET}" in sound_server.pactl("info")
+
+
+def test_reset_after_a_test_device_was_unloaded_starts_afresh(sound_server):
+    """Loaded again, the devices might be listed in another order (PipeWire): a fresh
+    server on the same socket instead."""
+    before, socket = sound_server.module_ids(), sound_server.env["PULSE_SERVER"]
+    sound_server.unload(sound_server.headset_module)
+    sound_server.headset_module = sound_server.add_headset()  # plugged back in: after the microphone's feed now
+    assert sound_server.names("sinks") == [TEST_MIC_FEED, TEST_HEADSET]
+    sound_server.reset_test_devices(before)
+    assert sound_server.env["PULSE_SERVER"] == socket
+    assert sound_server.names("sinks") == [TEST_HEADSET, TEST_MIC_FEED]
+    before = sound_server.module_ids()
+    sound_server.pactl("unload-module", str(sound_server.microphone_module))  # leaves its feed behind
+    sound_server.reset_test_devices(before)
+    assert sound_server.names("sinks") == [TEST_HEADSET, TEST_MIC_FEED]
+    assert TEST_MICROPHONE in sound_server.names("sources")
+    assert f"Default Source: {TEST_MICROPHONE}" in sound_server.pactl("info")
 
 
 def test_a_description_with_quotes_is_refused(sound_server):
