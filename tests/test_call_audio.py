@@ -140,6 +140,21 @@ def test_listen_transcribes_each_side_of_a_call_on_its_own_channel(sound_server,
     assert [s for i, s in enumerate(turns) if i == 0 or turns[i - 1] != s] == [A, C, A, C]  # a turn may split
 
 
+def test_listen_for_some_seconds_saves_and_stores_the_session(sound_server, tmp_path, fresh_settings):
+    from callcoach.store import SessionStore, default_store_path
+
+    (fresh_settings / "settings.json").write_text(json.dumps({"agent_name": "Sam Agent"}))
+    out = tmp_path / "session.json"
+    result = _cli("listen", "--seconds", "3", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "listening: microphone Test Microphone; call audio: what plays on Test Headset" in result.stderr
+    session = json.loads(out.read_text())
+    assert 2.5 < session["duration_s"] < 4.5 and session["utterances"] == []
+    with SessionStore(default_store_path()) as store:
+        stored = store.list_sessions()
+    assert [(s["id"], s["agent"], s["source"]) for s in stored] == [(session["id"], "Sam Agent", "listen")]
+
+
 # --- an unplugged headset, and a silent one ------------------------------------------------------
 
 
