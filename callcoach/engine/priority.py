@@ -3,8 +3,8 @@
 On a busy PC (the agent's softphone and browser take the cores too) the widget's GUI thread
 and the audio intake wait for a core like everyone else; CTranslate2's threads, busy for
 ~0.2 s per transcription, were among the threads they waited for (event-loop stalls of
-73-133 ms with two other busy processes). Transcription can wait a little; the window and
-the audio cannot.
+73-133 ms with other busy processes). Transcription can wait a little; the window and the
+audio cannot, nor should the agent's softphone wait for us.
 
 Only threads that never hold Python's GIL are lowered: CTranslate2's worker and its OpenMP
 team. The Python thread that hands them work (`callcoach-transcriber`) keeps normal
@@ -16,7 +16,10 @@ is cheap (~2 % of a core) and must keep up with real time.
   loaded on a short-lived thread with a raised nice, so CTranslate2's worker thread, created
   by the load, inherits it, and so does the OpenMP team that worker creates later.
 * Windows: threads do not inherit priority; threads created while the model loads and warms
-  up are set to THREAD_PRIORITY_BELOW_NORMAL one by one. (Not run here: no Windows machine.)
+  up are set to THREAD_PRIORITY_BELOW_NORMAL one by one. Windows priorities are strict
+  (below-normal runs only when no normal thread wants the core, plus its anti-starvation
+  boosts), so on cores kept fully busy transcription lags more than on Linux. (Not run
+  here: no Windows machine.)
 * Elsewhere (macOS): unchanged.
 """
 
@@ -32,10 +35,13 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Added to the process's nice value (Linux). A nice-10 thread weighs ~1/9 of a nice-0 one:
-# the GUI thread preempts it at once, yet it still gets a share of a core that is busy with
-# other programs, so transcription slows down under load rather than stopping.
-BACKGROUND_NICE = 10
+# Added to the process's nice value (Linux). A nice-5 thread weighs ~1/3 of a nice-0 one:
+# the GUI, the audio intake and the agent's other programs (a softphone's audio) come first,
+# and transcription still gets enough of a shared core to keep up. Beside two busy
+# processes on 2 cores (benchmarks/cpu_load.py): final text p50 1.3 s at nice 5, 3.2-3.6 s
+# at nice 10; the GUI's longest stall 20-31 ms at nice 0, 5 and 10 alike (what fixed the
+# stalls was fewer spinning threads: transcriber.default_cpu_threads, _single_threaded_blas).
+BACKGROUND_NICE = 5
 
 
 def at_background_priority(fn: Callable[[], T]) -> T:
