@@ -46,7 +46,7 @@ RECONNECT_EVERY_S = 1.0
 # would place that audio late by the time filled.
 FILL_BEFORE_FIRST_AUDIO_S = 0.25
 FILL_AFTER_S = 1.0
-FRAGMENT_S = 0.02
+FRAGMENT_S = 0.05
 
 
 class RoleState(enum.Enum):

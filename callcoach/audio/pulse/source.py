@@ -1,9 +1,13 @@
 """Capture through PulseAudio, or PipeWire through pipewire-pulse: a microphone is a source,
-an output is heard through its sink's monitor, recorded with DONT_MOVE (see client.py)."""
+an output is heard through its sink's monitor, recorded with DONT_MOVE (see client.py).
+
+One reader thread takes what every recording has received, every FRAGMENT_S, and hands it
+on (it only copies and queues, like an audio callback)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -11,10 +15,23 @@ import numpy as np
 from callcoach.audio.capture import FRAGMENT_S, RECONNECT_EVERY_S, CaptureSource, Recording
 from callcoach.audio.devices import Device, DeviceList, Target
 
-from .client import PulseClient, ServerUnavailable
+from .client import PulseClient, RecordStream, ServerUnavailable
 from .devices import PulseDevices, device_list
 
 log = logging.getLogger("callcoach.events")
+
+
+class _Polled:
+    """A recording the reader thread reads until it is closed."""
+
+    def __init__(self, stream: RecordStream, on_audio: Callable[[np.ndarray], None]):
+        self.stream = stream
+        self.on_audio = on_audio
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        self.stream.close()
 
 
 class PulseSource(CaptureSource):
@@ -22,6 +39,8 @@ class PulseSource(CaptureSource):
         self._client = PulseClient()
         self._devices: PulseDevices | None = None
         self._client_retry_at = 0.0
+        self._recordings: list[_Polled] = []
+        self._reader: threading.Thread | None = None
         try:
             super().__init__(roles, queue_fragments)
         except BaseException:
@@ -35,7 +54,19 @@ class PulseSource(CaptureSource):
 
     def _record(self, device: Device, on_audio: Callable[[np.ndarray], None],
                 on_ended: Callable[[str], None]) -> Recording:
-        return self._client.record(self._devices.record_from(device), on_audio, on_ended, FRAGMENT_S)
+        recording = _Polled(self._client.record(self._devices.record_from(device), on_ended, FRAGMENT_S), on_audio)
+        self._recordings = [r for r in self._recordings if not r.closed] + [recording]
+        if self._reader is None:
+            self._reader = threading.Thread(target=self._read, name="callcoach-audio-reader", daemon=True)
+            self._reader.start()
+        return recording
+
+    def _read(self) -> None:
+        while not self._closed.wait(FRAGMENT_S):
+            for recording in self._recordings:
+                samples = None if recording.closed else recording.stream.read()
+                if samples is not None:
+                    recording.on_audio(samples)
 
     def _connected(self, now: float) -> bool:
         """A server that went away (restarted, crashed) is connected to again once a second."""
