@@ -125,11 +125,6 @@ class CaptureSource:
     def _shutdown(self) -> None:
         """Release the connection to the sound system (stop(), under the lock)."""
 
-    @property
-    def devices(self) -> dict[str, Device]:
-        """The device each role is recording now."""
-        return {role: r.device for role, r in self._roles.items()}
-
     def delivering(self, role: str) -> bool:
         """Whether `role`'s device has sent audio since it was (re)opened: an idle output's
         monitor can take a second or two to start, and a sound played before would be missed."""
