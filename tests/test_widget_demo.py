@@ -41,13 +41,20 @@ class Agent:
         self.talk: set[str] = set()
         self.clipboard: str | None = None
         self.pressed: dict[str, int] = {}  # action -> prompt id
-        self.states: list[str] = []
+        self.states: list[str] = []  # every call state the title bar was given, in order
+        shown = coach.window.title_bar.set_state
+
+        def record_state(kind: str, text: str) -> None:
+            # Recorded as set, not sampled: with the model loaded before the call, "Starting…"
+            # lasts less than one look.
+            if not self.states or self.states[-1] != text:
+                self.states.append(text)
+            shown(kind, text)
+
+        coach.window.title_bar.set_state = record_state
 
     def look(self) -> None:
         w = self.coach.window
-        state = w.title_bar.state.text()
-        if not self.states or self.states[-1] != state:
-            self.states.append(state)
         mood = w.mood.state_text()
         if mood != "—" and (not self.moods or self.moods[-1] != mood):
             self.moods.append(mood)

@@ -52,6 +52,9 @@ FRAME = 512  # samples per analysis frame (32 ms)
 HOP = FRAME // 2  # 50 % overlap: the square-root Hann windows below add up to one
 _WINDOW = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FRAME) / FRAME)).astype(np.float32)
 _BINS = np.fft.rfftfreq(FRAME, 1 / SAMPLE_RATE)
+# Bins below speech (DC offsets, hum) take no part in finding or judging the echo: the same
+# DC offset on both channels would look like a perfect echo. The microphone keeps them.
+_SPEECH = _BINS >= 80.0
 _ACTIVE_RMS = 10 ** (-50 / 20)  # call audio above this (dBFS) counts as the customer talking
 _KEEP_S = 4.0  # recent audio kept per channel: the delay search and refits read it
 
@@ -174,7 +177,7 @@ class _Path:
         its quietest tenth (the line's hiss, which must not count as talk)."""
         kept = ref.take(end - round(_KEEP_S * SAMPLE_RATE), end)
         chunks = kept[len(kept) % FRAME :].reshape(-1, FRAME)
-        rms = np.sqrt(np.mean(chunks * chunks, axis=1))
+        rms = np.std(chunks, axis=1)  # without its mean: a DC offset is not talk
         threshold = max(_ACTIVE_RMS, 3.16 * float(np.percentile(rms, 10)))
         return float(np.mean(rms[-((self._window + self.max_delay) // FRAME) :] > threshold))
 
@@ -216,8 +219,8 @@ class _Path:
             return
         m = mic.spectra(start, count)
         x = ref.spectra(start - self.delay, count)
-        self._sxm = self._forget * self._sxm + np.sum(m * np.conj(x), axis=0)
-        self._sxx = self._forget * self._sxx + np.sum(np.abs(x) ** 2, axis=0)
+        self._sxm = self._forget * self._sxm + np.sum(m * np.conj(x), axis=0) * _SPEECH
+        self._sxx = self._forget * self._sxx + np.sum(np.abs(x) ** 2, axis=0) * _SPEECH
         self._fit_at = start + count * HOP
 
 
@@ -328,7 +331,8 @@ class EchoCanceller:
 
     def _gains(self, f0: int, count: int, power: np.ndarray) -> np.ndarray:
         """Per frame and bin: how much of the microphone to keep."""
-        echo = self._expected_echo(f0, count)
+        echo = self._expected_echo(f0, count) * _SPEECH
+        power = power * _SPEECH
         keep = np.maximum(1 - echo / np.maximum(power, 1e-20), self._floor)
         # The share of each frame's power the echo explains; what is left is the agent's.
         explained = np.sum(np.minimum(power, echo), axis=1) / np.maximum(np.sum(power, axis=1), 1e-20)
