@@ -552,7 +552,9 @@ def test_microphone_unplugged_mid_call_comes_back_and_the_gap_is_recorded(pulse_
     # The agent is heard again after the return, at the call time it was played.
     again = [u for u in of(Utterance, A) if u.start >= gap.end]
     assert again, describe
-    assert "check the line" in " ".join(u.text for u in again).lower(), again
+    said_again = " ".join(u.text for u in again)
+    # The words, within what tiny.en mishears on a short line ("check the blind" for "line").
+    assert cg.word_error_rate(truth2.transcript(AGENT), said_again) <= 0.35, again
     delay = again[0].start - (played + truth2.for_speaker(AGENT)[0].start)
     assert -0.5 < delay < 1.5, f"the agent's speech after the return is {delay:+.2f} s off the call clock"
     assert not [u for u in of(Utterance, A) if gap.start < u.start < gap.end]
