@@ -27,7 +27,7 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     lock it) both are redacted like a live call, and so is the summary returned. `on_source`
     sees the audio source before it plays (a caller drawing its own progress bar reads it)."""
     if out:
-        _check_writable(out)
+        check_writable(out)
     channels = read_call(call, agent_channel) if call else read_pair(agent, customer)
     # Partials only matter to someone watching; a file analysed at full speed skips them.
     settings = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
@@ -73,7 +73,7 @@ def _store_writer(pipeline: CallPipeline, redact: bool, agent: str | None):
         return None
 
 
-def _check_writable(path: str) -> None:
+def check_writable(path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise CallCoachError(f"cannot write {path}: folder {folder} does not exist")

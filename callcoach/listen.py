@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from callcoach.analyze import _check_writable, session_outputs
+from callcoach.analyze import check_writable, session_outputs
 from callcoach.audio.block import ROLES
 from callcoach.audio.devices import CallAudio, CapturePlan
 from callcoach.audio.system import sound_system
@@ -73,7 +73,7 @@ class EventPrinter:
 
 def listen(options: ListenOptions) -> dict:
     if options.out:
-        _check_writable(options.out)
+        check_writable(options.out)
     settings = Settings()
     plan = plan_for(options, settings)
     system = sound_system()
