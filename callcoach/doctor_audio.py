@@ -7,16 +7,17 @@ from __future__ import annotations
 import sys
 import threading
 import time
+
 import numpy as np
 
 from callcoach.audio.block import SAMPLE_RATE, AudioBlock
-from callcoach.audio.devices import CallAudio, CapturePlan, Device, DeviceKind
+from callcoach.audio.devices import CallAudio, CapturePlan, Device, DeviceKind, DeviceList, DeviceNotFound
+from callcoach.audio.system import tone
 from callcoach.doctor_check import Check
 from callcoach.settings import Settings
 
 TONE_HZ = 1000.0
 TONE_S = 1.0
-TONE_AMPLITUDE = 0.25  # -12 dBFS: plainly audible, far from clipping
 HEARD_DB = -40.0  # the call channel must hear the tone at least this loud
 BLEED_MARGIN_DB = 25.0  # the mic hearing it within this much of the call channel: speakers
 
@@ -70,9 +71,8 @@ def _tone(system, source, output: Device) -> Check:
     heard: dict[str, list[AudioBlock]] = {"agent": [], "customer": []}
     reader = threading.Thread(target=lambda: [heard[b.role].append(b) for b in source.blocks()], daemon=True)
     reader.start()
-    t = np.arange(int(TONE_S * SAMPLE_RATE)) / SAMPLE_RATE
     started = time.monotonic() - source.started_at
-    system.play(output, (TONE_AMPLITUDE * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32))
+    system.play(output, tone(TONE_HZ, TONE_S))
     ended = time.monotonic() - source.started_at + 0.3  # the monitor delivers a little after playback
     _wait_until(lambda: all(_end(heard[r]) >= ended * SAMPLE_RATE for r in heard), 3.0)
     source.stop()
@@ -113,22 +113,15 @@ def _tone_db(blocks: list[AudioBlock], window: tuple[int, int]) -> float:
     return float(20 * np.log10(max(amplitude, 1e-6)))
 
 
-def _listing(devices, settings: Settings, plan: CapturePlan) -> list[dict]:
+def _listing(devices: DeviceList, settings: Settings, plan: CapturePlan) -> list[dict]:
     """Every input and output, with the settings that point at it."""
-    keys = {DeviceKind.INPUT: [("agent_device", plan.mic)], DeviceKind.OUTPUT: []}
-    keys[plan.call_kind].append(("call_output" if plan.call is CallAudio.OUTPUT else "call_device", plan.call_device))
-    rows = []
-    for kind in DeviceKind:
-        for d in devices.of(kind):
-            uses = [key for key, name in keys[kind] if name and _is(devices, kind, name, d)]
-            rows.append({"name": d.name, "kind": kind.value, "default": d.default, "matches": uses})
-    return rows
-
-
-def _is(devices, kind: DeviceKind, name: str, device: Device) -> bool:
-    from callcoach.audio.devices import DeviceNotFound
-
-    try:
-        return devices.find(kind, name).id == device.id
-    except DeviceNotFound:
-        return False
+    call_key = "call_output" if plan.call is CallAudio.OUTPUT else "call_device"
+    chosen: dict[tuple[DeviceKind, str], list[str]] = {}  # (kind, device id) -> setting keys
+    for key, kind, name in (("agent_device", DeviceKind.INPUT, plan.mic), (call_key, plan.call_kind, plan.call_device)):
+        if name:
+            try:
+                chosen.setdefault((kind, devices.find(kind, name).id), []).append(key)
+            except DeviceNotFound:
+                pass
+    return [{"name": d.name, "kind": kind.value, "default": d.default, "matches": chosen.get((kind, d.id), [])}
+            for kind in DeviceKind for d in devices.of(kind)]

@@ -4,15 +4,16 @@ what plays on an output (captured by loopback / monitor), or an input that carri
 `CaptureSource` holds what every sound system shares; a backend (PulseAudio/PipeWire,
 WASAPI) only lists devices and opens a recording of one. The backend hands over 16 kHz mono
 fragments on its own thread; that callback only queues them. `stream()` turns them into
-AudioBlocks on one call clock per role, on the consumer's thread. A watchdog thread checks the devices twice a second:
+AudioBlocks on one call clock per role, on the consumer's thread. A watchdog thread checks
+the devices twice a second:
 
 - A device that goes away is *lost* (DeviceLost), never replaced by another: streams are
   made with DONT_MOVE, and a role keeps the device it started with (by the server's id), so
   an unplugged headset cannot turn the customer's channel into someone's microphone.
 - It is reopened when it is back (DeviceBack), its audio stamped at real call time.
-- Silence is not loss: a device that is there but sends nothing (an idle output: WASAPI
-  loopback and some PipeWire setups send nothing when nothing plays) gets silence on the
-  clock, so the other speaker is never held back.
+- Silence is not loss: a device that is there but sends nothing (an output's monitor while
+  it starts, a suspended PulseAudio sink, a WASAPI loopback with nothing playing) gets
+  silence on the clock, so the other speaker is never held back.
 - A role following the system default (no name chosen) moves to the new default device
   when the agent switches headsets.
 """

@@ -58,19 +58,25 @@ class DeviceList:
     def default(self, kind: DeviceKind) -> Device | None:
         return next((d for d in self.of(kind) if d.default), None)
 
-    def find(self, kind: DeviceKind, name: str) -> Device:
-        """An exact name first (then the backend's id), then a unique case-insensitive substring."""
+    def candidates(self, kind: DeviceKind, name: str) -> list[Device]:
+        """The devices `name` may mean: the one with that exact name (then the backend's id),
+        else every one whose name contains it, case-insensitively."""
         devices = self.of(kind)
-        self._can_capture(kind)
         for exact in (lambda d: d.name == name, lambda d: d.id == name):
             found = [d for d in devices if exact(d)]
             if found:
-                return found[0]
+                return found[:1]
         needle = name.casefold()
-        partial = [d for d in devices if needle in d.name.casefold()]
+        return [d for d in devices if needle in d.name.casefold()]
+
+    def find(self, kind: DeviceKind, name: str) -> Device:
+        """An exact name first (then the backend's id), then a unique case-insensitive substring."""
+        self._can_capture(kind)
+        partial = self.candidates(kind, name)
         if len(partial) == 1:
             return partial[0]
         word = WORD[kind]
+        devices = self.of(kind)
         if partial:
             raise DeviceNotFound(f"{word} name '{name}' is ambiguous; it matches: "
                                  + ", ".join(d.name for d in partial))

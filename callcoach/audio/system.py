@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from callcoach.audio.block import SAMPLE_RATE
 from callcoach.audio.devices import CapturePlan, Device, DeviceKind, DeviceList
 from callcoach.errors import CallCoachError
 
@@ -22,6 +23,14 @@ if TYPE_CHECKING:
     from callcoach.engine.engine import Source
 
 log = logging.getLogger("callcoach.events")
+
+TONE_AMPLITUDE = 0.25  # -12 dBFS: plainly audible, far from clipping
+
+
+def tone(hz: float, seconds: float, amplitude: float = TONE_AMPLITUDE) -> np.ndarray:
+    """A test tone to play on an output: 16 kHz mono float32."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    return (amplitude * np.sin(2 * np.pi * hz * t)).astype(np.float32)
 
 
 class SoundSystem(Protocol):

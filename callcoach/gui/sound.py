@@ -12,11 +12,15 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from callcoach.audio.block import SAMPLE_RATE
-from callcoach.audio.devices import CallAudio, CapturePlan, Device, DeviceKind, DeviceList, DeviceNotFound
-from callcoach.audio.system import sound_system
+from callcoach.audio.devices import (
+    CallAudio,
+    CapturePlan,
+    Device,
+    DeviceKind,
+    DeviceList,
+    DeviceNotFound,
+)
+from callcoach.audio.system import sound_system, tone
 from callcoach.errors import CallCoachError
 
 if TYPE_CHECKING:
@@ -24,7 +28,6 @@ if TYPE_CHECKING:
 
 TONE_HZ = 440.0
 TONE_S = 2.0  # long enough to see the call-audio meter move
-TONE_AMPLITUDE = 0.25  # -12 dBFS: plainly audible, far from clipping
 
 # Where outputs cannot be captured at all: macOS (PortAudio), Linux without a sound server.
 NO_OUTPUTS = ("cannot hear what plays on an output on a Mac yet" if sys.platform == "darwin" else
@@ -45,7 +48,8 @@ class Picked:
         return self.plan.mic is None or self.plan.call_device is None
 
     def sentence(self) -> str:
-        heard = f"what plays on {self.call.name}" if self.plan.call is CallAudio.OUTPUT else f"the call on {self.call.name}"
+        output = self.plan.call is CallAudio.OUTPUT
+        heard = f"what plays on {self.call.name}" if output else f"the call on {self.call.name}"
         return f"Listening to {self.mic.name} and {heard}"
 
 
@@ -84,17 +88,15 @@ def _not_there(plan: CapturePlan, devices: DeviceList) -> str | None:
     (an ambiguous name, or no device at all, keeps the layer's own message)."""
     for kind, name, what in ((DeviceKind.INPUT, plan.mic, "your microphone"),
                              (plan.call_kind, plan.call_device, CALL_DEVICE[plan.call])):
-        if name and not any(name in (d.name, d.id) or name.casefold() in d.name.casefold()
-                             for d in devices.of(kind)):
+        if name and not devices.candidates(kind, name):
             return f"{what} '{name}' is not connected"
     return None
 
 
 def play_tone(output: Device) -> None:
     """A tone on `output`; returns once it has played."""
-    t = np.arange(int(TONE_S * SAMPLE_RATE)) / SAMPLE_RATE
     system = sound_system()
     try:
-        system.play(output, (TONE_AMPLITUDE * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32))
+        system.play(output, tone(TONE_HZ, TONE_S))
     finally:
         system.close()

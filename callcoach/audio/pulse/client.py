@@ -141,7 +141,7 @@ class PulseClient:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def record(self, source: str, on_ended: Callable[[str], None], fragment_s: float = 0.02) -> RecordStream:
+    def record(self, source: str, on_ended: Callable[[str], None], fragment_s: float) -> RecordStream:
         return RecordStream(self, source, on_ended, fragment_s)
 
     def play(self, sink: str, samples: np.ndarray) -> None:

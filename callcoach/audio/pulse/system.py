@@ -13,7 +13,7 @@ from .source import PulseSource
 
 class PulseSystem:
     def __init__(self, client: PulseClient):
-        self._client = client  # kept only to prove a server answers; closed by close()
+        self._client = client  # for listing and the test tone; closed by close()
 
     @classmethod
     def connect(cls) -> PulseSystem:
