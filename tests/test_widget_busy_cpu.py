@@ -28,6 +28,7 @@ BUSY_PROCESSES = 2
 PLAYED_S = 60.0  # seconds of the demo call (its first prompt comes at ~13 s)
 RUN_TIMEOUT_S = 240
 MAX_STALL_S = 0.050
+FREEZE_S = 0.150  # not even once (see StallMeter)
 
 
 def test_event_loop_holds_beside_two_busy_processes(qapp, tmp_path):
@@ -60,11 +61,12 @@ def test_event_loop_holds_beside_two_busy_processes(qapp, tmp_path):
             proc.wait()
         shut_down(coach)
     print(f"beside {BUSY_PROCESSES} busy processes on {os.cpu_count()} cores: max event-loop stall "
-          f"{call_meter.max_gap_s * 1000:.1f} ms during {heard['t']:.0f} s of the call, "
+          f"{call_meter.max_gap_s * 1000:.1f} ms during {heard['t']:.0f} s of the call "
+          f"({call_meter.over(MAX_STALL_S)} over {MAX_STALL_S * 1000:.0f} ms), "
           f"{start_meter.max_gap_s * 1000:.1f} ms while it started; {call_meter.ticks} ticks")
     assert played, f"only {heard['t']:.0f} s of the call played in {RUN_TIMEOUT_S} s"
     assert call_meter.ticks > 0.5 * PLAYED_S * 100, "the 10 ms timer hardly ran"
-    assert call_meter.max_gap_s < MAX_STALL_S, f"the GUI thread stalled {call_meter.max_gap_s * 1000:.0f} ms"
+    call_meter.assert_no_recurring_stall(MAX_STALL_S, FREEZE_S, "beside the busy processes")
     # The call's start (VAD session, opening the file, gc.freeze) is only printed here: beside
     # the busy processes it measured 13-47 ms, too near the limit to assert on a shared machine
     # (tests/test_widget_demo.py asserts it on its own).
