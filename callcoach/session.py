@@ -26,6 +26,7 @@ class SessionRecorder:
         self.duration = 0.0
         self._utterances: dict[tuple, dict] = {}  # (role, start, end) -> JSON
         self._prompts: dict[int, dict] = {}
+        self._withheld: list[dict] = []  # prompts the coach held back and dropped
         self._notices: list[dict] = []
         self._gaps: list[dict] = []  # device gaps: that speaker's audio is missing there
         self._dropped = {role: {"blocks": 0, "seconds": 0.0} for role in ("agent", "customer")}
@@ -57,6 +58,9 @@ class SessionRecorder:
         entry["checklist"] = list(p.checklist)
         entry.update(cleared=None, feedback=None)
         self._prompts[p.id] = entry
+
+    def _on_PromptWithheld(self, w) -> None:
+        self._withheld.append(asdict(w))
 
     def _on_PromptCleared(self, c) -> None:
         if c.id in self._prompts:
@@ -98,6 +102,7 @@ class SessionRecorder:
                 "source": self.source,
                 "utterances": utterances,
                 "prompts": sorted(self._prompts.values(), key=lambda p: p["t"]),
+                "withheld": sorted(self._withheld, key=lambda w: w["t"]),
                 "metrics": {**self._coach.get("metrics", {}),
                             # Audio that never reached the engine (live devices): none is lost unsaid.
                             "dropped_blocks": {r: c["blocks"] for r, c in self._dropped.items()},

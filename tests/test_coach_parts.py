@@ -10,10 +10,10 @@ import pytest
 
 from callcoach.coach.coach import Coach, CoachSettings
 from callcoach.coach.dynamics import Dynamics
-from callcoach.coach.events import Prompt, PromptCleared
+from callcoach.coach.events import Prompt, PromptCleared, PromptWithheld
 from callcoach.coach.pace import PaceTracker
 from callcoach.coach.playbook import KINDS, PolicySettings, builtin_path, load_playbook
-from callcoach.coach.policy import PromptPolicy
+from callcoach.coach.scheduler import PromptScheduler
 from callcoach.engine.events import Activity, CallEnded, Level, Utterance, Watermark
 from callcoach.engine.transcriber import Word
 
@@ -55,42 +55,142 @@ def test_broken_toml_and_missing_file(tmp_path):
     assert "missing.toml" in error and "cannot read" in error
 
 
-# -- policy --------------------------------------------------------------------------------
+# -- the prompt scheduler -------------------------------------------------------------------
 
 
 def _prompt(t, kind="apologize", severity="warning", priority=50) -> Prompt:
     return Prompt(0, t, kind, severity, kind, "", "", "", "because", kind, priority, False)
 
 
-def test_policy_one_prompt_at_a_time_by_priority():
-    p = PromptPolicy(PolicySettings(display_s=15, min_gap_s=0, budget=10))
-    assert p.offer(_prompt(0, "listen_more", priority=40), 0)
-    assert not p.offer(_prompt(1, "slow_down", priority=30), 0), "lower priority waits its turn"
-    events = p.offer(_prompt(2, "positive_language", priority=70), 0)
-    assert isinstance(events[0], PromptCleared) and events[0].reason == "replaced"
-    assert p.active.kind == "positive_language"
-    assert p.tick(16.9) == [] and p.tick(17.0)[0].reason == "expired" and p.active is None
+def _shown(events) -> list[Prompt]:
+    return [e for e in events if isinstance(e, Prompt)]
 
 
-def test_policy_cooldown_gap_and_budget():
-    p = PromptPolicy(PolicySettings(display_s=5, min_gap_s=30, budget=2))
-    assert p.offer(_prompt(0, "apologize"), 60)
-    assert not p.offer(_prompt(20, "slow_down"), 60), "too soon after the last prompt"
-    assert p.offer(_prompt(31, "slow_down"), 60)
-    assert not p.offer(_prompt(62, "apologize"), 90), "apologize is cooling down"
-    assert not p.offer(_prompt(100, "listen_more"), 0), "budget spent"
-    assert p.offer(_prompt(101, "set_boundary", "critical", 110), 0), "critical ignores gap and budget"
-    assert p.suppressed == {"gap": 1, "cooldown": 1, "budget": 1}
+def _ticks(s, start, end, step=0.5):
+    """Tick the scheduler from start to end; every event it emits, in order."""
+    events, t = [], start
+    while t <= end + 1e-9:
+        events += s.tick(round(t, 2))
+        t += step
+    return events
+
+
+ROOMY = dict(spacing_s=0, average_gap_s=1, burst=10, budget=10)  # only the screen limits
+
+
+def test_one_prompt_at_a_time_a_better_one_replaces_it_after_5_s():
+    s = PromptScheduler(PolicySettings(display_s=15, replace_after_s=5, **ROOMY))
+    assert _shown(s.offer(_prompt(0, "listen_more", priority=40), 0, holds_until=10))
+    assert not s.offer(_prompt(1, "slow_down", priority=30), 0, holds_until=11), "lower value waits"
+    assert not s.offer(_prompt(2, "positive_language", priority=70), 0, holds_until=12), "seen only 2 s"
+    events = _ticks(s, 2.5, 6)
+    assert isinstance(events[0], PromptCleared) and events[0].reason == "replaced" and events[0].t == 5.0
+    better = _shown(events)[0]
+    assert better.kind == "positive_language" and better.t == 5.0
+    assert better.held_s == 3.0 and better.held_for == "too_soon_to_replace"
+    # slow_down's cause passed (held until 11 s) while positive_language was on screen.
+    dropped = [e for e in _ticks(s, 6.5, 12) if isinstance(e, PromptWithheld)]
+    assert [(d.kind, d.reason, d.fate, d.t) for d in dropped] == [("slow_down", "busy", "cause_passed", 1.0)]
+    assert s.dropped == {"busy": 1} and s.held_back == 1
+
+
+def test_a_held_prompt_shows_as_soon_as_there_is_room():
+    """The missed positive-language prompt: a dismissive line 24 s after another prompt."""
+    s = PromptScheduler(PolicySettings(display_s=15, spacing_s=10, average_gap_s=20, burst=2, hold_s=10))
+    assert _shown(s.offer(_prompt(0, "acknowledge_feelings", priority=60), 90, holds_until=10))
+    assert _shown(s.offer(_prompt(24, "positive_language", priority=70), 60, holds_until=34)), \
+        "24 s after a prompt is room enough (the old 30 s gap dropped it)"
+    late = s.offer(_prompt(26, "offer_alternatives", "info", 45), 120, holds_until=36)
+    assert not late, "the prompt on screen is worth more"
+    shown = _shown(_ticks(s, 26.5, 40))
+    assert shown == [], "it was not worth replacing it, and positive_language stays 15 s: past 36 s"
+    assert s.dropped == {"busy": 1}
+
+
+def test_spacing_and_average_rate_hold_routine_prompts_back():
+    s = PromptScheduler(PolicySettings(display_s=3, spacing_s=10, average_gap_s=20, burst=2, hold_s=30))
+    assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10))
+    assert not s.offer(_prompt(4, "slow_down"), 0, holds_until=30), "within 10 s of the last"
+    shown = _shown(_ticks(s, 4.5, 30))
+    assert [(p.kind, p.t, p.held_for) for p in shown] == [("slow_down", 20.0, "spacing")], \
+        "10 s of spacing, then the average: one per 20 s"
+    # A quiet minute earned credit (two prompts at most): 10 s apart until it is spent.
+    assert _shown(s.offer(_prompt(80, "listen_more"), 0, holds_until=90))
+    assert not s.offer(_prompt(82, "stay_calm"), 0, holds_until=120)
+    assert not s.offer(_prompt(83, "offer_alternatives"), 0, holds_until=120)
+    shown = _shown(_ticks(s, 82.5, 120))
+    assert [(p.kind, p.t) for p in shown] == [("stay_calm", 90.0), ("offer_alternatives", 100.0)]
+    assert not s.offer(_prompt(105, "slow_down"), 0, holds_until=140)
+    assert [p.t for p in _shown(_ticks(s, 105.5, 140))] == [120.0], "spent: one per 20 s again"
+    assert shown[1].held_for == "spacing" and s.held_back == 4
+
+
+def test_critical_prompts_always_show_at_once():
+    s = PromptScheduler(PolicySettings(display_s=15, spacing_s=10, average_gap_s=20, burst=1, budget=1))
+    assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10))
+    events = s.offer(_prompt(1, "set_boundary", "critical", 110), 0, holds_until=11)
+    assert _shown(events)[0].kind == "set_boundary", "at once: over a young prompt, spacing, rate and budget"
+    assert events[0].reason == "replaced"
 
 
 def test_escalation_is_sticky_until_acted_on():
-    p = PromptPolicy(PolicySettings(display_s=5, min_gap_s=0, budget=10))
-    shown = p.offer(_prompt(0, "escalate", "critical", 100), 0)
+    s = PromptScheduler(PolicySettings(display_s=5, **ROOMY))
+    shown = s.offer(_prompt(0, "escalate", "critical", 100), 0, holds_until=10)
     assert shown[-1].sticky
-    assert p.tick(300) == [], "an escalation never expires by itself"
-    assert not p.offer(_prompt(10, "positive_language", priority=70), 0)
-    assert p.clear(20, "acted_on", kind="escalate")[0].reason == "acted_on"
-    assert p.offer(_prompt(30, "positive_language", priority=70), 0)
+    assert not _shown(_ticks(s, 0.5, 300)), "an escalation never expires by itself"
+    assert not s.offer(_prompt(300, "positive_language", priority=70), 0, holds_until=310)
+    assert s.clear(302, "acted_on", kind="escalate")[0].reason == "acted_on"
+    late = _shown(s.tick(302.5))
+    assert late and late[0].kind == "positive_language" and late[0].held_for == "sticky"
+
+
+def test_a_held_silence_prompt_lasts_while_the_silence_does():
+    s = PromptScheduler(PolicySettings(display_s=15, spacing_s=10, average_gap_s=20, burst=2))
+    assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10))
+    events, t = [], 3.0
+    while t <= 8.0:  # dead air from 3 s: offered every tick while it lasts
+        events += s.tick(t) + s.offer(_prompt(t, "update_progress", "info"), 45, holds_until=t + 1.0)
+        t += 0.5
+    assert not _shown(events), "too soon after apologize"
+    events = _ticks(s, 8.5, 20)  # the agent spoke at 8 s: no longer offered
+    dropped = [e for e in events if isinstance(e, PromptWithheld)]
+    assert [(d.kind, d.fate) for d in dropped] == [("update_progress", "cause_passed")] and not _shown(events)
+
+    again = PromptScheduler(PolicySettings(display_s=15, spacing_s=10, average_gap_s=20, burst=2))
+    again.offer(_prompt(0, "apologize"), 0, holds_until=10)
+    events, t = [], 3.0
+    while t <= 22.0:  # this time the silence goes on
+        events += again.tick(t) + again.offer(_prompt(t, "update_progress", "info"), 45, holds_until=t + 1.0)
+        t += 0.5
+    shown = _shown(events)
+    assert [(p.kind, p.t) for p in shown] == [("update_progress", 20.0)] and shown[0].held_s == 17.0, \
+        "shown once the second prompt of the call is due (one per 20 s)"
+
+
+def test_a_cooling_kind_is_not_repeated_or_recorded():
+    s = PromptScheduler(PolicySettings(display_s=2, **ROOMY))
+    assert _shown(s.offer(_prompt(0, "apologize"), 60, holds_until=10))
+    assert not s.offer(_prompt(20, "apologize"), 60, holds_until=30)
+    assert not [e for e in _ticks(s, 20, 40) if isinstance(e, (Prompt, PromptWithheld))]
+    assert s.dropped == {}
+
+
+def test_what_is_held_at_the_end_of_the_call_is_recorded():
+    s = PromptScheduler(PolicySettings(display_s=15, **ROOMY))
+    s.offer(_prompt(0, "escalate", "critical", 100), 0, holds_until=10)
+    s.offer(_prompt(1, "acknowledge_feelings", priority=60), 0, holds_until=11)
+    [withheld] = s.end(2.0)
+    assert (withheld.kind, withheld.reason, withheld.fate, withheld.until) == \
+        ("acknowledge_feelings", "sticky", "call_ended", 2.0)
+
+
+def test_old_playbooks_with_a_minimum_gap_still_load(tmp_path):
+    old = builtin_path().read_text().replace("spacing_s = 10 ", "min_gap_s = 30 ", 1)
+    assert "min_gap_s = 30" in old
+    mine = tmp_path / "old.toml"
+    mine.write_text(old)
+    playbook, error = load_playbook(mine)
+    assert error is None and playbook.policy.spacing_s == 30
 
 
 # -- pace and dynamics ---------------------------------------------------------------------

@@ -106,7 +106,8 @@ def rules(draw):
 
 
 POLICY = st.fixed_dictionaries({}, optional={
-    "display_s": mostly(st.floats(), VALUES), "min_gap_s": st.integers(-5, 100),
+    "display_s": mostly(st.floats(), VALUES), "min_gap_s": st.integers(-5, 100), "spacing_s": st.integers(-5, 100),
+    "average_gap_s": mostly(st.integers(-5, 60), VALUES), "burst": mostly(st.integers(-2, 5), VALUES),
     "budget": mostly(st.integers(-5, 50), VALUES), "sticky_kinds": mostly(st.lists(WORDS, max_size=2), VALUES)})
 EXTRA_TABLES = mostly(st.just({}), st.dictionaries(st.text(max_size=6),
                                                    st.dictionaries(st.text(max_size=6), VALUES, max_size=2),

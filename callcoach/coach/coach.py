@@ -21,7 +21,7 @@ from callcoach.coach.events import CallSummary, CoachState, Feedback, Prompt, Pr
 from callcoach.coach.handoff import CallHistory, Turn, follow_up_checklist, handoff_note
 from callcoach.coach.pace import PaceTracker
 from callcoach.coach.playbook import SEVERITIES, Playbook, Rule, load_playbook
-from callcoach.coach.policy import PromptPolicy
+from callcoach.coach.scheduler import PromptScheduler
 from callcoach.coach.sentiment import MoodTracker, score
 from callcoach.engine.events import Activity, CallEnded, Level, Utterance, Watermark
 
@@ -42,7 +42,7 @@ class Coach:
         self.playbook = playbook or load_playbook()[0]
         self.settings = settings
         self.measure_latency = measure_latency
-        self.policy = PromptPolicy(self.playbook.policy)
+        self.scheduler = PromptScheduler(self.playbook.policy)
         self.dynamics = Dynamics()
         self.pace = PaceTracker()
         self.mood = MoodTracker()
@@ -86,7 +86,7 @@ class Coach:
         """The agent pressed "done" or "not helpful" on a prompt (any thread)."""
         with self._lock:
             self._emit(Feedback(prompt_id, self._now, action))
-            for event in self.policy.clear(self._now, action, prompt_id=prompt_id):
+            for event in self.scheduler.clear(self._now, action, prompt_id=prompt_id):
                 self._emit(event)
 
     def _hold(self, t: float, event: object) -> None:
@@ -103,9 +103,9 @@ class Coach:
                     self._tick(event.t, arrived)
             elif isinstance(event, Activity):
                 self.dynamics.activity(event.role, event.t, event.speaking)
-                active = self.policy.active
+                active = self.scheduler.active
                 if event.speaking and event.role == "agent" and active and active.kind == "update_progress":
-                    self._show(self.policy.clear(event.t, "acted_on"))  # the agent is back on the line
+                    self._show(self.scheduler.clear(event.t, "acted_on"))  # the agent is back on the line
             else:
                 self._utterance(event, arrived)
 
@@ -128,7 +128,7 @@ class Coach:
         if u.role == "agent":
             self.pace.add(u.words)
             if "escalating" in turn.acts:
-                self._show(self.policy.clear(u.end, "acted_on", kind="escalate"))
+                self._show(self.scheduler.clear(u.end, "acted_on", kind="escalate"))
         signals = self._signals(u.end, turn, s)
         self._evaluate(f"{u.role}_utterance", signals, u.end, latency)
         if u.role == "customer":
@@ -137,8 +137,8 @@ class Coach:
             self._emit(self.state(u.end))
 
     def _tick(self, t: float, arrived: float) -> None:
-        self._show(self.policy.tick(t))
         latency = time.monotonic() - arrived if self.measure_latency else None
+        self._show(self.scheduler.tick(t, latency))
         self._evaluate("tick", self._signals(t), t, latency)
         if t >= self._next_state:
             self._next_state = t + _STATE_S
@@ -175,11 +175,11 @@ class Coach:
     def _evaluate(self, trigger: str, signals: dict, t: float, latency: float | None) -> None:
         rules = [r for r in self.playbook.rules if r.on == trigger and r.matches(signals)]
         rules.sort(key=lambda r: (SEVERITIES[r.severity], r.priority), reverse=True)
-        for rule in rules:
-            shown = self.policy.offer(self._candidate(rule, signals, t, latency), rule.cooldown_s)
-            if shown:
-                self._show(shown)
-                return
+        # What was said keeps its prompt waiting for `hold_s`; a tick condition is offered
+        # again every tick for as long as it holds.
+        holds_until = t + (2 * _TICK_S if trigger == "tick" else self.playbook.policy.hold_s)
+        for rule in rules:  # the best shows if it can; the rest wait their turn or are dropped
+            self._show(self.scheduler.offer(self._candidate(rule, signals, t, latency), rule.cooldown_s, holds_until))
 
     def _candidate(self, rule: Rule, signals: dict, t: float, latency: float | None) -> Prompt:
         handoff = None
@@ -203,12 +203,12 @@ class Coach:
 
     def _call_end(self, duration: float) -> None:
         self._now = duration
-        self._show(self.policy.clear(duration, "call_ended"))
+        self._show(self.scheduler.clear(duration, "call_ended"))
+        self._show(self.scheduler.end(duration))
         checklist = tuple(follow_up_checklist(self.history, self.escalated))
         for rule in (r for r in self.playbook.rules if r.on == "call_end"):
             prompt = self._candidate(rule, self._signals(duration), duration, None)
-            shown = self.policy.offer(_with_checklist(prompt, checklist), 0, force=True)
-            self._show(shown)
+            self._show(self.scheduler.show_now(_with_checklist(prompt, checklist)))
         if self.escalated:  # the note as of the end of the call, for the supervisor's record
             self.handoff = handoff_note(self.history, duration, self._escalation_reason)
         self._emit(CallSummary(self.metrics(duration), self.handoff, checklist))
@@ -235,7 +235,8 @@ class Coach:
             },
             "escalated": self.escalated,
             "prompts_shown": len(self.prompts),
-            "prompts_suppressed": dict(self.policy.suppressed),
+            "prompts_held_back": self.scheduler.held_back,  # shown late
+            "prompts_suppressed": dict(self.scheduler.dropped),  # never shown, by why they were held
             "duration_s": round(duration, 2),
         }
 

@@ -22,6 +22,23 @@ class Prompt:
     latency_s: float | None = None
     checklist: tuple[str, ...] = ()  # follow_up only
     handoff: str | None = None  # escalate only: the drafted note for the supervisor
+    held_s: float = 0.0  # how long the scheduler held it back before it showed (t is when it showed)
+    held_for: str | None = None  # why it was held (scheduler.Hold)
+
+
+@dataclass(frozen=True)
+class PromptWithheld:
+    """A prompt the coach would have shown, held back and then dropped: for QA, never the agent."""
+
+    t: float  # call time it was raised
+    until: float  # call time it was dropped
+    kind: str
+    severity: str
+    title: str
+    because: str
+    rule: str
+    reason: str  # why it was held (scheduler.Hold)
+    fate: str  # why it never showed (scheduler.Fate)
 
 
 @dataclass(frozen=True)

@@ -118,8 +118,14 @@ class Rule:
 
 @dataclass(frozen=True)
 class PolicySettings:
+    """The prompt scheduler's limits (callcoach/coach/scheduler.py says how they combine)."""
+
     display_s: float = 15.0  # a prompt leaves the screen after this much call time
-    min_gap_s: float = 30.0  # at least this long between two non-critical prompts
+    replace_after_s: float = 5.0  # a better prompt replaces one seen at least this long
+    spacing_s: float = 10.0  # never two non-critical prompts closer than this
+    average_gap_s: float = 20.0  # non-critical prompts on average no more often than this
+    burst: int = 2  # ... though a quiet stretch earns up to this many ahead of the average
+    hold_s: float = 10.0  # what was said keeps its prompt waiting this long for room
     budget: int = 10  # non-critical prompts per call at most
     sticky_kinds: tuple[str, ...] = ("escalate",)  # stay until acted on
 
@@ -139,7 +145,11 @@ _RULE_FIELDS = {
     "id": str, "kind": str, "severity": str, "title": str, "message": str, "phrase": str,
     "tactic": str, "cooldown_s": (int, float), "priority": int, "when": dict,
 }
-_POLICY_FIELDS = {"display_s": (int, float), "min_gap_s": (int, float), "budget": int, "sticky_kinds": list}
+_POLICY_FIELDS = {"display_s": (int, float), "replace_after_s": (int, float), "spacing_s": (int, float),
+                  "average_gap_s": (int, float), "burst": int, "hold_s": (int, float), "budget": int,
+                  "sticky_kinds": list}
+# Playbooks written for the old minimum-gap policy keep loading: its gap becomes the spacing.
+_RENAMED_POLICY_FIELDS = {"min_gap_s": "spacing_s"}
 
 
 def builtin_path() -> Path:
@@ -186,14 +196,17 @@ def parse_playbook(text: str, source: str) -> Playbook:
 
 
 def _parse_policy(table: dict, where: _Locator) -> PolicySettings:
+    values = {}
     for key, value in table.items():
-        if key not in _POLICY_FIELDS:
+        field_name = _RENAMED_POLICY_FIELDS.get(key, key)
+        if field_name not in _POLICY_FIELDS:
             raise PlaybookError(where.top(key, f"unknown policy key {key!r}"))
-        if not _is(value, _POLICY_FIELDS[key]) or (key == "sticky_kinds" and not _names(value)):
+        if not _is(value, _POLICY_FIELDS[field_name]) or (key == "sticky_kinds" and not _names(value)):
             raise PlaybookError(where.top(key, f"policy.{key} has the wrong type"))
-    if "sticky_kinds" in table:
-        table = {**table, "sticky_kinds": tuple(table["sticky_kinds"])}
-    return PolicySettings(**table)
+        if field_name in ("average_gap_s", "burst") and value <= 0:
+            raise PlaybookError(where.top(key, f"policy.{key} must be above 0"))
+        values[field_name] = tuple(value) if key == "sticky_kinds" else value
+    return PolicySettings(**values)
 
 
 def _parse_rule(i: int, rule: dict, where: _Locator) -> Rule:

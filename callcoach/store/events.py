@@ -18,14 +18,14 @@ def _json_default(value: Any) -> Any:
 
 
 def _event_classes() -> dict[str, type]:
-    from callcoach.coach.events import CallSummary, Feedback, Prompt, PromptCleared, ScoredUtterance
+    from callcoach.coach.events import CallSummary, Feedback, Prompt, PromptCleared, PromptWithheld, ScoredUtterance
     from callcoach.engine.events import AudioDropped, CallEnded, DeviceGap, Notice, Utterance
 
-    return {c.__name__: c for c in (Utterance, ScoredUtterance, Prompt, PromptCleared, Feedback, Notice,
-                                    CallSummary, CallEnded, DeviceGap, AudioDropped)}
+    return {c.__name__: c for c in (Utterance, ScoredUtterance, Prompt, PromptCleared, PromptWithheld, Feedback,
+                                    Notice, CallSummary, CallEnded, DeviceGap, AudioDropped)}
 
 
-STORED_KINDS = ("Utterance", "ScoredUtterance", "Prompt", "PromptCleared", "Feedback", "Notice",
+STORED_KINDS = ("Utterance", "ScoredUtterance", "Prompt", "PromptCleared", "PromptWithheld", "Feedback", "Notice",
                 "CallSummary", "CallEnded", "DeviceGap", "AudioDropped")
 
 

@@ -70,6 +70,8 @@ class EventRedactor:
                 event, because=self.text(event.because), handoff=self.text(event.handoff),
                 message=self.text(event.message), phrase=self.text(event.phrase),
                 checklist=tuple(self.text(c) for c in event.checklist))
+        if name == "PromptWithheld":
+            return dataclasses.replace(event, because=self.text(event.because))
         if name == "Notice":
             return dataclasses.replace(event, message=self.text(event.message))
         if name == "DeviceGap":
