@@ -422,3 +422,40 @@ def test_a_session_file_is_redacted_before_it_is_reported(demo, tmp_path):
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert not planted_card(_visible(page).encode()) and "[CARD]" in page
+
+
+def test_prompts_held_back_and_dropped_are_greyed_in_the_report_and_the_review(tmp_path):
+    """The coach (scripted events) raises apologize and acknowledge_feelings on one line: the
+    first shows, the second waits behind it until its cause has passed. QA sees it greyed,
+    with why, in the report and the review window, redacted like everything else."""
+    from callcoach.coach.coach import Coach
+    from callcoach.engine.events import Activity
+    from callcoach.gui.review.session_html import transcript_html
+    from tests.test_coach_parts import _drive, _utterance
+
+    store = SessionStore(tmp_path / "sessions.db")
+    writer = StoreWriter(store, meta={"agent": "sam"})
+    coach = Coach()
+    coach.subscribe(writer)
+    line = "I have been waiting three weeks for my refund and my card 4539 1488 0343 6467 was charged"
+    said = _utterance("customer", 1.0, line)
+    _drive(coach, [Activity("customer", 1.0, True), said, Activity("customer", said.end, False)], 40.0)
+    writer.close()
+    session = store.get(writer.id)
+    [withheld] = session["withheld"]
+    assert (withheld["kind"], withheld["reason"], withheld["fate"]) == ("acknowledge_feelings", "busy", "cause_passed")
+    shown = [p["kind"] for p in session["prompts"]]
+    assert shown[0] == "apologize" and "acknowledge_feelings" not in shown, shown
+
+    page = render_html(session)
+    card = re.search(r'<div class="prompt withheld".*?</p></div>', page, re.S).group(0)
+    visible = " ".join(_Page(card).text)
+    assert "not shown" in visible and "Acknowledge how they feel" in visible
+    assert "a prompt of equal or higher value was on screen" in visible and "its cause had passed" in visible
+    assert 'class="withheld-marker" data-kind="acknowledge_feelings"' in page
+    assert "Prompts held back and never shown" in page
+    assert "[CARD]" in card and not contains_planted(page, [CARD])
+
+    review, _ = transcript_html(session)
+    assert "not shown" in review and "held back: a prompt of equal or higher value was on screen" in review
+    assert not contains_planted(review, [CARD])

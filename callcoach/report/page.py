@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 
 from callcoach import __version__
+from callcoach.coach.scheduler import fate_text, hold_text
 from callcoach.report.style import CSS
 from callcoach.report.timeline import timeline_svg
 from callcoach.report.values import (SEVERITY_COLOR, SPEAKER_COLOR, duration_of, kind_label, numbered_prompts,
@@ -114,7 +115,8 @@ def _timeline(session: dict, numbered: list[tuple[int, dict]]) -> str:
 def _legend() -> str:
     items = [f'<span><i class="swatch" style="background:{c}"></i>{_e(s)} prompt</span>'
              for s, c in SEVERITY_COLOR.items()]
-    items += ['<span><i class="swatch dashed"></i>notice / device gap</span>',
+    items += ['<span><i class="swatch withheld"></i>held back, not shown</span>',
+              '<span><i class="swatch dashed"></i>notice / device gap</span>',
               '<span><i class="swatch band"></i>target pace {:.0f}–{:.0f} wpm</span>'.format(*pace_band())]
     items += [f'<span><i class="swatch" style="background:{c}"></i>{s}</span>' for s, c in SPEAKER_COLOR.items()]
     return f'<div class="legend">{"".join(items)}</div>'
@@ -150,6 +152,8 @@ def _metrics(session: dict, prompts: list[dict]) -> str:
         ("Customer sentiment, lowest", fmt(mood.get("min"), "{:+.2f}")),
         ("Escalated", escalated),
         ("Prompts shown", str(len(prompts))),
+        ("Prompts held back, then shown", str(sum(1 for p in prompts if number(p.get("held_s"))))),
+        ("Prompts held back and never shown", str(len(dicts(session.get("withheld"))))),
         ("Prompts acted on", str(acted)),
         ("Prompts marked not helpful", str(sum(1 for p in prompts if _action(p) == "not_helpful"))),
     ]
@@ -170,6 +174,9 @@ def _transcript(session: dict, numbered: list[tuple[int, dict]]) -> str:
     for n, p in numbered:
         t = number(p.get("t"))
         items.append((math.inf if t is None else t, 0 if t is not None else 2, n, _prompt_card(n, p)))
+    for i, w in enumerate(dicts(session.get("withheld"))):
+        t = number(w.get("t"))
+        items.append((math.inf if t is None else t, 0 if t is not None else 2, -1 - i, _withheld_card(w)))
     items.sort(key=lambda item: item[:3])
     return '<div class="transcript">\n' + "\n".join(item[3] for item in items) + "\n</div>"
 
@@ -225,12 +232,28 @@ def _prompt_card(n: int, p: dict) -> str:
               f"Why: {_e(p.get('because'))}" if text(p.get("because")) else ""]
     if any(detail):
         lines.append(f'<p class="small">{" · ".join(d for d in detail if d)}</p>')
+    held = number(p.get("held_s"))
+    if held:
+        lines.append(f'<p class="small">Held back {held:.0f} s before it showed: {_e(hold_text(p.get("held_for")))}'
+                     "</p>")
     left = ""  # how the card left the screen, unless the agent's own press already says it
     if sub(p, "cleared").get("reason") not in ("done", "not_helpful"):
         left = f" · Left the screen: {_e(_cleared_label(p))}"
     lines.append(f'<p class="small">Agent feedback: <span class="fb {_feedback_class(p)}">'
                  f"{_e(_feedback_label(p))}</span>{left}</p>")
     return f'<div class="prompt sev-{severity(p)}"{data} data-n="{n}">{"".join(lines)}</div>'
+
+
+def _withheld_card(w: dict) -> str:
+    """A prompt the coach would have shown but never did: greyed, with why."""
+    t = number(w.get("t"))
+    data = f' data-t="{t:.2f}"' if t is not None else ""
+    because = f" · Why: {_e(w.get('because'))}" if text(w.get("because")) else ""
+    return (f'<div class="prompt withheld"{data}><div class="card-head"><span class="tag">not shown</span>'
+            f'<strong class="title">{_e(w.get("title") or kind_label(w))}</strong>'
+            f'<span class="when">{clock(t)} · {_e(kind_label(w))} · {_e(severity(w))}</span></div>'
+            f'<p class="small">Held back: {_e(hold_text(w.get("reason")))}; dropped at {clock(w.get("until"))}: '
+            f"{_e(fate_text(w.get('fate')))}{because}</p></div>")
 
 
 def _handoff(session: dict) -> str:

@@ -32,6 +32,7 @@ svg.timeline { display: block; width: 100%; height: auto; }
 .swatch { display: inline-block; width: 14px; height: 8px; border-radius: 2px; margin-right: 6px;
           vertical-align: middle; }
 .swatch.dashed { height: 0; border-top: 2px dashed #7a8290; border-radius: 0; }
+.swatch.withheld { height: 0; border-top: 2px dotted #b4bac4; border-radius: 0; }
 .swatch.band { background: #e2f3e8; border: 1px solid #b9dfc7; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
 th, td { text-align: left; padding: 5px 10px 5px 0; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -55,6 +56,8 @@ table.list th { font-size: 11px; text-transform: uppercase; letter-spacing: .06e
 .prompt.sev-warning { border-color: var(--warning); background: #fdf6ea; }
 .prompt.sev-critical { border-color: var(--critical); background: #fdf0f0; }
 .prompt p { margin: 3px 0 0; }
+.prompt.withheld { border-left: 4px dotted #b4bac4; background: #f6f7f9; color: #7a8290; }
+.prompt.withheld .tag { background: #e6e8ec; color: #7a8290; }
 .card-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0 10px; }
 .tag { font-size: 12px; font-weight: 700; color: var(--muted); }
 .title { font-size: 14.5px; }

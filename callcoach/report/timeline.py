@@ -3,7 +3,8 @@
 Three bands share the time axis: the customer's mood (each utterance's sentiment, -1..+1),
 who is talking, and the agent's pace (each utterance's words per minute against the
 target band). Prompts are vertical lines in their severity's color, numbered as in the
-transcript and labeled by kind; notices (device gaps, problems) are grey dashed lines.
+transcript and labeled by kind; prompts the coach held back and dropped are faint dotted
+lines; notices (device gaps, problems) are grey dashed lines.
 Hovering anything shows its details (SVG <title>, no script).
 """
 
@@ -21,6 +22,7 @@ MOOD_H, TALK_H, PACE_H, GAP = 110, 28, 110, 12
 CHAR_W = 7.0  # rough width of one bold 11 px label character, to keep labels apart
 OFF_PACE = "#c27c0e"
 GRID, FRAME, INK, MUTED = "#eceef1", "#d9dde3", "#3b4250", "#7a8290"
+WITHHELD = "#b4bac4"  # prompts held back and dropped
 
 
 def _f(v: float) -> str:
@@ -108,6 +110,14 @@ def timeline_svg(session: dict, numbered: list[tuple[int, dict]]) -> str:
                    f'<line x1="{_f(x(t))}" y1="{mood_y}" x2="{_f(x(t))}" y2="{axis_y}" stroke="{MUTED}" '
                    f'stroke-dasharray="4 3"/><path d="M{_f(x(t))} {axis_y - 7} l4 7 h-8 z" fill="{MUTED}"/>'
                    f'<text x="{_f(x(t) + 6)}" y="{axis_y - 2}" font-size="9" fill="{MUTED}">{escape(label)}</text></g>')
+    for w in dicts(session.get("withheld")):  # what the coach would have said: faint, no label
+        t = number(w.get("t"))
+        if t is None:
+            continue
+        tip = f"{clock(t)} not shown: {text(w.get('title')) or kind_label(w)} (held back, then dropped)"
+        out.append(f'<g class="withheld-marker" data-kind="{escape(text(w.get("kind")))}"><title>{escape(tip)}'
+                   f'</title><line x1="{_f(x(t))}" y1="{mood_y}" x2="{_f(x(t))}" y2="{axis_y}" stroke="{WITHHELD}" '
+                   f'stroke-width="1.4" stroke-dasharray="1 3"/></g>')
     for (n, p, t), label, (a, _), row in zip(timed, labels, spans, rows):
         color = SEVERITY_COLOR[severity(p)]
         base = 6 + row * ROW_H + 10

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
+from callcoach.coach.scheduler import fate_text, hold_text
 from callcoach.gui import theme
 from callcoach.gui.review.values import signed
 from callcoach.session_values import NONE, clock, dicts, mood_state, number, text
@@ -23,6 +24,8 @@ def transcript_html(session: dict) -> tuple[str, list[tuple[float, str]]]:
         entries.append((number(u.get("start")), 0, _utterance_row, u))
     for p in dicts(session.get("prompts")):
         entries.append((number(p.get("t")), 1, _prompt_row, p))
+    for w in dicts(session.get("withheld")):
+        entries.append((number(w.get("t")), 2, _withheld_row, w))
     entries.sort(key=lambda e: (e[0] if e[0] is not None else float("inf"), e[1]))
     rows, anchors = [], []
     for i, (t, _, render, item) in enumerate(entries):
@@ -61,13 +64,29 @@ def _prompt_row(p: dict, anchor: str) -> str:
         lines.append(escape(p["message"]))
     if text(p.get("phrase")):
         lines.append(f"<i>“{escape(p['phrase'])}”</i>")
+    held = number(p.get("held_s"))
     details = [f"tactic: {escape(p['tactic'])}" if text(p.get("tactic")) else "",
-               f"because: {escape(p['because'])}" if text(p.get("because")) else ""]
+               f"because: {escape(p['because'])}" if text(p.get("because")) else "",
+               f"held back {held:.0f} s: {escape(hold_text(p.get('held_for')))}" if held else ""]
     if any(details):
         lines.append(f"<span style='color:{theme.SECONDARY}'>{' · '.join(filter(None, details))}</span>")
     return (f"<tr><td valign='top' style='color:{color}'><a name='{anchor}'></a>{clock(p.get('t'))}</td>"
             f"<td bgcolor='{color}'></td>"
             f"<td colspan='2' bgcolor='{theme.TRACK}'>{'<br>'.join(lines)}</td></tr>")
+
+
+def _withheld_row(w: dict, anchor: str) -> str:
+    """A prompt the coach would have shown, held back and dropped: all in grey."""
+    title = escape(text(w.get("title")) or text(w.get("kind")) or "Prompt")
+    lines = [f"<b>{title}</b>&nbsp;&nbsp;not shown · {escape(text(w.get('severity')) or 'info')} · "
+             f"{escape(text(w.get('kind')))}",
+             f"held back: {escape(hold_text(w.get('reason')))}; dropped at {clock(w.get('until'))}: "
+             f"{escape(fate_text(w.get('fate')))}"]
+    if text(w.get("because")):
+        lines.append(f"because: {escape(w['because'])}")
+    return (f"<tr><td valign='top' style='color:{theme.MUTED}'><a name='{anchor}'></a>{clock(w.get('t'))}</td>"
+            f"<td bgcolor='{theme.MUTED}'></td>"
+            f"<td colspan='2' style='color:{theme.MUTED}'>{'<br>'.join(lines)}</td></tr>")
 
 
 def _outcome(p: dict) -> str:
@@ -120,7 +139,8 @@ def _metrics_table(session: dict) -> str:
         ("Dead air", f"{number(m.get('dead_air_s')):.1f} s" if number(m.get("dead_air_s")) is not None else NONE),
         ("Talk-overs", _count(m.get("overlaps"))),
         ("Prompts shown / acted on", f"{len(prompts)} / {sum(_acted(p) for p in prompts)}"),
-        ("Prompts held back", _count(sum(number(v) or 0 for v in suppressed.values()))),
+        ("Prompts held back, then shown", _count(sum(1 for p in prompts if number(p.get("held_s"))))),
+        ("Prompts held back, not shown", _count(sum(number(v) or 0 for v in suppressed.values()))),
     ]
     return "<table cellspacing='0' cellpadding='2'>" + "".join(
         f"<tr><td style='color:{theme.SECONDARY}'>{label}</td><td width='12'></td><td>{value}</td></tr>"
