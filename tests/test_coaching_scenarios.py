@@ -170,3 +170,27 @@ def test_difficult_call_prompts_are_spaced_out(tmp_path):
     assert statistics.median(gaps) >= 30, [(p["t"], p["kind"]) for p in shown]
     for p in shown:
         assert p["because"], p
+
+
+# The customer cannot follow a fast answer and says so: the prompt comes on the request,
+# not when the rolling pace finally crosses the band (the agent has said too few words yet
+# for a rolling pace). Early in the call, so no earlier prompt holds it back.
+SLOW_DOWN_REQUEST = [
+    Turn(A, "Hello, how can I help?"),
+    Turn(C, "Hi, I have a question about the new phone plan."),
+    Turn(A, "Sure, the new plan has unlimited calls, more data and free roaming.", wpm=260),
+    Turn(C, "Sorry, you're going too fast. Could you slow down, please?", gap_before=0.4),
+    Turn(A, "Of course. The new plan has unlimited calls and more data.", wpm=150, gap_before=1.0),
+    Turn(C, "Okay, thank you.", gap_before=1.0),
+]
+
+
+def test_customer_asking_to_slow_down_gets_slow_down_at_once(tmp_path):
+    truth, summary = _run(tmp_path, SLOW_DOWN_REQUEST)
+    request_end = truth.turns[3].end
+    slow = [p for p in summary["prompts"] if p["kind"] == "slow_down"]
+    assert slow, summary["prompts"]
+    assert request_end - 0.5 <= slow[0]["t"] <= request_end + 3.0, (request_end, slow[0])
+    because = slow[0]["because"].lower()
+    assert because.startswith("customer said") and ("too fast" in because or "slow down" in because), because
+

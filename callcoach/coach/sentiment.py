@@ -66,6 +66,11 @@ CUES: dict[str, str] = {
     "complaint": "condemns the service: ridiculous, unacceptable, a joke, worst, waste of my time, can't believe",
     "demand": "insists on immediate action: I want this fixed today, do your job, I demand",
     "negated_positive": "a negated positive: not happy, not good enough, not acceptable, not what I asked",
+    # customer: requests that name the agent's fix (each has its own playbook rule)
+    "pace_request": "asks the agent to slow down or say it again: slow down, too fast, didn't catch that, say that again",
+    "interrupted": "asks to be let finish: let me finish, stop interrupting, you keep talking over me",
+    "transfer_request": "asks for someone else: can I speak to someone else, another agent, a real person",
+    "still_there": "checks the agent is still on the line: are you still there, is anyone there, did you hang up",
     "shouting": "shouting in a negative line: several words in capitals, or !! (from the original casing)",
     # customer: calming signals
     "reassurance": "negated negatives and patience: no problem, not a big deal, no complaints, take your time",
@@ -85,7 +90,7 @@ COMPLAINT_CUES = frozenset(
     {
         "waiting", "repeat_contact", "broken_promise", "unresolved", "manager_request",
         "cancel_threat", "legal_threat", "complaint_threat", "sarcasm", "profanity", "abuse", "demand",
-        "blame", "not_heard", "frustration", "complaint", "negated_positive",
+        "blame", "not_heard", "frustration", "complaint", "negated_positive", "interrupted", "transfer_request",
     }
 )
 CALMING_CUES = frozenset({"reassurance", "gratitude", "apology", "empathy", "ownership"})
@@ -261,7 +266,7 @@ CUSTOMER_RULES = _rules([
     ("not_heard", -0.55, 0.30, r"are you (?:even )?(?:listening|hearing me|paying attention)|(?:you are|you) (?:not|never) (?:even )?(?:listening|listen|hearing me|understanding|understand)|(?:do|did) you (?:even )?(?:hear|listen to) (?:me|what i)"
                                r"|(?:stop|quit) (?:reading|giving me) (?:me )?(?:the|a|that|your|from)? ?(?:script|excuses|runaround|the same)|(?:reading|read) (?:from|off) (?:a|the|your) script"),
     ("not_heard", -0.55, 0.30, r"(?:do not|never) (?:want|need) (?:another|an|your|any more|anymore|more|any) (?:apology|apologies|excuses|sorry|sorrys)|(?:sorry|apologies|an apology) (?:does not|do not|will not|is not going to) (?:fix|help|cut it)"
-                               r"|(?:do not|dont) care (?:about|what) (?:your|the|about your) (?:policy|policies|rules|procedure|procedures|system|process|script)|not what i (?:asked|said|meant)|(?:do not|dont|never) (?:you )?(?:dare )?tell me to (?:calm down|relax|be patient|wait|hold)|(?:stop|quit) (?:transferring|passing) me|talking to (?:a )?(?:brick )?wall|talking to myself|talking to a robot|(?:do not|stop|quit) (?:patronis|patroniz|lectur)\w*|talk(?:ing)? (?:down )?to me like|i am not (?:stupid|an idiot|a child|thick)|fob(?:bed|bing)? (?:me )?off|(?:answer|listen to) (?:the|my) question|straight answer|let me finish|(?:stop|quit) interrupting"),
+                               r"|(?:do not|dont) care (?:about|what) (?:your|the|about your) (?:policy|policies|rules|procedure|procedures|system|process|script)|not what i (?:asked|said|meant)|(?:do not|dont|never) (?:you )?(?:dare )?tell me to (?:calm down|relax|be patient|wait|hold)|(?:stop|quit) (?:transferring|passing) me|talking to (?:a )?(?:brick )?wall|talking to myself|talking to a robot|(?:do not|stop|quit) (?:patronis|patroniz|lectur)\w*|talk(?:ing)? (?:down )?to me like|i am not (?:stupid|an idiot|a child|thick)|fob(?:bed|bing)? (?:me )?off|(?:answer|listen to) (?:the|my) question|straight answer"),
     ("frustration", -0.55, 0.20, r"~(?:frustrated|frustrating|frustration|fed up|sick of|sick and tired|tired of|had enough|wits end|end of my rope|end of my tether|annoyed|annoying|irritated|irritating|exasperated|disappointed|disappointing|stressed out|upset|distressed|beside myself|losing my patience|lost my patience|running out of patience|patience is (?:wearing|running|worn|gone|running out)|(?:wearing|worn) (?:really |very )?thin|enough is enough|give up on|giving up on|about to give up|ready to give up|at a loss)"),
     ("frustration", -0.65, 0.55, r"~(?:how dare|dare (?:you|tell me)|angry|furious|livid|fuming|seething|mad at|so mad|really mad|pissed off|outraged|disgusted|appalled|infuriated|infuriating|enraged|beyond angry|beyond frustrated)"),
     ("complaint", -0.55, 0.25, r"~(?:ridiculous|unacceptable|unbelievable|outrageous|disgraceful|disgusting|shocking|appalling|atrocious|pathetic|shambles|insane|absurd|a disgrace|a nightmare|a farce|a mess|laughable|shameful|inexcusable|intolerable|a rip off|rip off|ripoff|ripped off|daylight robbery)"),
@@ -277,6 +282,34 @@ CUSTOMER_RULES = _rules([
     ("demand", -0.45, 0.30, r"(?:i want|i need|i expect|i demand|get) (?:this|it|my \w+|the \w+) (?:sorted|fixed|done|resolved|back|refunded|sorted out)(?: \w+)? (?:today|now|right now|immediately|asap|this minute|this instant)(?! (?:if|please|thanks|thank))|(?:just )?do your (?:job|jobs)|(?:i|we) demand|i expect (?:better|more|this|you|it|a|an)|(?:now|today) not (?:tomorrow|next week|later|monday)"),
     ("negated_positive", -0.45, 0.15, r"(?:not|never|no longer|hardly|far from) (?:at all |very |really |remotely |exactly |too |so |particularly )?(?:happy|satisfied|pleased|impressed|acceptable|okay with|ok with|good enough|fair|right|helpful|helping|reasonable|amused)"
                                       r"|(?:do not|did not|does not) (?:like|appreciate|accept) (?:this|that|it|being|the way|how|your)|(?:not|no) (?:good|use|help) (?:at all|to me)|(?:that is|thats|it is|its) not (?:good enough|on|right|fair|okay|ok|acceptable|how)"),
+    # requests that name the fix. Addressed to the agent ("can you repeat that"), not the
+    # customer's own plans ("I'll say that again later", "let me finish the form first").
+    ("pace_request", -0.10, 0.05, r"(?:^|(?:please|you|you to|just|okay|ok|sorry|whoa|woah|wait|hey|on|um|uh|oh|so|no|bit|little) )slow (?:it |things )?down"
+                                  r"|(?:speak|talk|go|read|say it) (?:a bit |a little |much |way )?(?:slower|more slowly)"
+                                  r"|(?:talking|speaking|talk|speak|reading|read|going|rushing|racing) (?:\w+ ){0,2}?(?:too|so|very|really|way too|far too) (?:fast|quick|quickly)(?! for (?:my|the|this|that|it) \w+)"
+                                  r"|(?:too|so) (?:fast|quick) for me|(?:that|it) was (?:way |far |much |a bit |a little )?too (?:fast|quick)"
+                                  r"|(?:did not|could not|can not|do not) (?:quite |really |fully |even )?(?:catch|follow|understand|get|hear)"
+                                  r" (?:what you (?:just )?said|a word(?: of that| you said)?|any of that|all of that|most of that|half of that|much of that|everything you said"
+                                  r"|the last (?:part|bit|thing|few words|number)|that last (?:part|bit|number))"
+                                  # a bare "that": "I didn't get that" may be an email that never came
+                                  r"|(?:did not|could not|can not|do not) (?:quite |really |fully |even )?(?:catch|follow|understand)"
+                                  r" that(?:(?: (?:sorry|please|at all|one|what|you|there))?$| (?:sorry|please|can you|could you|would you|again|at all))"
+                                  r"|(?:can not|could not) (?:follow|understand) you|you (?:have )?lost me(?! (?:as|a|my|the|our|their|your)\b)"
+                                  r"|(?:can|could|would|will) you (?:please |just |kindly )?(?:say|repeat|read|go over|run through|spell) (?:\w+ ){0,4}?(?:again|one more time|once more)(?! (?:later|tomorrow|next|another|some))"
+                                  r"|(?:can|could|would|will) you (?:please |just |kindly )?repeat (?:that|it|this|yourself|what you (?:just )?said|the (?:\w+ ){0,2}(?:number|part|bit|address|code|date|amount|name|reference|steps?|details?|last \w+))"
+                                  r"|(?:^|sorry |please |pardon )(?:say|repeat) (?:that|it|this)(?: again| one more time)?(?! (?:later|tomorrow|next|another|some))|(?:^|sorry |pardon )come again(?! (?:tomorrow|later|next|on|at|to|and|in|when|if))"
+                                  r"|(?:^|sorry )pardon(?: me)?$|one (?:thing|step|word) at a time"),
+    ("interrupted", -0.55, 0.30, r"(?:let|letting) me (?:just )?(?:finish|speak|talk|get a word in)(?! (?!(?:speaking|talking|explaining|saying)\b)\w+ing\b)(?! (?:the|this|that|these|those|it|up|off|with|to|about|for|on|a|an|some|your|his|her|their|our)\b)(?! my (?!sentence|point)\w)"
+                                 r"|(?:can|could|may) i (?:please |just )?finish(?: (?:please|speaking|talking|what i|my (?:sentence|point)))?$"
+                                 r"|(?:can|could|may) i (?:please |just )?finish (?:please|speaking|talking|what i|my (?:sentence|point))"
+                                 r"|(?:stop|quit|keep|keeps|kept|you are|are you|always|constantly) (?:\w+ )?(?:interrupting|cutting me off|cutting in|talking over me)"
+                                 r"|(?:do not|you) (?:\w+ )?interrupt(?:ed)? me|(?:you are|you) (?:not )?(?:even )?(?:letting|let) me (?:finish|speak|talk|get a word in)"),
+    ("transfer_request", -0.45, 0.20, r"~(?:(?:can|could|may) i (?:please |just )?(?:speak|talk)|(?:i want|i would like|i need|i demand|i would rather|let me|i will|i would) (?:to )?(?:speak|talk)"
+                                      r"|(?:put|transfer|pass|connect|send) me(?: through| over)?|(?:get|give|find) me|(?:can|could|may) i (?:please )?(?:have|get)|i want|is there)"
+                                      r" (?:to |with )?(?:someone else|somebody else|anyone else|anybody else|another (?:agent|person|representative|rep|advisor|adviser|colleague)"
+                                      r"|a different (?:agent|person|representative|rep|advisor|adviser|colleague)|(?:a|an) (?:real|actual) (?:person|human)|a human)"),
+    ("still_there", -0.15, 0.05, r"(?:(?:are|were) you (?:still )?|you still )(?:there|on the line|with me)(?! (?:on|at|in|tomorrow|until|till|from|every|next|by|open|when|for|\w+day)\b)"
+                                 r"|(?:is|are) (?:anyone|anybody|someone|somebody) (?:still )?there|(?:hello )+(?:anyone|anybody|are you) (?:still )?there|did you (?:just )?hang up(?: on me)?|have you (?:gone|hung up)|did (?:i|we) (?:just )?lose you"),
     # calming signals
     ("reassurance", 0.35, 0.0, r"(?:no|not a|not any|without) (?:problem|problems|worries|worry|complaints|complaint|bother|trouble|rush|hurry|big deal|issue|issues)|(?:not|no) (?:in a|in any) (?:rush|hurry)|take your time|(?:do not|dont) (?:mind|worry)|(?:not|nothing) (?:too )?bad|(?:it is|its|that is|thats|that s) (?:all )?(?:fine|ok|okay|alright|all right|no bother)|all good|never mind|not a big deal|not to worry|fair enough|(?:sorry|oops|ah|oh|no) (?:that is |thats |its |it is |it was )?my (?:fault|mistake|bad)"),
     ("gratitude", 0.40, 0.0, r"~(?:thank you|thanks|thankyou|cheers|appreciate it|appreciate (?:that|your|you|the|all)|(?:really |very )?helpful|that (?:works|helps|is great|is perfect|sorted|is exactly)|(?:sounds|looks) (?:good|great|perfect)|(?:is|it is|its|all) (?:working|sorted|fixed|resolved) now|you have been (?:great|brilliant|wonderful|amazing|so helpful|really helpful|very helpful)|(?:have|had) always been (?:good|great) to me|lovely)"),
