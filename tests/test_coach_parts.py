@@ -94,6 +94,18 @@ def test_one_prompt_at_a_time_a_better_one_replaces_it_after_5_s():
     assert s.dropped == {"busy": 1} and s.held_back == 1
 
 
+def test_a_better_prompt_replaces_the_card_on_screen_within_the_spacing():
+    s = PromptScheduler(PolicySettings(display_s=15, replace_after_s=5, spacing_s=10, average_gap_s=1, burst=10))
+    assert _shown(s.offer(_prompt(0, "acknowledge_feelings", priority=60), 0, holds_until=10))
+    assert not s.offer(_prompt(2, "positive_language", priority=70), 0, holds_until=12)
+    events = _ticks(s, 2.5, 6)
+    assert [(type(e).__name__, e.t) for e in events] == [("PromptCleared", 5.0), ("Prompt", 5.0)], \
+        "the agent's one card changes after 5 s: not a second card within 10 s"
+    s.clear(7, "done")
+    assert not s.offer(_prompt(8, "slow_down", priority=90), 0, holds_until=18), "a new card waits 10 s"
+    assert [p.t for p in _shown(_ticks(s, 8.5, 16))] == [15.0]
+
+
 def test_a_held_prompt_shows_as_soon_as_there_is_room():
     """The missed positive-language prompt: a dismissive line 24 s after another prompt."""
     s = PromptScheduler(PolicySettings(display_s=15, spacing_s=10, average_gap_s=20, burst=2, hold_s=10))

@@ -166,8 +166,14 @@ def test_difficult_call_prompts_are_spaced_out(tmp_path):
     assert len(shown) >= 3, "a difficult call gets coaching"
     kinds = {p["kind"] for p in shown}
     assert "escalate" in kinds and kinds & {"apologize", "acknowledge_feelings"}
-    gaps = [b["t"] - a["t"] for a, b in zip(shown, shown[1:])]
-    assert statistics.median(gaps) >= 30, [(p["t"], p["kind"]) for p in shown]
+    # The scheduler's budget (issue 12; it replaced a 30 s minimum gap that dropped the
+    # prompts that mattered): never two non-critical prompts within 10 s, and on average
+    # no more than one per 20 s.
+    routine = [p for p in shown if p["severity"] != "critical"]
+    gaps = [b["t"] - a["t"] for a, b in zip(routine, routine[1:])]
+    timeline = [(p["t"], p["kind"]) for p in shown]
+    assert min(gaps) >= 10, timeline
+    assert statistics.mean(gaps) >= 20 and len(routine) <= 1 + summary["duration_s"] / 20, timeline
     for p in shown:
         assert p["because"], p
 
@@ -194,3 +200,47 @@ def test_customer_asking_to_slow_down_gets_slow_down_at_once(tmp_path):
     because = slow[0]["because"].lower()
     assert because.startswith("customer said") and ("too fast" in because or "slow down" in because), because
 
+
+# Prompts the old 30 s minimum gap dropped (issue 12): the scheduler holds them, or finds
+# room at once, while their cause still holds.
+POLICY_LINE_SOON_AFTER_A_PROMPT = [
+    Turn(C, "I have been waiting three weeks for my refund and nobody has called me back."),
+    Turn(A, "I am sorry about the wait. Can I have the order number, please?"),
+    Turn(C, "It is four five six seven eight nine."),
+    Turn(A, "Thank you. I can see the order, it was returned to us on the second of the month."),
+    Turn(C, "Yes, and I still do not have my money."),
+    Turn(A, "Unfortunately there is nothing I can do, that is our policy.", gap_before=1.0),
+    Turn(C, "What do you mean?"),
+    Turn(A, "Refunds are not possible after thirty days, we never make exceptions.", gap_before=1.0),
+    Turn(C, "I see.", gap_before=1.0),
+]
+
+
+def test_a_policy_line_soon_after_another_prompt_still_gets_positive_language(tmp_path):
+    truth, summary = _run(tmp_path, POLICY_LINE_SOON_AFTER_A_PROMPT)
+    first = summary["prompts"][0]
+    line = truth.turns[5]
+    assert line.end - first["t"] < 30, "the case the old minimum gap dropped"
+    positive = [p for p in summary["prompts"] if p["kind"] == "positive_language"]
+    assert positive, (summary["prompts"], summary["withheld"])
+    assert line.end - 0.5 <= positive[0]["t"] <= line.end + 3.0, (positive[0]["t"], line.end)
+    assert "nothing" in positive[0]["because"].lower()
+
+
+SILENCE_SOON_AFTER_A_PROMPT = [
+    Turn(C, "I ordered a coffee machine two weeks ago and it still has not arrived. This is ridiculous."),
+    Turn(A, "I am sorry about that. Let me check the delivery for you, one moment please."),
+    Turn(A, "Thank you for waiting. The parcel is at your local depot and arrives tomorrow.", gap_before=18.0),
+    Turn(C, "Okay, thank you.", gap_before=1.0),
+]
+
+
+def test_a_long_silence_after_one_moment_soon_after_a_prompt_gets_a_progress_update(tmp_path):
+    truth, summary = _run(tmp_path, SILENCE_SOON_AFTER_A_PROMPT)
+    first = summary["prompts"][0]
+    hold_end, back = truth.turns[1].end, truth.turns[2].start
+    assert first["kind"] != "update_progress" and hold_end - first["t"] < 30
+    updates = [p for p in summary["prompts"] if p["kind"] == "update_progress"]
+    assert updates, (summary["prompts"], summary["withheld"])
+    assert hold_end + 10 <= updates[0]["t"] <= back - 0.5, "shown while the line is still silent"
+    assert "silence" in updates[0]["because"] and "one moment" in updates[0]["because"].lower()

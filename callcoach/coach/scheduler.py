@@ -6,7 +6,8 @@ that drops.
 - A candidate of higher value (severity, then priority) replaces the prompt on screen once
   that one has been seen for `replace_after_s`; before that, and when it is not of higher
   value, it waits.
-- The budget for non-critical prompts: none within `spacing_s` of the last; on average no
+- The budget for non-critical prompts: none within `spacing_s` of the last (unless it
+  replaces the last while that is still on screen, as above); on average no
   more than one per `average_gap_s` (a bucket of `burst` prompts that refills one per
   `average_gap_s`: a quiet stretch earns a quick pair, not a flood); `budget` per call.
 - A candidate that cannot show now is held while its cause holds: what was said, for
@@ -80,10 +81,10 @@ class PromptScheduler:
         self._shown_at = 0.0
         self._last_by_kind: dict[str, float] = {}
         self._last_routine: float | None = None  # the last non-critical prompt shown
-        # One to start with: then n prompts take at least (n - 1) x average_gap_s from the
-        # call's start, whatever the bursts.
-        self._tokens = 1.0
-        self._tokens_at = 0.0
+        # The first prompt is free and the bucket fills from then on: n prompts then span at
+        # least (n - 1) x average_gap_s, whatever the bursts (the cap only takes away).
+        self._tokens = 0.0
+        self._tokens_at: float | None = None
         self.spent = 0  # non-critical prompts shown this call
         self._held: dict[str, _Held] = {}  # by rule id: a rule offered again refreshes its hold
         self.held_back = 0  # candidates shown late
@@ -160,7 +161,11 @@ class PromptScheduler:
                 return Hold.TOO_SOON_TO_REPLACE
         if critical:
             return None
-        if self._last_routine is not None and now - self._last_routine < self.s.spacing_s:
+        # Spacing keeps a new prompt from following one the agent has just put away; a better
+        # prompt replacing one still on screen (seen replace_after_s) is the agent's one card
+        # changing, not a second card.
+        replacing = a is not None and not _critical(a)
+        if not replacing and self._last_routine is not None and now - self._last_routine < self.s.spacing_s:
             return Hold.SPACING
         if self._tokens_now(now) < 1.0:
             return Hold.RATE
@@ -195,6 +200,8 @@ class PromptScheduler:
         return last is not None and now - last < cooldown_s
 
     def _tokens_now(self, now: float) -> float:
+        if self._tokens_at is None:
+            return 1.0
         earned = max(0.0, now - self._tokens_at) / self.s.average_gap_s
         return min(float(self.s.burst), self._tokens + earned)
 
