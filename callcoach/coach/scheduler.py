@@ -98,10 +98,9 @@ class PromptScheduler:
         if self._cooling(candidate.kind, cooldown_s, now):
             return []
         reason = self._no_room(candidate, now)
-        if reason is None:
-            self._held.pop(candidate.rule, None)
-            return self._show(candidate, now)
         held = self._held.get(candidate.rule)
+        if reason is None:
+            return self._show_late(held, candidate, now) if held else self._show(candidate, now)
         if held is None:
             self._held[candidate.rule] = _Held(candidate, cooldown_s, holds_until, now, reason)
         else:  # the cause still holds: keep the first reason and time, take the fresher words
@@ -126,11 +125,7 @@ class PromptScheduler:
                     events.append(self._drop(held, now, Fate.CAUSE_PASSED))
         for held in sorted(self._held.values(), key=lambda h: _value(h.candidate), reverse=True):
             if self._no_room(held.candidate, now) is None:
-                del self._held[held.candidate.rule]
-                self.held_back += 1
-                late = replace(held.candidate, t=round(now, 2), latency_s=latency_s,
-                               held_s=round(now - held.since, 2), held_for=held.reason.value)
-                return events + self._show(late, now)
+                return events + self._show_late(held, replace(held.candidate, latency_s=latency_s), now)
         return events
 
     def clear(self, now: float, reason: str, kind: str | None = None, prompt_id: int | None = None) -> list:
@@ -188,6 +183,12 @@ class PromptScheduler:
             self.spent += 1
         events.append(prompt)
         return events
+
+    def _show_late(self, held: _Held, candidate: Prompt, now: float) -> list:
+        del self._held[candidate.rule]
+        self.held_back += 1
+        return self._show(replace(candidate, t=round(now, 2), held_s=round(now - held.since, 2),
+                                  held_for=held.reason.value), now)
 
     def _drop(self, held: _Held, now: float, fate: Fate) -> PromptWithheld:
         self.dropped[held.reason.value] = self.dropped.get(held.reason.value, 0) + 1
