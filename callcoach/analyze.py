@@ -10,7 +10,7 @@ from typing import Callable
 from callcoach.audio.files import FileSource, read_call, read_pair
 from callcoach.engine.engine import EngineSettings
 from callcoach.errors import CallCoachError
-from callcoach.pipeline import CallPipeline
+from callcoach.pipeline import CallPipeline, coach_settings
 from callcoach.progress import ProgressBar
 from callcoach.session import write_json
 from callcoach.settings import Settings
@@ -20,20 +20,24 @@ from callcoach.store import redacted_recorder
 def analyze_call(*, call: str | None = None, agent: str | None = None, customer: str | None = None,
                  agent_channel: str = "left", realtime: bool = False, out: str | None = None,
                  model: str | None = None, device: str = "cpu", playbook: str | None = None,
-                 store: bool = True, progress: bool = True,
+                 store: bool = True, progress: bool = True, agent_name: str | None = None,
                  on_source: Callable[[FileSource], None] | None = None) -> dict:
     """Run a recorded call through the live pipeline; write OUT.json and keep it in the
     session store so QA can review it. With the `redact` setting on (the default; policy can
     lock it) both are redacted like a live call, and so is the summary returned. `on_source`
-    sees the audio source before it plays (a caller drawing its own progress bar reads it)."""
+    sees the audio source before it plays (a caller drawing its own progress bar reads it).
+
+    `agent_name`: whose call it is. The session is stored under that name and, like a call in
+    the widget, starts from the agent's usual pace over their stored calls. Without it a
+    recording is anyone's: it is coached on its own."""
     if out:
         check_writable(out)
     channels = read_call(call, agent_channel) if call else read_pair(agent, customer)
     # Partials only matter to someone watching; a file analysed at full speed skips them.
     settings = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
-    pipeline = CallPipeline(settings, playbook=playbook, measure_latency=realtime,
+    pipeline = CallPipeline(settings, coach_settings(Settings()), playbook=playbook, measure_latency=realtime,
                             source_name=os.path.basename(call or agent))
-    writer, redacted = session_outputs(pipeline, store)
+    writer, redacted = session_outputs(pipeline, store, agent_name)
     source = FileSource(channels, realtime=realtime)
     if on_source:
         on_source(source)

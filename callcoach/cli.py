@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs")
     analyze.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
     analyze.add_argument("--no-store", action="store_true", help="do not keep the session for QA review")
+    analyze.add_argument("--agent-name", metavar="NAME", help="whose calls these are: stored under NAME, coached "
+                         "from NAME's usual pace over their stored calls (default: no agent)")
     analyze.set_defaults(func=_analyze)
 
     explain = sub.add_parser("explain", help="how the coach reads one line (for tuning the playbook)")
@@ -171,10 +173,20 @@ def _analyze(args: argparse.Namespace) -> int:
     summary = analyze_call(
         call=args.call, agent=args.agent, customer=args.customer, agent_channel=args.agent_channel,
         realtime=args.realtime, out=args.json, model=args.model, device=args.device, playbook=args.playbook,
-        store=not args.no_store,
+        store=not args.no_store, agent_name=_agent_name(args),
     )
     print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s -> {args.json}")
     return 0
+
+
+def _agent_name(args: argparse.Namespace) -> str | None:
+    if args.agent_name is None:
+        return None
+    if not args.agent_name.strip():
+        raise CallCoachError("--agent-name is empty: give the agent's name or ID, or leave the option out")
+    if args.no_store:
+        raise CallCoachError("--agent-name stores the session under that agent: it cannot go with --no-store")
+    return args.agent_name.strip()
 
 
 def _warn_about_settings_and_playbook(playbook: str | None) -> None:
@@ -203,7 +215,8 @@ def _analyze_folder(args: argparse.Namespace) -> int:
 
     results = analyze_folder(
         args.call, out_dir=args.json, on_result=said, agent_channel=args.agent_channel, realtime=args.realtime,
-        model=args.model, device=args.device, playbook=args.playbook, store=not args.no_store)
+        model=args.model, device=args.device, playbook=args.playbook, store=not args.no_store,
+        agent_name=_agent_name(args))
     failed = sum(r.error is not None for r in results)
     if failed:
         print(f"callcoach: {failed} of {len(results)} recordings could not be analyzed", file=sys.stderr)

@@ -31,6 +31,7 @@ class SessionRecorder:
         self._gaps: list[dict] = []  # device gaps: that speaker's audio is missing there
         self._dropped = {role: {"blocks": 0, "seconds": 0.0} for role in ("agent", "customer")}
         self._coach: dict = {}
+        self._setup: dict | None = None  # what the coach ran with (CoachSetup)
         self._lock = threading.Lock()
 
     def __call__(self, event: object) -> None:
@@ -85,6 +86,12 @@ class SessionRecorder:
         count["blocks"] += d.blocks
         count["seconds"] += d.seconds
 
+    def _on_CoachSetup(self, c) -> None:
+        past = {"wpm": c.past_pace_wpm, "calls": c.past_pace_calls} if c.past_pace_wpm is not None else None
+        self._setup = {"pace_band": list(c.pace_band),
+                       "playbook": {"source": c.playbook_source, "version": c.playbook_version},
+                       "past_pace": past}
+
     def _on_CallSummary(self, s) -> None:
         self._coach = {"metrics": s.metrics, "handoff_note": s.handoff, "follow_up": list(s.checklist)}
 
@@ -111,6 +118,7 @@ class SessionRecorder:
                 "follow_up": self._coach.get("follow_up", []),
                 "notices": list(self._notices),
                 "gaps": sorted(self._gaps, key=lambda g: (g["start"], g["speaker"])),
+                **({"coach": self._setup} if self._setup else {}),
             }
 
 

@@ -68,3 +68,33 @@ def mood_state(mood: Any) -> str | None:
     if m is None:
         return None
     return "angry" if m <= ANGRY else "frustrated" if m <= FRUSTRATED else "calm"
+
+
+def pace_band(session: dict, default: tuple[float, float]) -> tuple[float, float]:
+    """The pace band the coach used on the call (`coach.pace_band`); `default` for a session
+    stored before it was recorded, or one whose band is damaged."""
+    band = sub(session, "coach").get("pace_band")
+    if isinstance(band, list) and len(band) == 2:
+        low, high = number(band[0]), number(band[1])
+        if low is not None and high is not None and 0 < low < high:
+            return low, high
+    return default
+
+
+def coached_with(session: dict) -> str | None:
+    """What the coach ran with, in words ("built-in playbook, version 2; the agent's usual
+    pace 182 wpm over 7 calls"); None for a session stored before it was recorded."""
+    coach = sub(session, "coach")
+    playbook = sub(coach, "playbook")
+    if not coach or not playbook:
+        return None
+    source = text(playbook.get("source")) or "unknown"
+    words = "built-in playbook" if source == "built-in" else f"playbook {source}"
+    version = playbook.get("version")
+    if isinstance(version, (int, str)) and not isinstance(version, bool) and str(version):
+        words += f", version {version}"
+    past = sub(coach, "past_pace")
+    wpm, calls = number(past.get("wpm")), number(past.get("calls"))
+    if wpm is not None and calls:
+        words += f"; the agent's usual pace {wpm:.0f} wpm over {calls:.0f} past call{'s' if calls != 1 else ''}"
+    return words

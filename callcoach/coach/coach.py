@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 
 from callcoach.coach.acts import acts
 from callcoach.coach.dynamics import Dynamics
-from callcoach.coach.events import CallSummary, CoachState, Feedback, Prompt, PromptCleared, ScoredUtterance
+from callcoach.coach.events import CallSummary, CoachSetup, CoachState, Feedback, Prompt, PromptCleared, ScoredUtterance
 from callcoach.coach.handoff import CallHistory, Turn, follow_up_checklist, handoff_note
-from callcoach.coach.pace import PaceTracker
+from callcoach.coach.pace import PaceTracker, PastPace
 from callcoach.coach.playbook import SEVERITIES, Playbook, Rule, load_playbook
 from callcoach.coach.scheduler import PromptScheduler
 from callcoach.coach.sentiment import MoodTracker, score
@@ -63,6 +63,13 @@ class Coach:
 
     def subscribe(self, listener) -> None:
         self._listeners.append(listener)
+
+    def start(self, past_pace: PastPace | None = None) -> None:
+        """Before the call's first event: the agent's typical pace from their recent calls
+        (the pace baseline from the first minute), and what this call is coached with."""
+        self.pace = PaceTracker(past=past_pace)
+        self._emit(CoachSetup(self.settings.pace_band, self.playbook.origin, self.playbook.version,
+                              past_pace.wpm if past_pace else None, past_pace.calls if past_pace else 0))
 
     def _emit(self, event: object) -> None:
         for listener in self._listeners:
@@ -224,6 +231,7 @@ class Coach:
         d = self.dynamics
         return {
             "agent_wpm": self.pace.overall(),
+            "agent_words": self.pace.words(),  # how much the agent_wpm of a later call's baseline rests on
             "agent_talk_share": d.talk_share("agent"),
             "dead_air_s": d.dead_air_total(),
             "overlaps": d.talkover_count(),

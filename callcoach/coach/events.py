@@ -70,6 +70,18 @@ class ScoredUtterance:
 
 
 @dataclass(frozen=True)
+class CoachSetup:
+    """What the coach runs a call with, sent once before the call's first event: the session
+    records it, so the report draws the pace band that was really used."""
+
+    pace_band: tuple[float, float]
+    playbook_source: str  # "built-in" or the playbook file's path
+    playbook_version: int | str | None  # the playbook's `version` key
+    past_pace_wpm: float | None = None  # the agent's typical pace over their recent stored calls
+    past_pace_calls: int = 0  # ... over this many calls
+
+
+@dataclass(frozen=True)
 class CoachState:
     """Gauges for the widget, about once a second of call audio."""
 

@@ -135,6 +135,13 @@ class Playbook:
     rules: tuple[Rule, ...]
     policy: PolicySettings = field(default_factory=PolicySettings)
     source: str = "built-in"
+    version: int | str | None = None  # the file's `version` key, recorded with each session
+
+    @property
+    def origin(self) -> str:
+        """Where the rules came from, as a session records it: "built-in" or the file's path
+        (the built-in file's own path differs from one install to the next)."""
+        return "built-in" if self.source in ("built-in", str(builtin_path())) else self.source
 
 
 class PlaybookError(CallCoachError, ValueError):
@@ -192,7 +199,10 @@ def parse_playbook(text: str, source: str) -> Playbook:
     for i, rule_id in enumerate(ids):
         if rule_id in ids[:i]:
             raise PlaybookError(where.rule(i, "id", f"duplicate rule id {rule_id!r}"))
-    return Playbook(parsed, policy, source)
+    version = data.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, (int, str))):
+        raise PlaybookError(where.top("version", "version must be a whole number or a text"))
+    return Playbook(parsed, policy, source, version)
 
 
 def _parse_policy(table: dict, where: _Locator) -> PolicySettings:

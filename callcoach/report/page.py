@@ -14,7 +14,7 @@ from callcoach.report.style import CSS
 from callcoach.report.timeline import timeline_svg
 from callcoach.report.values import (SEVERITY_COLOR, SPEAKER_COLOR, duration_of, kind_label, numbered_prompts,
                                      pace_band, severity)
-from callcoach.session_values import clock, dicts, local_time, number, sub, text
+from callcoach.session_values import clock, coached_with, dicts, local_time, number, sub, text
 
 FEEDBACK_LABEL = {"done": "done", "not_helpful": "not helpful", None: "none"}
 CLEARED_LABEL = {"expired": "expired", "replaced": "replaced by a newer prompt", "acted_on": "acted on by the agent",
@@ -109,15 +109,15 @@ def _banners(session: dict) -> str:
 
 def _timeline(session: dict, numbered: list[tuple[int, dict]]) -> str:
     svg = timeline_svg(session, numbered)
-    return svg + _legend() if svg.startswith("<svg") else svg
+    return svg + _legend(session) if svg.startswith("<svg") else svg
 
 
-def _legend() -> str:
+def _legend(session: dict) -> str:
     items = [f'<span><i class="swatch" style="background:{c}"></i>{_e(s)} prompt</span>'
              for s, c in SEVERITY_COLOR.items()]
     items += ['<span><i class="swatch withheld"></i>held back, not shown</span>',
               '<span><i class="swatch dashed"></i>notice / device gap</span>',
-              '<span><i class="swatch band"></i>target pace {:.0f}–{:.0f} wpm</span>'.format(*pace_band())]
+              '<span><i class="swatch band"></i>target pace {:.0f}–{:.0f} wpm</span>'.format(*pace_band(session))]
     items += [f'<span><i class="swatch" style="background:{c}"></i>{s}</span>' for s, c in SPEAKER_COLOR.items()]
     return f'<div class="legend">{"".join(items)}</div>'
 
@@ -130,7 +130,7 @@ def _action(prompt: dict) -> str | None:
 def _metrics(session: dict, prompts: list[dict]) -> str:
     m = sub(session, "metrics")
     mood = sub(m, "customer_sentiment")
-    low, high = pace_band()
+    low, high = pace_band(session)
 
     def fmt(value: Any, pattern: str) -> str:
         x = number(value)
@@ -156,6 +156,7 @@ def _metrics(session: dict, prompts: list[dict]) -> str:
         ("Prompts held back and never shown", str(len(dicts(session.get("withheld"))))),
         ("Prompts acted on", str(acted)),
         ("Prompts marked not helpful", str(sum(1 for p in prompts if _action(p) == "not_helpful"))),
+        ("Coached with", coached_with(session) or "not recorded (a session from before CallCoach kept it)"),
     ]
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<table class="metrics">{body}</table>'
@@ -168,9 +169,10 @@ def _transcript(session: dict, numbered: list[tuple[int, dict]]) -> str:
     # A prompt goes before the first line that starts after it was raised, i.e. right after
     # the words that raised it. Lines and prompts without a time go last.
     items: list[tuple[float, int, int, str]] = []
+    band = pace_band(session)
     for i, u in enumerate(utterances):
         start = number(u.get("start"))
-        items.append((math.inf if start is None else start, 1, i, _line(u)))
+        items.append((math.inf if start is None else start, 1, i, _line(u, band)))
     for n, p in numbered:
         t = number(p.get("t"))
         items.append((math.inf if t is None else t, 0 if t is not None else 2, n, _prompt_card(n, p)))
@@ -181,7 +183,7 @@ def _transcript(session: dict, numbered: list[tuple[int, dict]]) -> str:
     return '<div class="transcript">\n' + "\n".join(item[3] for item in items) + "\n</div>"
 
 
-def _line(u: dict) -> str:
+def _line(u: dict, band: tuple[float, float]) -> str:
     speaker = text(u.get("speaker")) or "unknown"
     css = speaker if speaker in SPEAKER_COLOR else "other"
     sentiment, wpm, start = number(u.get("sentiment")), number(u.get("wpm")), number(u.get("start"))
@@ -189,7 +191,7 @@ def _line(u: dict) -> str:
     if speaker == "customer" and sentiment is not None:
         meta = f"mood {sentiment:+.2f}" + (" · upset" if u.get("upset") is True else "")
     elif speaker == "agent" and wpm is not None:
-        low, high = pace_band()
+        low, high = band
         meta = f"{wpm:.0f} wpm" + ("" if low <= wpm <= high else " · off pace")
     data = f' data-start="{start:.2f}"' if start is not None else ""
     words = _e(u.get("text")).strip() or "<em>(no text)</em>"

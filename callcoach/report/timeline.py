@@ -97,7 +97,7 @@ def timeline_svg(session: dict, numbered: list[tuple[int, dict]]) -> str:
 
     out += _mood(utterances, x, mood_y)
     out += _talk(utterances, x, talk_y)
-    out += _pace(utterances, x, pace_y)
+    out += _pace(utterances, pace_band(session), x, pace_y)
 
     # Notices, then prompts on top of everything.
     for note in dicts(session.get("notices")):
@@ -178,9 +178,9 @@ def _talk(utterances: list[dict], x, top: float) -> list[str]:
     return out
 
 
-def _pace(utterances: list[dict], x, top: float) -> list[str]:
+def _pace(utterances: list[dict], band: tuple[float, float], x, top: float) -> list[str]:
     """The agent's words per minute per utterance (a bar over its time) against the band."""
-    low, high = pace_band()
+    low, high = band
     rates = [(u, number(u.get("wpm"))) for u in utterances if u.get("speaker") == "agent" and number(u.get("wpm"))]
     values = [w for _, w in rates]
     lo = min([low - 40, *(w - 10 for w in values)]) // 20 * 20

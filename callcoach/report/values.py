@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from callcoach import session_values
 from callcoach.session_values import dicts, number, text
 from callcoach.settings import OPTIONS
 
@@ -10,9 +11,10 @@ SEVERITY_COLOR = {"info": "#2f6fdb", "warning": "#c27c0e", "critical": "#d0353b"
 SPEAKER_COLOR = {"agent": "#4a6fa5", "customer": "#8a5cb8"}
 
 
-def pace_band() -> tuple[float, float]:
-    """The coach's default target band for the agent's words per minute."""
-    return OPTIONS["pace_low"].default, OPTIONS["pace_high"].default
+def pace_band(session: dict) -> tuple[float, float]:
+    """The target band for the agent's words per minute the coach used on this call; the
+    default band for a session stored before the band was recorded."""
+    return session_values.pace_band(session, (OPTIONS["pace_low"].default, OPTIONS["pace_high"].default))
 
 
 def severity(prompt: dict) -> str:

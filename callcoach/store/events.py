@@ -18,15 +18,16 @@ def _json_default(value: Any) -> Any:
 
 
 def _event_classes() -> dict[str, type]:
-    from callcoach.coach.events import CallSummary, Feedback, Prompt, PromptCleared, PromptWithheld, ScoredUtterance
+    from callcoach.coach.events import (CallSummary, CoachSetup, Feedback, Prompt, PromptCleared, PromptWithheld,
+                                        ScoredUtterance)
     from callcoach.engine.events import AudioDropped, CallEnded, DeviceGap, Notice, Utterance
 
-    return {c.__name__: c for c in (Utterance, ScoredUtterance, Prompt, PromptCleared, PromptWithheld, Feedback,
-                                    Notice, CallSummary, CallEnded, DeviceGap, AudioDropped)}
+    return {c.__name__: c for c in (CoachSetup, Utterance, ScoredUtterance, Prompt, PromptCleared, PromptWithheld,
+                                    Feedback, Notice, CallSummary, CallEnded, DeviceGap, AudioDropped)}
 
 
-STORED_KINDS = ("Utterance", "ScoredUtterance", "Prompt", "PromptCleared", "PromptWithheld", "Feedback", "Notice",
-                "CallSummary", "CallEnded", "DeviceGap", "AudioDropped")
+STORED_KINDS = ("CoachSetup", "Utterance", "ScoredUtterance", "Prompt", "PromptCleared", "PromptWithheld", "Feedback",
+                "Notice", "CallSummary", "CallEnded", "DeviceGap", "AudioDropped")
 
 
 def _event_from_json(kind: str, body: Any):
@@ -45,7 +46,7 @@ def _event_from_json(kind: str, body: Any):
 
             data["words"] = tuple(Word(str(w.get("text", "")), float(w["start"]), float(w["end"]),
                                        float(w.get("probability", 0.0))) for w in data.get("words") or ())
-        for key in ("checklist", "cues"):
+        for key in ("checklist", "cues", "pace_band"):
             if key in data:
                 data[key] = tuple(data[key] or ())
         return cls(**data)

@@ -10,6 +10,7 @@ import threading
 import time
 
 from callcoach.errors import CallCoachError
+from callcoach.store.agent_pace import AgentHistory
 from callcoach.store.common import HEARTBEAT_S, _finite, _one_line, _utc_iso
 from callcoach.store.database import SessionStore
 from callcoach.store.events import STORED_KINDS
@@ -74,11 +75,15 @@ class StoreWriter:
     @classmethod
     def attach(cls, pipeline, store: SessionStore | str | os.PathLike | None = None, *, agent: str | None = None,
                redact: bool = True, **kwargs) -> StoreWriter:
-        """A writer for this pipeline's call (same id and start time as its recorder), subscribed."""
+        """A writer for this pipeline's call (same id and start time as its recorder), subscribed.
+        A call stored under an agent's name starts from their usual pace over the calls of
+        theirs in the same store (the widget, `listen` and `analyze --agent-name` alike)."""
         rec = pipeline.recorder
         writer = cls(store, meta={"id": rec.id, "started_at": rec.started_at, "source": rec.source, "agent": agent},
                      redact=redact, **kwargs)
         pipeline.subscribe(writer)
+        if agent:
+            pipeline.history = AgentHistory(agent, writer.store)
         return writer
 
     # -- listener (engine threads) ---------------------------------------------------------

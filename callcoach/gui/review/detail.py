@@ -13,7 +13,7 @@ from callcoach.gui import theme
 from callcoach.gui.review.annotate import QAPanel
 from callcoach.gui.review.session_html import summary_html, transcript_html
 from callcoach.gui.review.timeline_chart import TimelineChart
-from callcoach.session_values import NONE, clock, local_time, text
+from callcoach.session_values import NONE, clock, local_time, pace_band, text
 
 PLACEHOLDER = "Select a session in the list to see its timeline, transcript and notes."
 
@@ -23,7 +23,7 @@ class SessionDetail(QWidget):
 
     def __init__(self, band: tuple[float, float], redact: bool = True, parent: QWidget | None = None):
         super().__init__(parent)
-        self.band = band
+        self.band = band  # for sessions stored before the coach recorded the band it used
         self.session: dict | None = None
         self._anchors: list[tuple[float, str]] = []
         layout = QVBoxLayout(self)
@@ -99,7 +99,7 @@ class SessionDetail(QWidget):
         parts = [clock(session.get("duration_s")), status, escalated, text(session.get("source"))]
         self.subtitle.setText("  ·  ".join(filter(None, parts)))
         self._show_problem(session)
-        self.chart.set_session(session, self.band)
+        self.chart.set_session(session, pace_band(session, self.band))  # the band the coach used
         html, self._anchors = transcript_html(session)
         self.transcript.setHtml(html)
         self.summary.setHtml(summary_html(session))

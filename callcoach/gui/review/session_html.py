@@ -10,7 +10,7 @@ from html import escape
 from callcoach.coach.scheduler import fate_text, hold_text
 from callcoach.gui import theme
 from callcoach.gui.review.values import signed
-from callcoach.session_values import NONE, clock, dicts, mood_state, number, text
+from callcoach.session_values import NONE, clock, coached_with, dicts, mood_state, number, text
 
 SPEAKER_COLOR = {"agent": theme.SEVERITY["info"], "customer": theme.TEXT}
 OUTCOME = {"done": "agent: done", "not_helpful": "agent: not helpful", "acted_on": "acted on",
@@ -141,6 +141,7 @@ def _metrics_table(session: dict) -> str:
         ("Prompts shown / acted on", f"{len(prompts)} / {sum(_acted(p) for p in prompts)}"),
         ("Prompts held back, then shown", _count(sum(1 for p in prompts if number(p.get("held_s"))))),
         ("Prompts held back, not shown", _count(sum(number(v) or 0 for v in suppressed.values()))),
+        ("Coached with", escape(coached_with(session) or NONE)),
     ]
     return "<table cellspacing='0' cellpadding='2'>" + "".join(
         f"<tr><td style='color:{theme.SECONDARY}'>{label}</td><td width='12'></td><td>{value}</td></tr>"
