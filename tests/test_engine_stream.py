@@ -93,6 +93,8 @@ def test_engine_runs_without_qt(tmp_path):
 
 
 def _assert_watermark_order(events: list) -> None:
+    """Nothing the coach orders by time comes stamped before a watermark already sent:
+    activity and levels by their time, an utterance by its end."""
     marks = [e.t for e in events if isinstance(e, Watermark)]
     assert marks == sorted(marks) and marks, "watermarks only move forward"
     last = 0.0
@@ -100,7 +102,18 @@ def _assert_watermark_order(events: list) -> None:
         if isinstance(e, Watermark):
             last = e.t
         elif isinstance(e, Utterance):
-            assert last <= e.start, f"watermark {last} passed {e.role} text starting {e.start}"
+            assert last <= e.end, f"watermark {last} passed {e.role} text ending {e.end}"
+        elif isinstance(e, (Activity, Level)):
+            assert last <= e.t, f"watermark {last} passed {e}"
+
+
+def test_watermark_keeps_up_with_speech(live_paced_events):
+    """While someone talks the watermark follows the audio, a fraction of a second behind,
+    instead of waiting at the start of the turn: voice activity is coached as it happens."""
+    truth, events, _ = live_paced_events
+    turn = truth.turns[0]
+    during = [e.t for e in events if isinstance(e, Watermark) and turn.start + 1 < e.t < turn.end - 1]
+    assert during and max(during) >= turn.end - 1.5, (turn, during)
 
 
 def test_watermark_never_passes_undelivered_text(live_paced_events, tmp_path):

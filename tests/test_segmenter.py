@@ -125,3 +125,24 @@ def test_withdrawn_speculative_final_is_never_transcribed():
     assert q.withdraw(spec)
     q.put_final(keep := _job("agent", True))
     assert q.take() == [keep]
+
+
+def test_no_event_comes_stamped_before_the_earliest_event_it_promised():
+    """The engine's watermark trusts `earliest_event`: no later change or segment may come
+    stamped before it, whether speech goes on, pauses, is a click, or is cut at the cap."""
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        pattern = []
+        while len(pattern) < _chunks(60):
+            seconds = float(rng.choice([0.05, 0.3, 1.0, 4.0, 20.0]))
+            pattern += list(rng.uniform(0.5, 1.0, _chunks(seconds)))  # speech, as long as 20 s
+            pattern += list(rng.uniform(0.0, 0.3, _chunks(float(rng.choice([0.1, 0.3, 0.6, 2.0])))))
+        seg = Segmenter(SegmenterSettings())
+        promised = None
+        for i in range(0, len(pattern), 3):
+            probs = np.array(pattern[i : i + 3], np.float32)
+            out = seg.push(i * CHUNK, np.zeros(len(probs) * CHUNK, np.float32), probs, (i + len(probs)) * CHUNK)
+            stamps = [c.sample for c in out.changes] + [s.end for s in out.segments]
+            if promised is not None:
+                assert all(t >= promised for t in stamps), (i, promised, stamps)
+            promised = seg.earliest_event

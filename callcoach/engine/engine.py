@@ -36,6 +36,7 @@ _LEVEL_EVERY = SAMPLE_RATE // 10  # one Level event per 100 ms per channel
 # the channels still live: the other speaker is coached meanwhile, and a device coming
 # back is stamped at real call time, which is later.
 _ABSENT_LAG = SAMPLE_RATE
+_ROUNDING = SAMPLE_RATE // 500  # 2 ms: event times and the watermark are rounded to the ms
 _DROP_NOTICE_EVERY_S = 10.0  # at most one "audio dropped" notice per channel this often
 DEVICE_WORD = {"agent": "microphone", "customer": "call audio"}
 
@@ -88,7 +89,7 @@ class _Channel:
         self.level_start = 0
         self.last_partial_at = 0  # sample position of the last partial request
         self.speculation: _Speculation | None = None
-        self.pending: set[int] = set()  # starts of segments awaiting their final text
+        self.pending: set[int] = set()  # ends of segments awaiting their final text
         self.absent: tuple[float, str] | None = None  # (since, reason) while its device is gone
         self.explained_to = 0  # a jump of the clock up to here was already reported
         self.dropped_blocks = 0
@@ -275,25 +276,29 @@ class Engine:
                               kind="audio_dropped", role=e.role))
 
     def _advance_watermark(self) -> None:
-        """Emit a Watermark when the audio time with all text delivered moves on.
+        """Emit a Watermark when the audio time before which every event is out moves on.
+
+        Listeners order events by when they happened: voice activity and levels by their
+        time, an utterance by its end. So the watermark waits for what could still come
+        stamped earlier: the end of each utterance being transcribed, and for one still
+        being spoken its earliest possible end, not its start. A talk-over is then coached
+        while both still talk.
 
         Intake thread only: it alone changes segmenter state and adds pending segments,
         so it sees them consistently; the worker only removes delivered ones."""
-        # The VAD places an onset up to a chunk behind the newest audio, and word times
-        # may start a little before the onset: keep a pre-roll's distance from both.
-        margin = int(self.settings.segmenter.pre_roll_s * SAMPLE_RATE)
         live = [ch.clock for ch in self._channels.values() if ch.absent is None]
         with self._lock:
             horizon = []
             for ch in self._channels.values():
-                clock = ch.clock
+                # A new onset or level can only come from audio the VAD has not scored yet.
+                clock = ch.clock - ch.vad.pending
                 if ch.absent is not None and live:  # gone: do not hold the other speaker back
                     clock = max(clock, min(live) - _ABSENT_LAG)
                 held = [clock, *ch.pending]
-                if ch.segmenter.open_since is not None:
-                    held.append(ch.segmenter.open_since)
-                horizon.append(min(held) - margin)
-            t = max(0, min(horizon)) / SAMPLE_RATE
+                if ch.segmenter.earliest_event is not None:
+                    held.append(ch.segmenter.earliest_event)
+                horizon.append(min(held))
+            t = max(0, min(horizon) - _ROUNDING) / SAMPLE_RATE
             if t - self._watermark < 0.05:
                 return
             self._watermark = t
@@ -326,7 +331,7 @@ class Engine:
         if spec is not None and spec.key == seg.key:
             self.stats["speculative_hits"] += 1
             with self._lock:
-                ch.pending.add(seg.start)
+                ch.pending.add(seg.end)
             with self._spec_lock:
                 spec.confirmed = True
                 ready = spec.done
@@ -335,7 +340,7 @@ class Engine:
             return
         self._cancel(spec)
         with self._lock:
-            ch.pending.add(seg.start)
+            ch.pending.add(seg.end)
         self._queue.put_final(self._final_job(role, ch, seg))
 
     def _cancel(self, spec: _Speculation | None) -> None:
@@ -419,7 +424,7 @@ class Engine:
                                  words_per_minute(result.words), lag))
         # Only now may the watermark pass this utterance.
         with self._lock:
-            self._channels[job.role].pending.discard(meta["start"])
+            self._channels[job.role].pending.discard(meta["end"])
 
 
 def load_model(s: EngineSettings) -> WhisperTranscriber:

@@ -9,6 +9,8 @@ import numpy as np
 from callcoach.audio.block import SAMPLE_RATE
 from callcoach.engine.vad import CHUNK
 
+_CUT_LOOK = 3 * SAMPLE_RATE // CHUNK  # chunks before the length cap where a cut may fall
+
 
 @dataclass(frozen=True)
 class SegmenterSettings:
@@ -74,9 +76,15 @@ class Segmenter:
         self._offered = False  # a candidate was offered for the current pause
 
     @property
-    def open_since(self) -> int | None:
-        """Onset of the utterance in progress, even one too short yet to announce."""
-        return self._onset
+    def earliest_event(self) -> int | None:
+        """The earliest sample an event of the open utterance may still be stamped with (None
+        when idle): its onset until it is announced, then the end it can still get, which is
+        where its speech has reached or, near the length cap, where a cut may fall."""
+        if self._onset is None:
+            return None
+        if not self._announced:
+            return self._onset
+        return min(self._last_speech, self._onset + self._max_len - _CUT_LOOK * CHUNK)
 
     @property
     def last_speech(self) -> int | None:
@@ -140,7 +148,7 @@ class Segmenter:
 
     def _cut(self, out: SegmenterOutput) -> None:
         """Split a long utterance at its least speech-like chunk in the last 3 seconds."""
-        look = min(len(self._probs) - 1, 3 * SAMPLE_RATE // CHUNK)
+        look = min(len(self._probs) - 1, _CUT_LOOK)
         quietest = len(self._probs) - look + int(np.argmin(self._probs[-look:]))
         cut = self._onset + quietest * CHUNK
         out.segments.append(self._segment(cut))
