@@ -80,9 +80,9 @@ ROOMY = dict(spacing_s=0, average_gap_s=1, burst=10, budget=10)  # only the scre
 
 def test_one_prompt_at_a_time_a_better_one_replaces_it_after_5_s():
     s = PromptScheduler(PolicySettings(display_s=15, replace_after_s=5, **ROOMY))
-    assert _shown(s.offer(_prompt(0, "listen_more", priority=40), 0, holds_until=10))
-    assert not s.offer(_prompt(1, "slow_down", priority=30), 0, holds_until=11), "lower value waits"
-    assert not s.offer(_prompt(2, "positive_language", priority=70), 0, holds_until=12), "seen only 2 s"
+    assert _shown(s.offer(_prompt(0, "listen_more", priority=40), 0, holds_until=10, said=True))
+    assert not s.offer(_prompt(1, "slow_down", priority=30), 0, holds_until=11, said=True), "lower value waits"
+    assert not s.offer(_prompt(2, "positive_language", priority=70), 0, holds_until=12, said=True), "seen only 2 s"
     events = _ticks(s, 2.5, 6)
     assert isinstance(events[0], PromptCleared) and events[0].reason == "replaced" and events[0].t == 5.0
     better = _shown(events)[0]
@@ -96,23 +96,23 @@ def test_one_prompt_at_a_time_a_better_one_replaces_it_after_5_s():
 
 def test_a_better_prompt_replaces_the_card_on_screen_within_the_spacing():
     s = PromptScheduler(PolicySettings(display_s=15, replace_after_s=5, spacing_s=10, average_gap_s=1, burst=10))
-    assert _shown(s.offer(_prompt(0, "acknowledge_feelings", priority=60), 0, holds_until=10))
-    assert not s.offer(_prompt(2, "positive_language", priority=70), 0, holds_until=12)
+    assert _shown(s.offer(_prompt(0, "acknowledge_feelings", priority=60), 0, holds_until=10, said=True))
+    assert not s.offer(_prompt(2, "positive_language", priority=70), 0, holds_until=12, said=True)
     events = _ticks(s, 2.5, 6)
     assert [(type(e).__name__, e.t) for e in events] == [("PromptCleared", 5.0), ("Prompt", 5.0)], \
         "the agent's one card changes after 5 s: not a second card within 10 s"
     s.clear(7, "done")
-    assert not s.offer(_prompt(8, "slow_down", priority=90), 0, holds_until=18), "a new card waits 10 s"
+    assert not s.offer(_prompt(8, "slow_down", priority=90), 0, holds_until=18, said=True), "a new card waits 10 s"
     assert [p.t for p in _shown(_ticks(s, 8.5, 16))] == [15.0]
 
 
 def test_a_held_prompt_shows_as_soon_as_there_is_room():
     """The missed positive-language prompt: a dismissive line 24 s after another prompt."""
     s = PromptScheduler(PolicySettings(display_s=15, spacing_s=10, average_gap_s=20, burst=2, hold_s=10))
-    assert _shown(s.offer(_prompt(0, "acknowledge_feelings", priority=60), 90, holds_until=10))
-    assert _shown(s.offer(_prompt(24, "positive_language", priority=70), 60, holds_until=34)), \
+    assert _shown(s.offer(_prompt(0, "acknowledge_feelings", priority=60), 90, holds_until=10, said=True))
+    assert _shown(s.offer(_prompt(24, "positive_language", priority=70), 60, holds_until=34, said=True)), \
         "24 s after a prompt is room enough (the old 30 s gap dropped it)"
-    late = s.offer(_prompt(26, "offer_alternatives", "info", 45), 120, holds_until=36)
+    late = s.offer(_prompt(26, "offer_alternatives", "info", 45), 120, holds_until=36, said=True)
     assert not late, "the prompt on screen is worth more"
     shown = _shown(_ticks(s, 26.5, 40))
     assert shown == [], "it was not worth replacing it, and positive_language stays 15 s: past 36 s"
@@ -121,36 +121,36 @@ def test_a_held_prompt_shows_as_soon_as_there_is_room():
 
 def test_spacing_and_average_rate_hold_routine_prompts_back():
     s = PromptScheduler(PolicySettings(display_s=3, spacing_s=10, average_gap_s=20, burst=2, hold_s=30))
-    assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10))
-    assert not s.offer(_prompt(4, "slow_down"), 0, holds_until=30), "within 10 s of the last"
+    assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10, said=True))
+    assert not s.offer(_prompt(4, "slow_down"), 0, holds_until=30, said=True), "within 10 s of the last"
     shown = _shown(_ticks(s, 4.5, 30))
     assert [(p.kind, p.t, p.held_for) for p in shown] == [("slow_down", 20.0, "spacing")], \
         "10 s of spacing, then the average: one per 20 s"
     # A quiet minute earned credit (two prompts at most): 10 s apart until it is spent.
-    assert _shown(s.offer(_prompt(80, "listen_more"), 0, holds_until=90))
-    assert not s.offer(_prompt(82, "stay_calm"), 0, holds_until=120)
-    assert not s.offer(_prompt(83, "offer_alternatives"), 0, holds_until=120)
+    assert _shown(s.offer(_prompt(80, "listen_more"), 0, holds_until=90, said=True))
+    assert not s.offer(_prompt(82, "stay_calm"), 0, holds_until=120, said=True)
+    assert not s.offer(_prompt(83, "offer_alternatives"), 0, holds_until=120, said=True)
     shown = _shown(_ticks(s, 82.5, 120))
     assert [(p.kind, p.t) for p in shown] == [("stay_calm", 90.0), ("offer_alternatives", 100.0)]
-    assert not s.offer(_prompt(105, "slow_down"), 0, holds_until=140)
+    assert not s.offer(_prompt(105, "slow_down"), 0, holds_until=140, said=True)
     assert [p.t for p in _shown(_ticks(s, 105.5, 140))] == [120.0], "spent: one per 20 s again"
     assert shown[1].held_for == "spacing" and s.held_back == 4
 
 
 def test_critical_prompts_always_show_at_once():
     s = PromptScheduler(PolicySettings(display_s=15, spacing_s=10, average_gap_s=20, burst=1, budget=1))
-    assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10))
-    events = s.offer(_prompt(1, "set_boundary", "critical", 110), 0, holds_until=11)
+    assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10, said=True))
+    events = s.offer(_prompt(1, "set_boundary", "critical", 110), 0, holds_until=11, said=True)
     assert _shown(events)[0].kind == "set_boundary", "at once: over a young prompt, spacing, rate and budget"
     assert events[0].reason == "replaced"
 
 
 def test_escalation_is_sticky_until_acted_on():
     s = PromptScheduler(PolicySettings(display_s=5, **ROOMY))
-    shown = s.offer(_prompt(0, "escalate", "critical", 100), 0, holds_until=10)
+    shown = s.offer(_prompt(0, "escalate", "critical", 100), 0, holds_until=10, said=True)
     assert shown[-1].sticky
     assert not _shown(_ticks(s, 0.5, 300)), "an escalation never expires by itself"
-    assert not s.offer(_prompt(300, "positive_language", priority=70), 0, holds_until=310)
+    assert not s.offer(_prompt(300, "positive_language", priority=70), 0, holds_until=310, said=True)
     assert s.clear(302, "acted_on", kind="escalate")[0].reason == "acted_on"
     late = _shown(s.tick(302.5))
     assert late and late[0].kind == "positive_language" and late[0].held_for == "sticky"
@@ -158,10 +158,10 @@ def test_escalation_is_sticky_until_acted_on():
 
 def test_a_held_silence_prompt_lasts_while_the_silence_does():
     s = PromptScheduler(PolicySettings(display_s=15, spacing_s=10, average_gap_s=20, burst=2))
-    assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10))
+    assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10, said=True))
     events, t = [], 3.0
     while t <= 8.0:  # dead air from 3 s: offered every tick while it lasts
-        events += s.tick(t) + s.offer(_prompt(t, "update_progress", "info"), 45, holds_until=t + 1.0)
+        events += s.tick(t) + s.offer(_prompt(t, "update_progress", "info"), 45, holds_until=t + 1.0, said=False)
         t += 0.5
     assert not _shown(events), "too soon after apologize"
     events = _ticks(s, 8.5, 20)  # the agent spoke at 8 s: no longer offered
@@ -169,28 +169,39 @@ def test_a_held_silence_prompt_lasts_while_the_silence_does():
     assert [(d.kind, d.fate) for d in dropped] == [("update_progress", "cause_passed")] and not _shown(events)
 
     again = PromptScheduler(PolicySettings(display_s=15, spacing_s=10, average_gap_s=20, burst=2))
-    again.offer(_prompt(0, "apologize"), 0, holds_until=10)
+    again.offer(_prompt(0, "apologize"), 0, holds_until=10, said=True)
     events, t = [], 3.0
     while t <= 22.0:  # this time the silence goes on
-        events += again.tick(t) + again.offer(_prompt(t, "update_progress", "info"), 45, holds_until=t + 1.0)
+        events += again.tick(t) + again.offer(_prompt(t, "update_progress", "info"), 45, holds_until=t + 1.0, said=False)
         t += 0.5
     shown = _shown(events)
     assert [(p.kind, p.t) for p in shown] == [("update_progress", 20.0)] and shown[0].held_s == 17.0, \
         "shown once the second prompt of the call is due (one per 20 s)"
 
 
+def test_advice_on_a_line_lapses_once_the_agent_has_spoken_again():
+    """An empathy prompt held behind another must not turn up after the agent has replied."""
+    s = PromptScheduler(PolicySettings(display_s=15, **ROOMY))
+    s.offer(_prompt(0, "apologize", priority=65), 0, holds_until=10, said=True)
+    s.offer(_prompt(4, "acknowledge_feelings", priority=60), 0, holds_until=14, said=True)  # customer line
+    s.offer(_prompt(5, "update_progress", "info"), 0, holds_until=6, said=False)  # a condition: not a line
+    assert s.agent_spoke(3.0, 4.5) == [], "a line the agent began before the advice was raised"
+    [lapsed] = s.agent_spoke(5.0, 9.0)  # the agent's reply
+    assert (lapsed.kind, lapsed.fate, lapsed.until) == ("acknowledge_feelings", "agent_spoke", 9.0)
+
+
 def test_a_cooling_kind_is_not_repeated_or_recorded():
     s = PromptScheduler(PolicySettings(display_s=2, **ROOMY))
-    assert _shown(s.offer(_prompt(0, "apologize"), 60, holds_until=10))
-    assert not s.offer(_prompt(20, "apologize"), 60, holds_until=30)
+    assert _shown(s.offer(_prompt(0, "apologize"), 60, holds_until=10, said=True))
+    assert not s.offer(_prompt(20, "apologize"), 60, holds_until=30, said=True)
     assert not [e for e in _ticks(s, 20, 40) if isinstance(e, (Prompt, PromptWithheld))]
     assert s.dropped == {}
 
 
 def test_what_is_held_at_the_end_of_the_call_is_recorded():
     s = PromptScheduler(PolicySettings(display_s=15, **ROOMY))
-    s.offer(_prompt(0, "escalate", "critical", 100), 0, holds_until=10)
-    s.offer(_prompt(1, "acknowledge_feelings", priority=60), 0, holds_until=11)
+    s.offer(_prompt(0, "escalate", "critical", 100), 0, holds_until=10, said=True)
+    s.offer(_prompt(1, "acknowledge_feelings", priority=60), 0, holds_until=11, said=True)
     [withheld] = s.end(2.0)
     assert (withheld.kind, withheld.reason, withheld.fate, withheld.until) == \
         ("acknowledge_feelings", "sticky", "call_ended", 2.0)

@@ -65,6 +65,8 @@ class _Page(HTMLParser):
         elif "line" in classes and self._section == "transcript":
             self.items.append({"type": "line", "start": _float(a.get("data-start")), "speaker": classes[1],
                                "text": ""})
+        elif "withheld" in classes and self._section == "transcript":
+            self.items.append({"type": "withheld", "t": _float(a.get("data-t")), "text": "", "title": ""})
         elif "prompt" in classes and self._section == "transcript":
             self.items.append({"type": "prompt", "t": _float(a.get("data-t")), "n": int(a["data-n"]), "text": "",
                                "title": ""})

@@ -11,8 +11,9 @@ that drops.
   more than one per `average_gap_s` (a bucket of `burst` prompts that refills one per
   `average_gap_s`: a quiet stretch earns a quick pair, not a flood); `budget` per call.
 - A candidate that cannot show now is held while its cause holds: what was said, for
-  `hold_s` after it was said; a condition checked every tick (silence, talk-over), for as
-  long as it is offered again. Held candidates show, best first, as soon as there is room;
+  `hold_s` after it was said and only until the agent has spoken again (then the moment has
+  passed); a condition checked every tick (silence, talk-over), for as long as it is offered
+  again. Held candidates show, best first, as soon as there is room;
   one whose cause has passed is dropped. Each kind has a cooldown (the rule's `cooldown_s`):
   a kind just shown is not repeated, and nothing is recorded, the agent has that advice.
 - Every candidate that was held is accounted for: it shows late (the prompt carries
@@ -42,6 +43,7 @@ class Hold(enum.StrEnum):
 
 class Fate(enum.StrEnum):
     CAUSE_PASSED = "cause_passed"  # held until what raised it no longer held
+    AGENT_SPOKE = "agent_spoke"  # the agent had their turn since: the moment for it had passed
     CALL_ENDED = "call_ended"
 
 
@@ -53,7 +55,8 @@ HOLD_TEXT = {
     Hold.RATE: "the call had had its share of prompts for the moment",
     Hold.CALL_BUDGET: "the call's prompt budget was spent",
 }
-FATE_TEXT = {Fate.CAUSE_PASSED: "its cause had passed", Fate.CALL_ENDED: "the call ended"}
+FATE_TEXT = {Fate.CAUSE_PASSED: "its cause had passed", Fate.AGENT_SPOKE: "the agent had spoken since",
+             Fate.CALL_ENDED: "the call ended"}
 
 
 def hold_text(value: object) -> str:
@@ -72,6 +75,7 @@ class _Held:
     until: float  # call time its cause holds until
     since: float  # when it was first held
     reason: Hold  # why it was first held
+    said: bool  # raised by a line (its moment ends when the agent next speaks), not a condition
 
 
 class PromptScheduler:
@@ -91,9 +95,10 @@ class PromptScheduler:
         self.dropped: dict[str, int] = {}  # candidates never shown, by why they were held
         self._next_id = 1
 
-    def offer(self, candidate: Prompt, cooldown_s: float, holds_until: float) -> list:
-        """Show the candidate now, hold it until `holds_until` (its cause), or ignore it
-        (its kind is cooling down). Events to emit (PromptCleared, Prompt), or []."""
+    def offer(self, candidate: Prompt, cooldown_s: float, holds_until: float, said: bool) -> list:
+        """Show the candidate now, hold it until `holds_until` (its cause; for one raised by
+        a line that was `said`, also only until the agent next speaks), or ignore it (its kind
+        is cooling down). Events to emit (PromptCleared, Prompt), or []."""
         now = candidate.t
         if self._cooling(candidate.kind, cooldown_s, now):
             return []
@@ -102,7 +107,7 @@ class PromptScheduler:
         if reason is None:
             return self._show_late(held, candidate, now) if held else self._show(candidate, now)
         if held is None:
-            self._held[candidate.rule] = _Held(candidate, cooldown_s, holds_until, now, reason)
+            self._held[candidate.rule] = _Held(candidate, cooldown_s, holds_until, now, reason, said)
         else:  # the cause still holds: keep the first reason and time, take the fresher words
             held.candidate, held.until = candidate, max(held.until, holds_until)
         return []
@@ -127,6 +132,14 @@ class PromptScheduler:
             if self._no_room(held.candidate, now) is None:
                 return events + self._show_late(held, replace(held.candidate, latency_s=latency_s), now)
         return events
+
+    def agent_spoke(self, start: float, end: float) -> list:
+        """The agent said a line (start..end): advice on what was said before it began
+        comes too late now (an empathy prompt held through the agent's reply, say)."""
+        passed = [h for h in self._held.values() if h.said and h.since <= start]
+        for held in passed:
+            del self._held[held.candidate.rule]
+        return [self._drop(h, end, Fate.AGENT_SPOKE) for h in passed]
 
     def clear(self, now: float, reason: str, kind: str | None = None, prompt_id: int | None = None) -> list:
         """Take the active prompt down (by kind or id) because it was acted on."""
