@@ -133,6 +133,7 @@ class Coach:
         self._emit(ScoredUtterance(u.role, u.start, u.end, s.score, s.upset, tuple(s.cues)))
         latency = None if u.latency_s is None else u.latency_s + (time.monotonic() - arrived)
         if u.role == "agent":
+            self._show(self.scheduler.agent_spoke(u.start, u.end))
             self.pace.add(u.words)
             if "escalating" in turn.acts:
                 self._show(self.scheduler.clear(u.end, "acted_on", kind="escalate"))
@@ -186,7 +187,8 @@ class Coach:
         # again every tick for as long as it holds.
         holds_until = t + (2 * _TICK_S if trigger == "tick" else self.playbook.policy.hold_s)
         for rule in rules:  # the best shows if it can; the rest wait their turn or are dropped
-            self._show(self.scheduler.offer(self._candidate(rule, signals, t, latency), rule.cooldown_s, holds_until))
+            candidate = self._candidate(rule, signals, t, latency)
+            self._show(self.scheduler.offer(candidate, rule.cooldown_s, holds_until, said=trigger != "tick"))
 
     def _candidate(self, rule: Rule, signals: dict, t: float, latency: float | None) -> Prompt:
         handoff = None
