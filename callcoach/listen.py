@@ -68,7 +68,7 @@ class EventPrinter:
                       "text": event.text})
         elif isinstance(event, Prompt):
             self.say({"type": "prompt", "t": event.t, "kind": event.kind, "severity": event.severity,
-                      "title": event.title})
+                      "title": event.title, "from_partial": event.from_partial})
 
 
 def listen(options: ListenOptions) -> dict:

@@ -3,7 +3,9 @@
 It listens to the engine, passes every engine event straight on (meters and transcript
 need them at once), and analyses them in audio order: events wait in a heap until the
 engine's Watermark says no earlier text is still being transcribed. That makes a live call,
-`analyze --realtime` and `analyze` reach the same prompts at the same call times.
+`analyze --realtime` and `analyze` reach the same prompts at the same call times; only
+critical cues heard in partial text (early_cues.py), which fast `analyze` does not
+transcribe, may come sooner live, marked `from_partial`.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ import itertools
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from callcoach.coach.acts import acts
 from callcoach.coach.dynamics import Dynamics
+from callcoach.coach.early_cues import EarlyCues, StableCue
 from callcoach.coach.events import CallSummary, CoachSetup, CoachState, Feedback, Prompt, PromptCleared, ScoredUtterance
 from callcoach.coach.handoff import CallHistory, Turn, follow_up_checklist, handoff_note
 from callcoach.coach.pace import PaceTracker, PastPace
 from callcoach.coach.playbook import SEVERITIES, Playbook, Rule, load_playbook
 from callcoach.coach.scheduler import PromptScheduler
 from callcoach.coach.sentiment import MoodTracker, score
-from callcoach.engine.events import Activity, CallEnded, Level, Utterance, Watermark
+from callcoach.engine.events import Activity, CallEnded, Level, Partial, Utterance, Watermark
 
 _TICK_S = 0.5  # how often time-based rules are checked, in call time
 _STATE_S = 1.0  # how often gauges are published
@@ -47,6 +51,7 @@ class Coach:
         self.pace = PaceTracker()
         self.mood = MoodTracker()
         self.history = CallHistory(recent_s=_RECENT_S)  # bounded, however long the call runs
+        self.early = EarlyCues(self.playbook.rules)
         self.prompts: list[Prompt] = []
         self.escalated = False
         self.handoff: str | None = None
@@ -58,6 +63,7 @@ class Coach:
         self._next_tick = 0.0
         self._next_state = 0.0
         self._now = 0.0
+        self._released = 0.0  # the watermark: events stamped up to here are analysed
 
     # -- wiring --------------------------------------------------------------------------
 
@@ -83,6 +89,11 @@ class Coach:
                 self._hold(event.t, event)
             elif isinstance(event, Utterance):
                 self._hold(event.end, event)
+            elif isinstance(event, Partial):
+                cue = self.early.partial(event)
+                if cue is not None:  # in order, now if the watermark has passed it already
+                    self._hold(max(cue.t, self._released), cue)
+                    self._release(self._released)
             elif isinstance(event, Watermark):
                 self._release(event.t)
             elif isinstance(event, CallEnded):
@@ -100,6 +111,7 @@ class Coach:
         heapq.heappush(self._heap, (t, next(self._seq), event, time.monotonic()))
 
     def _release(self, until: float) -> None:
+        self._released = max(self._released, until)
         while self._heap and self._heap[0][0] <= until:
             t, _, event, arrived = heapq.heappop(self._heap)
             self._now = max(self._now, t)
@@ -113,6 +125,8 @@ class Coach:
                 active = self.scheduler.active
                 if event.speaking and event.role == "agent" and active and active.kind == "update_progress":
                     self._show(self.scheduler.clear(event.t, "acted_on"))  # the agent is back on the line
+            elif isinstance(event, StableCue):
+                self._early_cue(event, t, arrived)
             else:
                 self._utterance(event, arrived)
 
@@ -138,11 +152,25 @@ class Coach:
             if "escalating" in turn.acts:
                 self._show(self.scheduler.clear(u.end, "acted_on", kind="escalate"))
         signals = self._signals(u.end, turn, s)
-        self._evaluate(f"{u.role}_utterance", signals, u.end, latency)
+        done_early = self.early.final(u)  # its partials raised these already
+        self._evaluate(f"{u.role}_utterance", signals, u.end, latency,
+                       [r for r in self.playbook.rules if r.id not in done_early])
         if u.role == "customer":
             # The mood moves with customer turns: show it now, with any prompt this turn raised,
             # not at the next tick (that waits until the watermark passes the agent's reply).
             self._emit(self.state(u.end))
+
+    def _early_cue(self, cue: StableCue, t: float, arrived: float) -> None:
+        """Critical cues two partials agree on, coached before the customer finishes."""
+        if self.early.stale(cue):
+            return
+        turn = Turn("customer", cue.start, t, cue.text, cue.sentiment.score, cue.sentiment.upset, frozenset())
+        signals = self._signals(t, turn, cue.sentiment)
+        signals["customer_cues"] = set(cue.cues)  # only what both partials heard
+        rules = [r for r in self.early.rules if r.matches(signals)]
+        self.early.fired(cue, rules)
+        latency = None if cue.lag_s is None else cue.lag_s + (time.monotonic() - arrived)
+        self._evaluate("customer_utterance", signals, t, latency, rules, from_partial=True)
 
     def _tick(self, t: float, arrived: float) -> None:
         latency = time.monotonic() - arrived if self.measure_latency else None
@@ -180,23 +208,25 @@ class Coach:
             "escalated": self.escalated,
         }
 
-    def _evaluate(self, trigger: str, signals: dict, t: float, latency: float | None) -> None:
-        rules = [r for r in self.playbook.rules if r.on == trigger and r.matches(signals)]
+    def _evaluate(self, trigger: str, signals: dict, t: float, latency: float | None,
+                  rules: Sequence[Rule] | None = None, from_partial: bool = False) -> None:
+        rules = [r for r in (self.playbook.rules if rules is None else rules) if r.on == trigger and r.matches(signals)]
         rules.sort(key=lambda r: (SEVERITIES[r.severity], r.priority), reverse=True)
         # What was said keeps its prompt waiting for `hold_s`; a tick condition is offered
         # again every tick for as long as it holds.
         holds_until = t + (2 * _TICK_S if trigger == "tick" else self.playbook.policy.hold_s)
         for rule in rules:  # the best shows if it can; the rest wait their turn or are dropped
-            candidate = self._candidate(rule, signals, t, latency)
+            candidate = self._candidate(rule, signals, t, latency, from_partial)
             self._show(self.scheduler.offer(candidate, rule.cooldown_s, holds_until, said=trigger != "tick"))
 
-    def _candidate(self, rule: Rule, signals: dict, t: float, latency: float | None) -> Prompt:
+    def _candidate(self, rule: Rule, signals: dict, t: float, latency: float | None,
+                   from_partial: bool = False) -> Prompt:
         handoff = None
         if rule.kind == "escalate":
             handoff = handoff_note(self.history, t, rule.title)
         return Prompt(0, round(t, 2), rule.kind, rule.severity, rule.title, rule.message, rule.phrase,
                       rule.tactic, rule.because(signals), rule.id, rule.priority, False,
-                      None if latency is None else round(latency, 3), handoff=handoff)
+                      None if latency is None else round(latency, 3), handoff=handoff, from_partial=from_partial)
 
     def _show(self, events: list) -> None:
         for event in events:

@@ -24,6 +24,7 @@ class Prompt:
     handoff: str | None = None  # escalate only: the drafted note for the supervisor
     held_s: float = 0.0  # how long the scheduler held it back before it showed (t is when it showed)
     held_for: str | None = None  # why it was held (scheduler.Hold)
+    from_partial: bool = False  # raised from partial text, before the utterance's final text
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,86 @@
+"""Critical cues heard in partial text: a customer demanding a manager, threatening to leave
+or sue, or abusing the agent is coached before they finish the sentence.
+
+While someone talks, the engine sends the text so far of their utterance (a `Partial`)
+about once a second. The playbook's critical cue rules (severity critical, checked on the
+customer's utterances, with `customer_cues_any`) may fire from it once a cue is in two
+consecutive partials of the same utterance: one partial alone may end on a word misheard
+at the edge of the audio. The final text of that utterance does not raise them again.
+
+Partials are only transcribed live and at real time (fast `analyze` skips them), so a
+prompt raised here is marked `from_partial`; the final text would have raised it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callcoach.coach.playbook import Rule
+from callcoach.coach.sentiment import Sentiment, score
+from callcoach.engine.events import Partial, Utterance
+
+_ROLE = "customer"
+
+
+@dataclass(frozen=True)
+class StableCue:
+    """Critical cues two consecutive partials of one customer utterance agree on."""
+
+    start: float  # the utterance's onset (Partial.start)
+    t: float  # call time the second partial's audio reaches
+    text: str  # the second partial's text
+    sentiment: Sentiment  # of that text
+    cues: frozenset[str]  # the critical cues both partials have, not passed on before
+    lag_s: float | None  # from the second partial's audio entering the engine to its text
+
+
+def early_rules(rules) -> tuple[Rule, ...]:
+    """The rules that may fire from partial text."""
+    return tuple(r for r in rules if r.on == f"{_ROLE}_utterance" and r.severity == "critical"
+                 and any(name == "customer_cues_any" for name, _ in r.conditions))
+
+
+class EarlyCues:
+    """Partials in (on arrival, from the engine's worker thread: calls are serialised by the
+    coach), stable critical cues out; and which rules fired early, for the final text."""
+
+    def __init__(self, rules):
+        self.rules = early_rules(rules)
+        self._watched = frozenset(cue for r in self.rules for name, value in r.conditions
+                                  if name == "customer_cues_any" for cue in value)
+        self._last: tuple[float, frozenset[str]] | None = None  # (onset, cues) of the latest partial
+        self._passed_on: dict[float, frozenset[str]] = {}  # onset -> cues given out as StableCues
+        self._fired: dict[float, frozenset[str]] = {}  # onset -> ids of the rules offered early
+        self._final_end = -1.0  # end of the customer's latest final utterance coached
+
+    def partial(self, p: Partial) -> StableCue | None:
+        if p.role != _ROLE or not self.rules or p.start < self._final_end:
+            return None
+        sentiment = score(p.text, _ROLE)
+        cues = frozenset(sentiment.cues) & self._watched
+        previous, self._last = self._last, (p.start, cues)
+        if previous is None or previous[0] != p.start:
+            return None
+        stable = cues & previous[1] - self._passed_on.get(p.start, frozenset())
+        if not stable:
+            return None
+        self._passed_on[p.start] = self._passed_on.get(p.start, frozenset()) | stable
+        return StableCue(p.start, p.t, p.text, sentiment, stable, p.lag_s)
+
+    def stale(self, cue: StableCue) -> bool:
+        """Its utterance's final text was coached first (it raised whatever it raises)."""
+        return cue.start < self._final_end
+
+    def fired(self, cue: StableCue, rules: list[Rule]) -> None:
+        self._fired[cue.start] = self._fired.get(cue.start, frozenset()) | {r.id for r in rules}
+
+    def final(self, u: Utterance) -> frozenset[str]:
+        """The rules already offered from this final utterance's partials (in audio order)."""
+        if u.role != _ROLE:
+            return frozenset()
+        self._final_end = max(self._final_end, u.end)
+        done = frozenset().union(*(ids for onset, ids in self._fired.items() if u.start <= onset < u.end))
+        for table in (self._fired, self._passed_on):  # what is finalised is never asked about again
+            for onset in [o for o in table if o < u.end]:
+                del table[onset]
+        return done
