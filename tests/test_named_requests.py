@@ -88,3 +88,19 @@ def test_explain_command_names_the_cue():
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["kinds"] == ["slow_down"] and result["cues"] == ["pace_request"]
+
+
+# Lines of the alert-fatigue benchmark's unseen calls that the cue table first missed.
+@pytest.mark.parametrize("role, line, kind", [
+    ("customer", "Then I want to cancel my contract. I am not paying for a service that does not work.", "escalate"),
+    ("customer", "So you can't do anything? Then let me speak to someone who can.", "escalate"),
+    ("agent", "That is the first slot we have, there is nothing else available.", "positive_language"),
+])
+def test_lines_the_unseen_calls_found(role, line, kind):
+    assert kind in explain_line(role, line)["kinds"]
+
+
+@pytest.mark.parametrize("line", ["I would like to cancel my appointment for Tuesday.",
+                                  "Can I speak to someone about upgrading my plan?"])
+def test_ordinary_requests_are_not_threats(line):
+    assert "escalate" not in explain_line("customer", line)["kinds"]
