@@ -124,8 +124,8 @@ def test_spacing_and_average_rate_hold_routine_prompts_back():
     assert _shown(s.offer(_prompt(0, "apologize"), 0, holds_until=10, said=True))
     assert not s.offer(_prompt(4, "slow_down"), 0, holds_until=30, said=True), "within 10 s of the last"
     shown = _shown(_ticks(s, 4.5, 30))
-    assert [(p.kind, p.t, p.held_for) for p in shown] == [("slow_down", 20.0, "spacing")], \
-        "10 s of spacing, then the average: one per 20 s"
+    assert [(p.kind, p.t, p.held_for) for p in shown] == [("slow_down", 20.0, "rate")], \
+        "10 s of spacing, then the average: one per 20 s (the last reason is the one recorded)"
     # A quiet minute earned credit (two prompts at most): 10 s apart until it is spent.
     assert _shown(s.offer(_prompt(80, "listen_more"), 0, holds_until=90, said=True))
     assert not s.offer(_prompt(82, "stay_calm"), 0, holds_until=120, said=True)
@@ -358,3 +358,16 @@ def test_explain_command():
         [sys.executable, "-m", "callcoach", "explain", "--role", "agent", "I'm sorry this upset you"],
         capture_output=True, text=True, timeout=60).stdout)
     assert agent["sentiment"] >= 0 and agent["upset"] is False and agent["kinds"] == []
+
+
+@pytest.mark.parametrize("line, hold", [
+    ("Let me check that for you, one moment please.", True),
+    ("Let me run another test on the line now, it takes a minute.", True),  # an unseen call's hold
+    ("This might take a few minutes.", True),
+    ("That takes a minute to explain, but the refund is done.", False),
+    ("I can run you through the options.", False),
+])
+def test_a_hold_announcement_lets_the_silence_run_longer(line, hold):
+    from callcoach.coach.acts import acts
+
+    assert ("hold" in acts(line)) is hold

@@ -12,7 +12,8 @@ _ACTS = {
     # Silence after these is expected work, so dead air is allowed to run longer.
     "hold": r"\b(one (moment|second|sec|minute)|just a (moment|second|sec|minute)|bear with me|please hold"
             r"|put you on (a (brief|short) )?hold|give me a (second|moment|minute)|let me (just )?(check|look|see"
-            r"|pull|find|take a look|look into|verify|confirm))\b",
+            r"|pull|find|take a look|look into|verify|confirm|run)|(it|this) (will )?takes? (a|one) (moment|second|minute)(?! to)"
+            r"|(it|this) (might|may|could) take a (moment|minute|few minutes))\b",
     # The agent acting on an escalation: ends a sticky escalate prompt.
     "escalating": r"\b(supervisor|my manager|a manager|escalat\w*|transfer(ring)? you|senior (agent|specialist|team))\b",
     # A real attempt to help: what was offered or done, for the handoff note. Status

@@ -74,7 +74,7 @@ class _Held:
     cooldown_s: float
     until: float  # call time its cause holds until
     since: float  # when it was first held
-    reason: Hold  # why it was first held
+    reason: Hold  # why it is held (the latest reason)
     said: bool  # raised by a line (its moment ends when the agent next speaks), not a condition
 
 
@@ -108,7 +108,7 @@ class PromptScheduler:
             return self._show_late(held, candidate, now) if held else self._show(candidate, now)
         if held is None:
             self._held[candidate.rule] = _Held(candidate, cooldown_s, holds_until, now, reason, said)
-        else:  # the cause still holds: keep the first reason and time, take the fresher words
+        else:  # the cause still holds: keep when it was first held, take the fresher words
             held.candidate, held.until = candidate, max(held.until, holds_until)
         return []
 
@@ -129,8 +129,10 @@ class PromptScheduler:
                 if held.until < now:
                     events.append(self._drop(held, now, Fate.CAUSE_PASSED))
         for held in sorted(self._held.values(), key=lambda h: _value(h.candidate), reverse=True):
-            if self._no_room(held.candidate, now) is None:
+            reason = self._no_room(held.candidate, now)
+            if reason is None:
                 return events + self._show_late(held, replace(held.candidate, latency_s=latency_s), now)
+            held.reason = reason  # what kept it back last is what QA needs to know
         return events
 
     def agent_spoke(self, start: float, end: float) -> list:
