@@ -32,7 +32,8 @@ class CallPipeline:
         loaded, self.playbook_error = load_playbook(playbook)
         if prompt_budget is not None:  # the user's or IT's setting wins over the playbook's
             loaded = replace(loaded, policy=replace(loaded.policy, budget=prompt_budget))
-        self.coach = Coach(loaded, coach_settings, measure_latency=measure_latency)
+        self.coach = Coach(loaded, coach_settings, measure_latency=measure_latency,
+                           confirm_partial=self.engine.confirm_partial)
         self.recorder = SessionRecorder(source_name)
         self.engine.subscribe(self.coach)
         self.coach.subscribe(self.recorder)

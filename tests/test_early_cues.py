@@ -108,3 +108,18 @@ def test_a_partial_after_its_final_text_is_ignored():
     _final(coach, 2.0, 4.5, "Fine.")
     _partials(coach, 2.0, ["Fine. Get me your manager", "Fine. Get me your manager"], 5.0)
     assert not _prompts(got)
+
+
+def test_a_cue_heard_once_asks_for_the_next_partial_at_once():
+    asked = []
+    coach = Coach(confirm_partial=asked.append)
+    _partials(coach, 2.0, ["Fine, I want", "Fine, I want to speak to your manager"], 4.0)
+    assert asked == ["customer"], "heard once: confirm it from the next audio"
+    _partials(coach, 2.0, ["Fine, I want to speak to your manager now", "Fine, I want to speak to your manager now"],
+              6.0)
+    assert asked == ["customer"], "confirmed and passed on: nothing more to ask"
+    _partials(coach, 2.0, ["Fine, I want to speak to your manager now or I will call my lawyer"], 8.0)
+    assert asked == ["customer", "customer"], "a new cue in the same utterance"
+    _partials(coach, 12.0, ["I want the refund"] * 2, 13.0, role="customer")
+    _partials(coach, 16.0, ["Get me your supervisor"], 17.0, role="agent")
+    assert len(asked) == 2, "no cue, or the agent's words: nothing to confirm"

@@ -125,3 +125,25 @@ def test_watermark_never_passes_undelivered_text(live_paced_events, tmp_path):
     engine.run(FileSource(read_call(truth.path), realtime=False))
     _assert_watermark_order(fast)
     assert [e for e in fast if isinstance(e, Watermark)][-1].t == pytest.approx(truth.duration, abs=0.1)
+
+
+def test_a_partial_to_confirm_comes_from_the_next_audio(tmp_path):
+    """A listener that wants what it heard in a partial confirmed gets the next partial from
+    the audio that came meanwhile, not a second of audio later; then the cadence is back."""
+    path = tmp_path / "call.wav"
+    callgen.render_call([callgen.Turn("customer", "I would like to know why my bill went up this month, and why "
+                                                  "nobody told me about it before it happened.", gap_before=0)], path)
+    engine = Engine(measure_latency=True)
+    partials: list[Partial] = []
+
+    def listen(event) -> None:
+        if isinstance(event, Partial):
+            partials.append(event)
+            if len(partials) == 1:
+                engine.confirm_partial("customer")
+
+    engine.subscribe(listen)
+    engine.run(FileSource(read_call(str(path)), realtime=True))
+    steps = [b.t - a.t for a, b in zip(partials, partials[1:])]
+    assert len(steps) >= 2 and steps[0] < 0.5, steps
+    assert all(step >= 0.95 for step in steps[1:]), steps

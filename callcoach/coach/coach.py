@@ -15,7 +15,7 @@ import itertools
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from callcoach.coach.acts import acts
@@ -42,7 +42,7 @@ class CoachSettings:
 
 class Coach:
     def __init__(self, playbook: Playbook | None = None, settings: CoachSettings = CoachSettings(),
-                 measure_latency: bool = False):
+                 measure_latency: bool = False, confirm_partial: Callable[[str], None] | None = None):
         self.playbook = playbook or load_playbook()[0]
         self.settings = settings
         self.measure_latency = measure_latency
@@ -51,7 +51,7 @@ class Coach:
         self.pace = PaceTracker()
         self.mood = MoodTracker()
         self.history = CallHistory(recent_s=_RECENT_S)  # bounded, however long the call runs
-        self.early = EarlyCues(self.playbook.rules)
+        self.early = EarlyCues(self.playbook.rules, confirm_partial)
         self.prompts: list[Prompt] = []
         self.escalated = False
         self.handoff: str | None = None

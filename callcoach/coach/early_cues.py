@@ -5,7 +5,9 @@ While someone talks, the engine sends the text so far of their utterance (a `Par
 about once a second. The playbook's critical cue rules (severity critical, checked on the
 customer's utterances, with `customer_cues_any`) may fire from it once a cue is in two
 consecutive partials of the same utterance: one partial alone may end on a word misheard
-at the edge of the audio. The final text of that utterance does not raise them again.
+at the edge of the audio. A cue seen once asks the engine for the next partial at once
+(from the audio that came meanwhile), not a second later. The final text of that
+utterance does not raise them again.
 
 Partials are only transcribed live and at real time (fast `analyze` skips them), so a
 prompt raised here is marked `from_partial`; the final text would have raised it too.
@@ -13,6 +15,7 @@ prompt raised here is marked `from_partial`; the final text would have raised it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from callcoach.coach.playbook import Rule
@@ -44,8 +47,9 @@ class EarlyCues:
     """Partials in (on arrival, from the engine's worker thread: calls are serialised by the
     coach), stable critical cues out; and which rules fired early, for the final text."""
 
-    def __init__(self, rules):
+    def __init__(self, rules, confirm: Callable[[str], None] | None = None):
         self.rules = early_rules(rules)
+        self._confirm = confirm  # asks for that role's next partial now (Engine.confirm_partial)
         self._watched = frozenset(cue for r in self.rules for name, value in r.conditions
                                   if name == "customer_cues_any" for cue in value)
         self._last: tuple[float, frozenset[str]] | None = None  # (onset, cues) of the latest partial
@@ -59,12 +63,14 @@ class EarlyCues:
         sentiment = score(p.text, _ROLE)
         cues = frozenset(sentiment.cues) & self._watched
         previous, self._last = self._last, (p.start, cues)
-        if previous is None or previous[0] != p.start:
-            return None
-        stable = cues & previous[1] - self._passed_on.get(p.start, frozenset())
+        before = previous[1] if previous is not None and previous[0] == p.start else frozenset()
+        passed_on = self._passed_on.get(p.start, frozenset())
+        if cues - before - passed_on and self._confirm:
+            self._confirm(_ROLE)
+        stable = cues & before - passed_on
         if not stable:
             return None
-        self._passed_on[p.start] = self._passed_on.get(p.start, frozenset()) | stable
+        self._passed_on[p.start] = passed_on | stable
         return StableCue(p.start, p.t, p.text, sentiment, stable, p.lag_s)
 
     def stale(self, cue: StableCue) -> bool:

@@ -25,7 +25,7 @@ from callcoach.engine.events import (Activity, CallEnded, DeviceGap, Level, Mode
                                      Watermark)
 from callcoach.engine.segmenter import Segment, Segmenter, SegmenterOutput, SegmenterSettings
 from callcoach.engine.transcriber import Job, Transcript, WhisperTranscriber, shared_transcriber
-from callcoach.engine.vad import SileroVad, VadStream
+from callcoach.engine.vad import CHUNK, SileroVad, VadStream
 from callcoach.engine.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ class _Channel:
         self.level_acc: list[float] = []
         self.level_start = 0
         self.last_partial_at = 0  # sample position of the last partial request
+        self.confirm = False  # a listener wants the next partial as soon as there is new audio
         self.speculation: _Speculation | None = None
         self.pending: set[int] = set()  # ends of segments awaiting their final text
         self.absent: tuple[float, str] | None = None  # (since, reason) while its device is gone
@@ -309,6 +310,7 @@ class Engine:
             self._emit(Activity(role, change.sample / SAMPLE_RATE, change.speaking))
         for seg in out.segments:
             ch.last_partial_at = 0
+            ch.confirm = False
             self._finish_segment(role, ch, seg)
         spec = ch.speculation
         if spec and ch.segmenter.last_speech is not None and ch.segmenter.last_speech > spec.key[1]:
@@ -369,15 +371,24 @@ class Engine:
         if open_utt is None:
             return
         onset, audio_start, audio = open_utt
-        due = max(onset, ch.last_partial_at) + int(self.settings.partial_every_s * SAMPLE_RATE)
+        wait = CHUNK if ch.confirm else int(self.settings.partial_every_s * SAMPLE_RATE)
+        due = max(onset, ch.last_partial_at) + wait
         if ch.clock < due or self._queue.partial_waiting(role):
             return
-        ch.last_partial_at = ch.clock
+        ch.last_partial_at, ch.confirm = ch.clock, False
         entered = ch.entry_time(ch.clock) if self.measure_latency else None
         job = Job(role, audio, audio_start / SAMPLE_RATE, False,
                   meta={"start": onset, "t": audio_start + len(audio), "entered": entered})
         if not self._queue.offer_partial(job):
             self.stats["partials_skipped"] += 1
+
+    def confirm_partial(self, role: str) -> None:
+        """Transcribe `role`'s next partial from the next audio, not a second later: a
+        listener heard something in the last one that it will act on once it is heard again
+        (any thread; costs one partial)."""
+        ch = self._channels.get(role)
+        if ch is not None:
+            ch.confirm = True
 
     # -- transcription worker ------------------------------------------------------------
 
