@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from benchmarks.redaction_eval import HOLDOUT, PII_LINES, leaked, load, output, visible_digits
 from callcoach import redact as redact_module
-from callcoach.redact import KINDS, Redaction, StreamRedactor, contains_planted, digit_stream, redact
+from callcoach.redact import KINDS, Redaction, StreamRedactor, contains_planted, digit_stream, redact, vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELED = load(PII_LINES)
@@ -239,9 +239,9 @@ DIGITISH = st.one_of(
     st.integers(0, 10**20).map(str),
     st.text(min_size=1, max_size=8),  # anything: emoji, other scripts, control characters
 )
-VOCAB = sorted(set(WORDS) | set(redact_module._NUMBER_WORDS) | set(redact_module._MONTHS)
-               | set(redact_module._HOMOPHONES) | set(redact_module._JOIN_WORDS)
-               | {w for phrase, _ in redact_module._CUE_PHRASES for w in phrase}
+VOCAB = sorted(set(WORDS) | set(vocabulary.NUMBER_WORDS) | set(vocabulary.MONTHS)
+               | set(vocabulary.HOMOPHONES) | set(vocabulary.JOIN_WORDS)
+               | {w for phrase, _ in vocabulary.CUE_PHRASES for w in phrase}
                | {"at", "dot", "underscore", "is", "email", "yahoo", "co", "uk", "net", "x", "j", "_",
                   "%", "am", "pm", "minutes", "a", "month", "[PHONE]", "[NUMBER]", "[SSN]", "'s"})
 TOKEN = st.one_of(st.sampled_from(VOCAB), st.sampled_from(VOCAB), DIGITISH)

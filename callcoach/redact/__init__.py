@@ -101,7 +101,6 @@ cues), ``emails``, ``analysis`` (one text: :func:`redact`), ``stream``
 (:class:`StreamRedactor`) and ``leaks`` (:func:`contains_planted`, :func:`digit_stream`).
 """
 
-from callcoach.redact import vocabulary as _vocabulary
 from callcoach.redact.analysis import Redaction, redact
 from callcoach.redact.leaks import contains_planted, digit_stream
 from callcoach.redact.stream import StreamRedactor
@@ -109,7 +108,3 @@ from callcoach.redact.vocabulary import KINDS
 
 __all__ = ["KINDS", "Redaction", "StreamRedactor", "contains_planted", "digit_stream", "redact"]
 
-# The vocabulary tables under their old names (tests/test_redact.py builds its word list from them).
-_NUMBER_WORDS, _MONTHS, _HOMOPHONES, _JOIN_WORDS, _CUE_PHRASES = (
-    _vocabulary._NUMBER_WORDS, _vocabulary._MONTHS, _vocabulary._HOMOPHONES, _vocabulary._JOIN_WORDS,
-    _vocabulary._CUE_PHRASES)

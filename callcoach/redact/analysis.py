@@ -5,11 +5,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from callcoach.redact.emails import _emails
-from callcoach.redact.runs import _Context, _Cue, _Outcome, _Run, _cues, _runs
-from callcoach.redact.tokens import _PUNCT, _WORD, _Reader, _tokens
+from callcoach.redact.emails import replace_emails
+from callcoach.redact.runs import Context, Cue, Outcome, Run, find_cues, read_runs
+from callcoach.redact.tokens import PUNCTUATION, WORD, NumberReader, tokenize
 from callcoach.redact.vocabulary import (
-    _CHAIN_GAP, _CURRENCY, _MONTHS, _OPEN_END, _PH, _QUANTITY_AFTER, _TEMPORAL_BEFORE, _UNCOUNTED, _WINDOW)
+    CHAIN_GAP, CURRENCY, MONTHS, OPEN_END, PLACEHOLDERS, QUANTITY_AFTER, TEMPORAL_BEFORE, UNCOUNTED, WINDOW)
 
 
 @dataclass(frozen=True)
@@ -24,20 +24,20 @@ class Redaction:
         return bool(self.found)
 
 
-def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
+def analyse(text: str, ctx: Context, stream: bool) -> Outcome:
     email_carried = "EMAIL" in ctx.cues[:1]
-    text1, email_at = _emails(text, email_carried)
-    toks = _tokens(text1)
+    text1, email_at = replace_emails(text, email_carried)
+    toks = tokenize(text1)
     n = len(toks)
-    cues = _cues(toks)
+    cues = find_cues(toks)
     cue_tokens = {i for c in cues for i in range(c.s, c.e)}
-    chunks = _Reader(toks, skip=cue_tokens).chunks()
-    runs = _runs(toks, chunks, lone_oh_first=ctx.chain_digits > 0)
+    chunks = NumberReader(toks, skip=cue_tokens).chunks()
+    runs = read_runs(toks, chunks, lone_oh_first=ctx.chain_digits > 0)
 
     # ordinary-word counts: cnt[i] = counted words among toks[:i]
     cnt = [0] * (n + 1)
     for i, t in enumerate(toks):
-        cnt[i + 1] = cnt[i] + (t.kind == _WORD and t.low not in _UNCOUNTED)
+        cnt[i + 1] = cnt[i] + (t.kind == WORD and t.low not in UNCOUNTED)
 
     # "code" is a CVV cue only after a card cue
     card_before = "CARD" in ctx.cues
@@ -48,7 +48,7 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
         if c.kind == "CODE":
             if not card_before:
                 continue
-            c = _Cue("CVV", c.s, c.e)
+            c = Cue("CVV", c.s, c.e)
         kept_cues.append(c)
     cues = kept_cues
 
@@ -62,20 +62,20 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
                    and toks[r.chunks[0].s].end == toks[r.chunks[1].s - 1].start
                    and toks[r.chunks[1].s - 1].end == toks[r.chunks[1].s].start)  # "49.99", not "49. 99"
         per = (nxt is not None and nxt.low in ("a", "an", "per", "each", "every") and r.e + 1 < n
-               and toks[r.e + 1].low in _QUANTITY_AFTER)
+               and toks[r.e + 1].low in QUANTITY_AFTER)
         r.amount = bool(
-            (prv is not None and prv.kind == _PUNCT and prv.text in _CURRENCY)
-            or (nxt is not None and (nxt.low in _QUANTITY_AFTER or nxt.text == "%"))
+            (prv is not None and prv.kind == PUNCTUATION and prv.text in CURRENCY)
+            or (nxt is not None and (nxt.low in QUANTITY_AFTER or nxt.text == "%"))
             or decimal or per)
         pw = prev_word(r.s)
         r.clock = r.written and len(r.chunks) == 2 and r.seps == [":"] and len(r.chunks[1].digits) == 2
-        r.temporal = r.clock or ((pw in _TEMPORAL_BEFORE or pw in _MONTHS) and r.n <= 8
+        r.temporal = r.clock or ((pw in TEMPORAL_BEFORE or pw in MONTHS) and r.n <= 8
                                and prev_word(r.s - 1) not in ("ending", "ends", "end"))
 
     cue_ends = [c.e for c in cues]
-    max_window = max(_WINDOW.values())
+    max_window = max(WINDOW.values())
 
-    def in_text(r: _Run) -> list[tuple[str, int]]:
+    def in_text(r: Run) -> list[tuple[str, int]]:
         """Cues before run r within the widest window, nearest first, with distances."""
         out = []
         for ci in range(bisect_right(cue_ends, r.s) - 1, -1, -1):
@@ -86,26 +86,26 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
             out.append((c.kind, d))
         return out
 
-    def candidates(r: _Run) -> list[tuple[str, int]]:
+    def candidates(r: Run) -> list[tuple[str, int]]:
         """Cues that apply to run r, nearest first: in the text, then carried over."""
-        out = [(k, d) for k, d in in_text(r) if d <= _WINDOW.get(k, 0)]
+        out = [(k, d) for k, d in in_text(r) if d <= WINDOW.get(k, 0)]
         return out + [(k, 0) for k in ctx.cues]
 
-    def card_active(r: _Run) -> bool:
-        return "CARD" in ctx.cues or any(k == "CARD" and d <= _WINDOW["CARD"] for k, d in in_text(r))
+    def card_active(r: Run) -> bool:
+        return "CARD" in ctx.cues or any(k == "CARD" and d <= WINDOW["CARD"] for k, d in in_text(r))
 
     # chains of runs (amounts, quantities and clock times do not chain: a list of times
     # such as a handoff note's "angry at 0:13 -> calm at 1:32" is not a card number)
-    chains: list[list[_Run]] = []
+    chains: list[list[Run]] = []
     for r in runs:
         if r.amount or r.clock:
             continue
-        if chains and cnt[r.s] - cnt[chains[-1][-1].e] <= _CHAIN_GAP:
+        if chains and cnt[r.s] - cnt[chains[-1][-1].e] <= CHAIN_GAP:
             chains[-1].append(r)
         else:
             chains.append([r])
     carried = 0
-    if chains and ctx.chain_digits and ctx.chain_gap + cnt[chains[0][0].s] <= _CHAIN_GAP:
+    if chains and ctx.chain_digits and ctx.chain_gap + cnt[chains[0][0].s] <= CHAIN_GAP:
         carried = ctx.chain_digits
     totals = []
     for ci, ch in enumerate(chains):
@@ -131,7 +131,7 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
                 r.kind = "PHONE"
             elif kind == "PIN" and 4 <= nd <= 8:
                 r.kind = "PIN"
-            elif kind == "REF" and rank == 0 and dist <= _WINDOW["REF"]:
+            elif kind == "REF" and rank == 0 and dist <= WINDOW["REF"]:
                 r.keep = True
             else:
                 continue
@@ -160,7 +160,7 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
         for ci, ch in enumerate(chains):
             total = totals[ci]
             continues = ci == 0 and carried > 0
-            open_end = ci == len(chains) - 1 and cnt[n] - cnt[ch[-1].e] <= _OPEN_END
+            open_end = ci == len(chains) - 1 and cnt[n] - cnt[ch[-1].e] <= OPEN_END
             if total >= 4 and (continues or open_end):
                 for r in ch:
                     if r.kind is None and not r.keep and not r.temporal:
@@ -176,9 +176,9 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
         s = r.s
         if r.kind == "EXPIRY":
             p = s - 1
-            if p >= 0 and toks[p].kind == _PUNCT and toks[p].text == ",":
+            if p >= 0 and toks[p].kind == PUNCTUATION and toks[p].text == ",":
                 p -= 1
-            if p >= 0 and toks[p].kind == _WORD and toks[p].low in _MONTHS:
+            if p >= 0 and toks[p].kind == WORD and toks[p].low in MONTHS:
                 s = p
         spans.append((toks[s].start, toks[r.e - 1].end, r.kind))
     out, pos, found, length = [], 0, [], 0
@@ -193,9 +193,9 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
         out.append(text1[pos:a])
         length += a - pos
         found.append((length, kind))
-        out.append(_PH[kind])
-        length += len(_PH[kind])
-        shift += len(_PH[kind]) - (b - a)
+        out.append(PLACEHOLDERS[kind])
+        length += len(PLACEHOLDERS[kind])
+        shift += len(PLACEHOLDERS[kind]) - (b - a)
         pos = b
     while next_email is not None:
         found.append((next_email + shift, "EMAIL"))
@@ -205,7 +205,7 @@ def _analyse(text: str, ctx: _Context, stream: bool) -> _Outcome:
     seen = tuple(c.kind for c in cues if c.kind != "CODE")
     if email_at and "EMAIL" not in seen:
         seen = seen + ("EMAIL",)
-    return _Outcome(result, tuple(k for _, k in found), seen, chain_digits, chain_gap, cnt[n], bool(runs))
+    return Outcome(result, tuple(k for _, k in found), seen, chain_digits, chain_gap, cnt[n], bool(runs))
 
 
 def redact(text: str) -> Redaction:
@@ -217,5 +217,5 @@ def redact(text: str) -> Redaction:
     """
     if not isinstance(text, str):
         raise TypeError(f"redact() needs str, not {type(text).__name__}")
-    o = _analyse(text, _Context(), stream=False)
+    o = analyse(text, Context(), stream=False)
     return Redaction(o.text, o.found)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from callcoach.redact.tokens import _NUM, _PUNCT, _WORD, _tokens
+from callcoach.redact.tokens import DIGITS, PUNCTUATION, WORD, tokenize
 from callcoach.redact.vocabulary import (
-    _EMAIL_COPULA, _EMAIL_LEAD, _LOCAL_JOIN_CHARS, _LOCAL_JOIN_WORDS, _PH, _PROVIDERS, _TLDS)
+    EMAIL_COPULA, EMAIL_LEAD, LOCAL_JOIN_CHARS, LOCAL_JOIN_WORDS, PLACEHOLDERS, PROVIDERS, TLDS)
 
 
-def _emails(text: str, email_cue_carried: bool) -> tuple[str, list[int]]:
+def replace_emails(text: str, email_cue_carried: bool) -> tuple[str, list[int]]:
     """Text with email addresses replaced by [EMAIL], and where each placeholder starts."""
-    toks = _tokens(text)
+    toks = tokenize(text)
     n = len(toks)
     spans: list[tuple[int, int]] = []  # token spans
     last_end = 0
 
     def word_like(j: int) -> bool:
-        return 0 <= j < n and toks[j].kind in (_WORD, _NUM)
+        return 0 <= j < n and toks[j].kind in (WORD, DIGITS)
 
     def adjacent(a: int, b: int) -> bool:  # no whitespace between tokens a and b
         return toks[a].end == toks[b].start
@@ -23,7 +23,7 @@ def _emails(text: str, email_cue_carried: bool) -> tuple[str, list[int]]:
     for i, t in enumerate(toks):
         if i < last_end:
             continue
-        is_at = (t.kind == _PUNCT and t.text in "@＠") or (t.kind == _WORD and t.low == "at")
+        is_at = (t.kind == PUNCTUATION and t.text in "@＠") or (t.kind == WORD and t.low == "at")
         if not is_at:
             continue
         # domain: label (sep label)* ending in a TLD, or a known provider
@@ -34,20 +34,20 @@ def _emails(text: str, email_cue_carried: bool) -> tuple[str, list[int]]:
         labels.append(j)
         j += 1
         end = None
-        if toks[labels[0]].low in _PROVIDERS:
+        if toks[labels[0]].low in PROVIDERS:
             end = labels[0] + 1
         while j < n and len(labels) < 6:
-            if toks[j].kind == _PUNCT and toks[j].text == "." and word_like(j + 1):
+            if toks[j].kind == PUNCTUATION and toks[j].text == "." and word_like(j + 1):
                 nxt = j + 1
-            elif toks[j].kind == _WORD and toks[j].low in ("dot", "period") and word_like(j + 1):
+            elif toks[j].kind == WORD and toks[j].low in ("dot", "period") and word_like(j + 1):
                 nxt = j + 1
-            elif toks[j].kind == _PUNCT and toks[j].text == "-" and word_like(j + 1):
+            elif toks[j].kind == PUNCTUATION and toks[j].text == "-" and word_like(j + 1):
                 nxt = j + 1
             else:
                 break
             labels.append(nxt)
             j = nxt + 1
-            if toks[nxt].low in _TLDS:
+            if toks[nxt].low in TLDS:
                 end = j
         if end is None and t.text in "@＠" and labels:
             end = labels[0] + 1
@@ -62,19 +62,19 @@ def _emails(text: str, email_cue_carried: bool) -> tuple[str, list[int]]:
             p = start - 1
             if p < last_end:
                 break
-            if toks[p].kind == _PUNCT and toks[p].text in _LOCAL_JOIN_CHARS and p - 1 >= last_end \
+            if toks[p].kind == PUNCTUATION and toks[p].text in LOCAL_JOIN_CHARS and p - 1 >= last_end \
                     and word_like(p - 1) and (adjacent(p, start) or adjacent(p - 1, p)):
                 start = p - 1
                 continue
-            if toks[p].kind == _WORD and toks[p].low in _LOCAL_JOIN_WORDS and p - 1 >= last_end \
+            if toks[p].kind == WORD and toks[p].low in LOCAL_JOIN_WORDS and p - 1 >= last_end \
                     and word_like(p - 1):
                 start = p - 1
                 continue
             # glued on ("jsmith42"), spelled out / an initial ("j o h n", "k lee"), or a
             # name before its number ("doe 1990")
             if word_like(p) and (adjacent(p, start) or len(toks[p].text) == 1
-                                 or (toks[start].kind == _NUM and toks[p].kind == _WORD
-                                     and toks[p].low not in _EMAIL_LEAD)):
+                                 or (toks[start].kind == DIGITS and toks[p].kind == WORD
+                                     and toks[p].low not in EMAIL_LEAD)):
                 start = p
                 continue
             break
@@ -85,7 +85,7 @@ def _emails(text: str, email_cue_carried: bool) -> tuple[str, list[int]]:
             if lw in ("email", "e-mail") or (lw == "mail" and c > 0 and toks[c - 1].low in ("e", "e-")):
                 cue_stop = c + 1
                 break
-            if not (word_like(c) or toks[c].kind == _PUNCT and toks[c].text in ",:-"):
+            if not (word_like(c) or toks[c].kind == PUNCTUATION and toks[c].text in ",:-"):
                 break
         if cue_stop is None and email_cue_carried and not spans:
             cue_stop = 0
@@ -93,9 +93,9 @@ def _emails(text: str, email_cue_carried: bool) -> tuple[str, list[int]]:
             # from after the last "is" / "it's" / ":" between the cue and the address
             s2 = cue_stop
             for x in range(cue_stop, start):
-                if toks[x].low in _EMAIL_COPULA:
+                if toks[x].low in EMAIL_COPULA:
                     s2 = x + 1
-            while s2 < start and (toks[s2].low in _EMAIL_LEAD or toks[s2].kind == _PUNCT):
+            while s2 < start and (toks[s2].low in EMAIL_LEAD or toks[s2].kind == PUNCTUATION):
                 s2 += 1
             if s2 < start and start - s2 <= 6 and all(word_like(x) for x in range(s2, start)):
                 start = s2
@@ -108,8 +108,8 @@ def _emails(text: str, email_cue_carried: bool) -> tuple[str, list[int]]:
         out.append(text[pos:toks[s].start])
         length += toks[s].start - pos
         starts.append(length)
-        out.append(_PH["EMAIL"])
-        length += len(_PH["EMAIL"])
+        out.append(PLACEHOLDERS["EMAIL"])
+        length += len(PLACEHOLDERS["EMAIL"])
         pos = toks[e - 1].end
     out.append(text[pos:])
     return "".join(out), starts

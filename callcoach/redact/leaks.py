@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from callcoach.redact.tokens import _Reader, _digits, _tokens
+from callcoach.redact.tokens import NumberReader, decimal_digits, tokenize
 
 
 def digit_stream(text: str, *, homophones: bool = False) -> str:
@@ -12,8 +12,8 @@ def digit_stream(text: str, *, homophones: bool = False) -> str:
     "Card 4111-1111, then four one one one" -> "41111111" + "4111". With `homophones`,
     "for", "to", "won", "ate" count as digits too (everywhere).
     """
-    toks = _tokens(text)
-    reader = _Reader(toks, strong_oh=True, homophones="always" if homophones else "never")
+    toks = tokenize(text)
+    reader = NumberReader(toks, strong_oh=True, homophones="always" if homophones else "never")
     return "".join(c.digits for c in reader.chunks())
 
 
@@ -45,7 +45,7 @@ def contains_planted(haystack: bytes | str, planted: list[str]) -> list[str]:
         streams.add(digit_stream(text, homophones=True))
     found = []
     for p in planted:
-        d = _digits("".join(c for c in p if c.isdecimal()))
+        d = decimal_digits("".join(c for c in p if c.isdecimal()))
         if d and any(d in s for s in streams):
             found.append(p)
     return found

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callcoach.redact.tokens import _PUNCT, _WORD, _Chunk, _Tok
-from callcoach.redact.vocabulary import _CUE_INDEX, _JOIN_WORDS, _SEP_CHARS
+from callcoach.redact.tokens import PUNCTUATION, WORD, Chunk, Token
+from callcoach.redact.vocabulary import CUE_INDEX, JOIN_WORDS, SEPARATOR_CHARS
 
 
 @dataclass(slots=True)
-class _Run:
-    chunks: list[_Chunk]
+class Run:
+    chunks: list[Chunk]
     seps: list[str]
     s: int = 0
     e: int = 0
@@ -33,13 +33,13 @@ class _Run:
         return [len(c.digits) for c in self.chunks]
 
 
-def _is_joiner(t: _Tok) -> bool:
-    return (t.kind == _PUNCT and t.text in _SEP_CHARS) or (t.kind == _WORD and t.low in _JOIN_WORDS)
+def _is_joiner(t: Token) -> bool:
+    return (t.kind == PUNCTUATION and t.text in SEPARATOR_CHARS) or (t.kind == WORD and t.low in JOIN_WORDS)
 
 
-def _runs(toks: list[_Tok], chunks: list[_Chunk], lone_oh_first: bool = False) -> list[_Run]:
-    runs: list[_Run] = []
-    cur: list[_Chunk] = []
+def read_runs(toks: list[Token], chunks: list[Chunk], lone_oh_first: bool = False) -> list[Run]:
+    runs: list[Run] = []
+    cur: list[Chunk] = []
     seps: list[str] = []
     for c in chunks:
         if cur:
@@ -48,10 +48,10 @@ def _runs(toks: list[_Tok], chunks: list[_Chunk], lone_oh_first: bool = False) -
                 cur.append(c)
                 seps.append("".join(t.low for t in between))
                 continue
-            runs.append(_Run(cur, seps))
+            runs.append(Run(cur, seps))
         cur, seps = [c], []
     if cur:
-        runs.append(_Run(cur, seps))
+        runs.append(Run(cur, seps))
     out = []
     for r in runs:
         # "oh, I see" is no zero; "oh oh oh" is 000, and so is a lone "oh" that carries on
@@ -66,15 +66,15 @@ def _runs(toks: list[_Tok], chunks: list[_Chunk], lone_oh_first: bool = False) -
 
 
 @dataclass(slots=True)
-class _Cue:
+class Cue:
     kind: str
     s: int  # token span [s, e)
     e: int
 
 
-def _cues(toks: list[_Tok]) -> list[_Cue]:
-    words = [(i, t.low) for i, t in enumerate(toks) if t.kind == _WORD]
-    cues: list[_Cue] = []
+def find_cues(toks: list[Token]) -> list[Cue]:
+    words = [(i, t.low) for i, t in enumerate(toks) if t.kind == WORD]
+    cues: list[Cue] = []
     k = 0
     while k < len(words):
         i, w = words[k]
@@ -83,7 +83,7 @@ def _cues(toks: list[_Tok]) -> list[_Cue]:
         if w.startswith("expir"):
             hit = (1, "EXPIRY")
         else:
-            for phrase, kind in _CUE_INDEX.get(w, ()):
+            for phrase, kind in CUE_INDEX.get(w, ()):
                 m = len(phrase)
                 if k + m <= len(words) and all(words[k + x][1] == phrase[x] and words[k + x][0] == i + x
                                                for x in range(m)):
@@ -91,7 +91,7 @@ def _cues(toks: list[_Tok]) -> list[_Cue]:
                     break
         if hit:
             m, kind = hit
-            cues.append(_Cue(kind, i, words[k + m - 1][0] + 1))
+            cues.append(Cue(kind, i, words[k + m - 1][0] + 1))
             k += m
         else:
             k += 1
@@ -99,7 +99,7 @@ def _cues(toks: list[_Tok]) -> list[_Cue]:
 
 
 @dataclass
-class _Context:
+class Context:
     """What a stream carries into the next utterance."""
 
     cues: tuple[str, ...] = ()  # kinds, most recent first
@@ -108,7 +108,7 @@ class _Context:
 
 
 @dataclass
-class _Outcome:
+class Outcome:
     text: str
     found: tuple[str, ...]
     cues: tuple[str, ...]  # cue kinds seen, in order

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from callcoach.redact.analysis import Redaction, _analyse
-from callcoach.redact.runs import _Context
-from callcoach.redact.vocabulary import _CHAIN_GAP
+from callcoach.redact.analysis import Redaction, analyse
+from callcoach.redact.runs import Context
+from callcoach.redact.vocabulary import CHAIN_GAP
 
 
 @dataclass
@@ -79,12 +79,12 @@ class StreamRedactor:
         chain = (0, 0)
         if tail and self._recent(idx, at, tail.index, tail.at):
             chain = (tail.digits, tail.gap)
-        o = _analyse(text, _Context(tuple(cues), *chain), stream=True)
+        o = analyse(text, Context(tuple(cues), *chain), stream=True)
         for kind in o.cues:
             self._cues.append((idx, at, kind))
         if o.chain_digits:
             self._tails[speaker] = _Tail(o.chain_digits, o.chain_gap, idx, at)
-        elif tail and not o.has_runs and tail.gap + o.words <= _CHAIN_GAP:
+        elif tail and not o.has_runs and tail.gap + o.words <= CHAIN_GAP:
             tail.gap += o.words  # "okay", "uh": the number may still go on
         else:
             self._tails.pop(speaker, None)

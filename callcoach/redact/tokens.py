@@ -6,9 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from callcoach.redact.vocabulary import _HOMOPHONES, _REPEAT, _TEENS, _TENS, _UNITS, _WEAK_ZERO, _ZERO
+from callcoach.redact.vocabulary import HOMOPHONES, REPEAT, TEENS, TENS, UNITS, WEAK_ZERO, ZERO
 
-_PH_T, _NUM, _WORD, _SPACE, _PUNCT = range(5)
+PLACEHOLDER, DIGITS, WORD, SPACE, PUNCTUATION = range(5)
 _TOKEN_RE = re.compile(
     r"(\[(?:CARD|CVV|EXPIRY|SSN|PHONE|EMAIL|PIN|NUMBER)\])|(\d+)|([^\W\d_]+(?:['’][^\W\d_]+)*)|(\s+)|(.)",
     re.S,
@@ -16,7 +16,7 @@ _TOKEN_RE = re.compile(
 
 
 @dataclass(slots=True)
-class _Tok:
+class Token:
     kind: int
     text: str
     low: str
@@ -24,24 +24,24 @@ class _Tok:
     end: int
 
 
-def _tokens(text: str) -> list[_Tok]:
+def tokenize(text: str) -> list[Token]:
     """Non-space tokens of `text` with their character spans."""
     out = []
     for m in _TOKEN_RE.finditer(text):
         kind = m.lastindex - 1
-        if kind == _SPACE:
+        if kind == SPACE:
             continue
         s = m.group()
-        out.append(_Tok(kind, s, s.lower().replace("’", "'"), m.start(), m.end()))
+        out.append(Token(kind, s, s.lower().replace("’", "'"), m.start(), m.end()))
     return out
 
 
-def _digits(s: str) -> str:
+def decimal_digits(s: str) -> str:
     return "".join(str(unicodedata.decimal(c, 0)) for c in s)
 
 
 @dataclass(slots=True)
-class _Chunk:
+class Chunk:
     s: int  # token span [s, e)
     e: int
     digits: str
@@ -50,22 +50,22 @@ class _Chunk:
     written: bool = False
 
 
-def _single_digit(t: _Tok) -> str | None:
-    if t.kind == _NUM:
-        d = _digits(t.text)
+def _single_digit(t: Token) -> str | None:
+    if t.kind == DIGITS:
+        d = decimal_digits(t.text)
         return d if len(d) == 1 else None
-    if t.kind == _WORD:
-        if t.low in _UNITS:
-            return str(_UNITS[t.low])
-        if t.low in _ZERO or t.low in _WEAK_ZERO:
+    if t.kind == WORD:
+        if t.low in UNITS:
+            return str(UNITS[t.low])
+        if t.low in ZERO or t.low in WEAK_ZERO:
             return "0"
     return None
 
 
-class _Reader:
+class NumberReader:
     """Turns number words and digit groups into chunks."""
 
-    def __init__(self, toks: list[_Tok], skip: set[int] | frozenset = frozenset(), strong_oh: bool = False,
+    def __init__(self, toks: list[Token], skip: set[int] | frozenset = frozenset(), strong_oh: bool = False,
                  homophones: str = "bridge"):
         self.t = toks
         self.skip = skip
@@ -73,34 +73,34 @@ class _Reader:
         self.homophones = homophones  # "bridge" (between single digits), "always", "never"
 
     def low(self, i: int) -> str:
-        if 0 <= i < len(self.t) and self.t[i].kind == _WORD and i not in self.skip:
+        if 0 <= i < len(self.t) and self.t[i].kind == WORD and i not in self.skip:
             return self.t[i].low
         return ""
 
     def _hyphen(self, i: int) -> int:
         """Index after an optional '-' at i."""
-        if 0 <= i < len(self.t) and self.t[i].kind == _PUNCT and self.t[i].text in "-‐‑":
+        if 0 <= i < len(self.t) and self.t[i].kind == PUNCTUATION and self.t[i].text in "-‐‑":
             return i + 1
         return i
 
     def _below_hundred(self, i: int) -> tuple[int, int] | None:
         w = self.low(i)
-        if w in _UNITS:
-            return _UNITS[w], i + 1
-        if w in _TEENS:
-            return _TEENS[w], i + 1
-        if w in _TENS:
+        if w in UNITS:
+            return UNITS[w], i + 1
+        if w in TEENS:
+            return TEENS[w], i + 1
+        if w in TENS:
             j = self._hyphen(i + 1)
-            if self.low(j) in _UNITS:
-                return _TENS[w] + _UNITS[self.low(j)], j + 1
-            return _TENS[w], i + 1
+            if self.low(j) in UNITS:
+                return TENS[w] + UNITS[self.low(j)], j + 1
+            return TENS[w], i + 1
         return None
 
     def _below_thousand(self, i: int) -> tuple[int, int] | None:
         r = self._below_hundred(i)
-        if r is None and 0 <= i < len(self.t) and self.t[i].kind == _NUM and len(self.t[i].text) <= 3 \
+        if r is None and 0 <= i < len(self.t) and self.t[i].kind == DIGITS and len(self.t[i].text) <= 3 \
                 and self.low(i + 1) in ("hundred", "thousand"):
-            r = (int(_digits(self.t[i].text)), i + 1)
+            r = (int(decimal_digits(self.t[i].text)), i + 1)
         if r is None:
             return None
         v, j = r
@@ -129,47 +129,47 @@ class _Reader:
                 j = r2[1]
         return v, j
 
-    def chunks(self) -> list[_Chunk]:
+    def chunks(self) -> list[Chunk]:
         t, out, i, n = self.t, [], 0, len(self.t)
         while i < n:
             tok = t[i]
             if i in self.skip:
                 i += 1
                 continue
-            if tok.kind == _NUM:
+            if tok.kind == DIGITS:
                 r = self._cardinal(i) if self.low(i + 1) in ("hundred", "thousand") else None
                 if r:
-                    out.append(_Chunk(i, r[1], str(r[0]), written=True))
+                    out.append(Chunk(i, r[1], str(r[0]), written=True))
                     i = r[1]
                     continue
-                d = _digits(tok.text)
-                out.append(_Chunk(i, i + 1, d, single=len(d) == 1, written=True))
+                d = decimal_digits(tok.text)
+                out.append(Chunk(i, i + 1, d, single=len(d) == 1, written=True))
                 i += 1
                 continue
-            if tok.kind != _WORD:
+            if tok.kind != WORD:
                 i += 1
                 continue
             w = tok.low
-            if w in _REPEAT and i + 1 < n and i + 1 not in self.skip:
+            if w in REPEAT and i + 1 < n and i + 1 not in self.skip:
                 d = _single_digit(t[i + 1])
                 if d is not None:
-                    out.append(_Chunk(i, i + 2, d * _REPEAT[w]))
+                    out.append(Chunk(i, i + 2, d * REPEAT[w]))
                     i += 2
                     continue
-            if w in _ZERO:
-                out.append(_Chunk(i, i + 1, "0", single=True))
-            elif w in _WEAK_ZERO:
-                out.append(_Chunk(i, i + 1, "0", single=True, weak_zero=not self.strong_oh))
-            elif w in _UNITS or w in _TEENS or w in _TENS:
+            if w in ZERO:
+                out.append(Chunk(i, i + 1, "0", single=True))
+            elif w in WEAK_ZERO:
+                out.append(Chunk(i, i + 1, "0", single=True, weak_zero=not self.strong_oh))
+            elif w in UNITS or w in TEENS or w in TENS:
                 v, j = self._cardinal(i)
-                out.append(_Chunk(i, j, str(v), single=(j == i + 1 and w in _UNITS)))
+                out.append(Chunk(i, j, str(v), single=(j == i + 1 and w in UNITS)))
                 i = j
                 continue
-            elif w in _HOMOPHONES and self.homophones != "never":
+            elif w in HOMOPHONES and self.homophones != "never":
                 if self.homophones == "always" or (
                         out and out[-1].e == i and out[-1].single and i + 1 < n
                         and i + 1 not in self.skip and _single_digit(t[i + 1]) is not None
-                        and t[i + 1].low not in _WEAK_ZERO):
-                    out.append(_Chunk(i, i + 1, _HOMOPHONES[w], single=True))
+                        and t[i + 1].low not in WEAK_ZERO):
+                    out.append(Chunk(i, i + 1, HOMOPHONES[w], single=True))
             i += 1
         return out

@@ -4,33 +4,33 @@ fillers, months, amounts and times, cue phrases and their windows, email parts."
 from __future__ import annotations
 
 KINDS = ("CARD", "CVV", "EXPIRY", "SSN", "PHONE", "EMAIL", "PIN", "NUMBER")
-_PH = {k: f"[{k}]" for k in KINDS}
+PLACEHOLDERS = {k: f"[{k}]" for k in KINDS}
 
 
 # --- vocabulary ------------------------------------------------------------------------------
 
-_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
-_ZERO = {"zero", "nought", "naught"}
-_WEAK_ZERO = {"oh", "o"}  # a zero only when touching another digit
-_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+ZERO = {"zero", "nought", "naught"}
+WEAK_ZERO = {"oh", "o"}  # a zero only when touching another digit
+TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
           "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
          "seventy": 70, "eighty": 80, "ninety": 90}
-_REPEAT = {"double": 2, "triple": 3, "treble": 3, "quadruple": 4}
-_HOMOPHONES = {"for": "4", "fore": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
-_FILLERS = {"uh", "um", "umm", "uhm", "uhh", "er", "erm", "ah", "hmm", "mm", "hm"}
-_JOIN_WORDS = {"and", "dash", "hyphen", "slash"} | _FILLERS
-_SEP_CHARS = set(",.-‐‑‒–—―/\\:;()+…·*#'\"?!_")
-_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august",
+REPEAT = {"double": 2, "triple": 3, "treble": 3, "quadruple": 4}
+HOMOPHONES = {"for": "4", "fore": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+FILLERS = {"uh", "um", "umm", "uhm", "uhh", "er", "erm", "ah", "hmm", "mm", "hm"}
+JOIN_WORDS = {"and", "dash", "hyphen", "slash"} | FILLERS
+SEPARATOR_CHARS = set(",.-‐‑‒–—―/\\:;()+…·*#'\"?!_")
+MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun",
            "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
-_NUMBER_WORDS = (set(_UNITS) | _ZERO | _WEAK_ZERO | set(_TEENS) | set(_TENS) | set(_REPEAT)
+NUMBER_WORDS = (set(UNITS) | ZERO | WEAK_ZERO | set(TEENS) | set(TENS) | set(REPEAT)
                  | {"hundred", "thousand"})
 # Words that never count towards distances: whatever a redaction can remove.
-_UNCOUNTED = _NUMBER_WORDS | set(_HOMOPHONES) | _JOIN_WORDS | _MONTHS
+UNCOUNTED = NUMBER_WORDS | set(HOMOPHONES) | JOIN_WORDS | MONTHS
 
-_CURRENCY = set("$£€¥₹")
-_QUANTITY_AFTER = {
+CURRENCY = set("$£€¥₹")
+QUANTITY_AFTER = {
     "dollar", "dollars", "buck", "bucks", "cent", "cents", "pound", "pounds", "euro", "euros",
     "quid", "percent", "pct", "points", "point", "miles", "mile", "minutes", "minute", "mins",
     "hours", "hour", "hrs", "seconds", "second", "days", "day", "weeks", "week", "months",
@@ -38,11 +38,11 @@ _QUANTITY_AFTER = {
     "foot", "inches", "gb", "mb", "gigs", "megs", "am", "pm", "o'clock", "oclock", "th", "st",
     "nd", "rd", "degrees", "calories", "kids", "users", "lines", "devices", "phones",
 }
-_TEMPORAL_BEFORE = {"at", "on", "by", "until", "till", "til", "around", "before", "after",
+TEMPORAL_BEFORE = {"at", "on", "by", "until", "till", "til", "around", "before", "after",
                     "from", "since", "in", "during", "between", "about"}
 
 # cue phrases -> kind. "REF" keeps short numbers; "CODE" is a CVV cue only after a card cue.
-_CUE_PHRASES: list[tuple[tuple[str, ...], str]] = [
+CUE_PHRASES: list[tuple[tuple[str, ...], str]] = [
     (("card",), "CARD"), (("cards",), "CARD"), (("visa",), "CARD"), (("mastercard",), "CARD"),
     (("master", "card"), "CARD"), (("amex",), "CARD"), (("american", "express"), "CARD"),
     (("discover", "card"), "CARD"), (("credit",), "CARD"), (("debit",), "CARD"),
@@ -71,21 +71,21 @@ _CUE_PHRASES: list[tuple[tuple[str, ...], str]] = [
     (("pin",), "PIN"), (("passcode",), "PIN"), (("pass", "code"), "PIN"), (("password",), "PIN"),
     (("email",), "EMAIL"), (("e", "mail"), "EMAIL"), (("e-mail",), "EMAIL"), (("mail",), "EMAIL"),
 ]
-_CUE_INDEX: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-for _phrase, _kind in sorted(_CUE_PHRASES, key=lambda p: -len(p[0])):
-    _CUE_INDEX.setdefault(_phrase[0], []).append((_phrase, _kind))
+CUE_INDEX: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _phrase, _kind in sorted(CUE_PHRASES, key=lambda p: -len(p[0])):
+    CUE_INDEX.setdefault(_phrase[0], []).append((_phrase, _kind))
 
 # How many ordinary words after a cue it still applies to.
-_WINDOW = {"CARD": 30, "CVV": 12, "EXPIRY": 12, "SSN": 12, "PHONE": 12, "PIN": 8, "REF": 4, "EMAIL": 8}
-_CHAIN_GAP = 4  # ordinary words allowed between runs of one chain
-_OPEN_END = 3  # ordinary words after a run that still leave it "open" at an utterance's end
+WINDOW = {"CARD": 30, "CVV": 12, "EXPIRY": 12, "SSN": 12, "PHONE": 12, "PIN": 8, "REF": 4, "EMAIL": 8}
+CHAIN_GAP = 4  # ordinary words allowed between runs of one chain
+OPEN_END = 3  # ordinary words after a run that still leave it "open" at an utterance's end
 
-_TLDS = {"com", "net", "org", "edu", "gov", "io", "co", "uk", "us", "ca", "info", "biz", "me",
+TLDS = {"com", "net", "org", "edu", "gov", "io", "co", "uk", "us", "ca", "info", "biz", "me",
          "de", "fr", "au", "in", "mil", "ai", "app", "dev", "ly", "ie", "nz", "es", "it", "nl"}
-_PROVIDERS = {"gmail", "yahoo", "hotmail", "outlook", "aol", "icloud", "msn", "comcast",
+PROVIDERS = {"gmail", "yahoo", "hotmail", "outlook", "aol", "icloud", "msn", "comcast",
               "protonmail", "proton", "live", "gmx", "verizon", "att", "sbcglobal", "ymail"}
-_LOCAL_JOIN_WORDS = {"dot", "underscore", "dash", "hyphen", "period", "point"}
-_LOCAL_JOIN_CHARS = set("._-+")
-_EMAIL_LEAD = {"is", "it's", "its", "it", "address", "would", "be", "just", "the", "my", "at",
-               "me", "to", "'s", "that's", "thats", "yeah", "yes", "sure", "okay", "ok"} | _FILLERS
-_EMAIL_COPULA = {"is", "it's", "its", "'s", "be", "that's", "thats", ":", ","}
+LOCAL_JOIN_WORDS = {"dot", "underscore", "dash", "hyphen", "period", "point"}
+LOCAL_JOIN_CHARS = set("._-+")
+EMAIL_LEAD = {"is", "it's", "its", "it", "address", "would", "be", "just", "the", "my", "at",
+               "me", "to", "'s", "that's", "thats", "yeah", "yes", "sure", "okay", "ok"} | FILLERS
+EMAIL_COPULA = {"is", "it's", "its", "'s", "be", "that's", "thats", ":", ","}
