@@ -1,5 +1,6 @@
 """Critical cues from partial text, on events we script: a manager demand is coached once two
-partials of the utterance agree on it, and the final text does not raise it again."""
+partials of the utterance agree on it and the words after it cannot take it back, and the
+final text does not raise it again."""
 
 from __future__ import annotations
 
@@ -41,9 +42,10 @@ def _final(coach, start, end, text, role="customer"):
 def test_a_demand_in_two_partials_is_coached_before_the_sentence_ends():
     coach, got, recorder = _coach()
     _partials(coach, 2.0, ["No. I want to speak to your manager", "No. I want to speak to your manager right now,",
-                           DEMAND[:70]], first_t=4.0)
+                           DEMAND[:70], DEMAND], first_t=4.0)
     early = _prompts(got)
-    assert [(p.kind, p.t, p.from_partial) for p in early] == [("escalate", 5.0, True)], "at the second partial"
+    assert [(p.kind, p.t, p.from_partial) for p in early] == [("escalate", 6.0, True)], \
+        "at the first partial with three words after the demand"
     assert "manager" in early[0].because and early[0].latency_s is not None
     _final(coach, 1.95, 8.2, DEMAND)
     coach(CallEnded(10.0))
@@ -56,7 +58,9 @@ def test_the_final_text_does_not_repeat_it_even_without_a_cooldown():
     playbook, _ = load_playbook()
     playbook = replace(playbook, rules=tuple(replace(r, cooldown_s=0) for r in playbook.rules))
     coach, got, _ = _coach(playbook)
-    _partials(coach, 2.0, ["I want to speak to your manager", "I want to speak to your manager right now"], 4.0)
+    _partials(coach, 2.0, ["I want to speak to your manager", "I want to speak to your manager right now please"],
+              4.0)
+    assert _prompts(got)[0].from_partial
     _final(coach, 2.0, 7.0, DEMAND)
     coach(CallEnded(9.0))
     assert [p.kind for p in _prompts(got)] == ["escalate", "follow_up"]
@@ -65,7 +69,7 @@ def test_the_final_text_does_not_repeat_it_even_without_a_cooldown():
 
 def test_a_cue_in_one_partial_only_waits_for_the_final_text():
     coach, got, _ = _coach()
-    _partials(coach, 2.0, ["I want to speak to your manager", "I want to speak to you, man, I"], 4.0)
+    _partials(coach, 2.0, ["I want to speak to your manager", "I want to speak to you, man, I have waited"], 4.0)
     assert not _prompts(got), "the next partial heard it otherwise"
     _final(coach, 2.0, 7.0, "I want to speak to you, man, I have waited long enough")
     assert not _prompts(got)
@@ -74,10 +78,19 @@ def test_a_cue_in_one_partial_only_waits_for_the_final_text():
     assert [(p.kind, p.from_partial) for p in _prompts(got)] == [("escalate", False)], "one partial is not enough"
 
 
+def test_words_after_the_cue_can_take_it_back():
+    coach, got, _ = _coach()
+    _partials(coach, 2.0, ["Can I speak to the manager", "Can I speak to the manager of the",
+                           "Can I speak to the manager of the Leeds branch, or do you"], 4.0)
+    _partials(coach, 9.0, ["If the engineer is late I am going to cancel", "If the engineer is late I am going to cancel the",
+                           "If the engineer is late I am going to cancel the appointment and book"], 10.0)
+    assert not _prompts(got), "not a manager demand, not a threat to leave"
+
+
 def test_partials_of_two_utterances_are_not_consecutive():
     coach, got, _ = _coach()
-    _partials(coach, 2.0, ["I want to speak to your manager"], 4.0)
-    _partials(coach, 6.0, ["I want to speak to your manager"], 7.0)
+    _partials(coach, 2.0, ["I want to speak to your manager right now please"], 4.0)
+    _partials(coach, 6.0, ["I want to speak to your manager right now please"], 7.0)
     assert not _prompts(got)
 
 
@@ -98,7 +111,7 @@ def test_a_partial_behind_the_watermark_is_coached_at_the_watermark():
     coach, got, _ = _coach()
     coach(Partial("customer", 2.0, 4.0, "I want to speak to your manager", 0.2))
     coach(Watermark(6.0))  # the agent's text came meanwhile; the watermark ran past 5 s
-    coach(Partial("customer", 2.0, 5.0, "I want to speak to your manager now", 0.2))
+    coach(Partial("customer", 2.0, 5.0, "I want to speak to your manager right now please", 0.2))
     [prompt] = _prompts(got)
     assert prompt.t == 6.0, "events up to 6 s were coached already: it comes after them"
 
@@ -106,20 +119,21 @@ def test_a_partial_behind_the_watermark_is_coached_at_the_watermark():
 def test_a_partial_after_its_final_text_is_ignored():
     coach, got, _ = _coach()
     _final(coach, 2.0, 4.5, "Fine.")
-    _partials(coach, 2.0, ["Fine. Get me your manager", "Fine. Get me your manager"], 5.0)
+    _partials(coach, 2.0, ["Fine. Get me your manager right now please"] * 2, 5.0)
     assert not _prompts(got)
 
 
-def test_a_cue_heard_once_asks_for_the_next_partial_at_once():
+def test_a_cue_waiting_to_be_confirmed_asks_for_the_next_partial_at_once():
     asked = []
     coach = Coach(confirm_partial=asked.append)
     _partials(coach, 2.0, ["Fine, I want", "Fine, I want to speak to your manager"], 4.0)
-    assert asked == ["customer"], "heard once: confirm it from the next audio"
-    _partials(coach, 2.0, ["Fine, I want to speak to your manager now", "Fine, I want to speak to your manager now"],
-              6.0)
-    assert asked == ["customer"], "confirmed and passed on: nothing more to ask"
-    _partials(coach, 2.0, ["Fine, I want to speak to your manager now or I will call my lawyer"], 8.0)
-    assert asked == ["customer", "customer"], "a new cue in the same utterance"
+    assert asked == ["customer"], "heard once: hear the next words soon"
+    _partials(coach, 2.0, ["Fine, I want to speak to your manager now"], 6.0)
+    assert asked == ["customer"] * 2, "still too close to the edge of the audio"
+    _partials(coach, 2.0, ["Fine, I want to speak to your manager now or else"], 7.0)
+    assert asked == ["customer"] * 2 and _prompts(coach.prompts), "confirmed and passed on: nothing more to ask"
+    _partials(coach, 2.0, ["Fine, I want to speak to your manager now or else I will call my lawyer"], 8.0)
+    assert asked == ["customer"] * 3, "a new cue in the same utterance"
     _partials(coach, 12.0, ["I want the refund"] * 2, 13.0, role="customer")
     _partials(coach, 16.0, ["Get me your supervisor"], 17.0, role="agent")
-    assert len(asked) == 2, "no cue, or the agent's words: nothing to confirm"
+    assert len(asked) == 3, "no cue, or the agent's words: nothing to confirm"

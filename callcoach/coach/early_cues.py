@@ -4,10 +4,13 @@ or sue, or abusing the agent is coached before they finish the sentence.
 While someone talks, the engine sends the text so far of their utterance (a `Partial`)
 about once a second. The playbook's critical cue rules (severity critical, checked on the
 customer's utterances, with `customer_cues_any`) may fire from it once a cue is in two
-consecutive partials of the same utterance: one partial alone may end on a word misheard
-at the edge of the audio. A cue seen once asks the engine for the next partial at once
-(from the audio that came meanwhile), not a second later. The final text of that
-utterance does not raise them again.
+consecutive partials of the same utterance, and the second still has it without its last
+`SETTLE_WORDS` words. One partial alone may end on a word misheard at the edge of the
+audio, and the words after a cue can take it back: "speak to the manager | of the Leeds
+branch", "cancel | the appointment" (on calls written to have them, the final text took
+back 3 of 6 cues that two partials had agreed on). While a cue waits, each partial asks the engine for the
+next at once (from the audio that came meanwhile), not a second later. The final text of
+that utterance does not raise them again.
 
 Partials are only transcribed live and at real time (fast `analyze` skips them), so a
 prompt raised here is marked `from_partial`; the final text would have raised it too.
@@ -23,6 +26,7 @@ from callcoach.coach.sentiment import Sentiment, score
 from callcoach.engine.events import Partial, Utterance
 
 _ROLE = "customer"
+SETTLE_WORDS = 3  # the cue rules look at most this far past a cue (up to "at your Manchester office")
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,10 @@ class EarlyCues:
         previous, self._last = self._last, (p.start, cues)
         before = previous[1] if previous is not None and previous[0] == p.start else frozenset()
         passed_on = self._passed_on.get(p.start, frozenset())
-        if cues - before - passed_on and self._confirm:
+        settled = cues & frozenset(score(" ".join(p.text.split()[:-SETTLE_WORDS]), _ROLE).cues) if cues else cues
+        stable = settled & before - passed_on
+        if cues - stable - passed_on and self._confirm:  # waiting: hear the next words soon
             self._confirm(_ROLE)
-        stable = cues & before - passed_on
         if not stable:
             return None
         self._passed_on[p.start] = passed_on | stable
