@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Callable
 
 from callcoach.audio.files import FileSource, read_call, read_pair
@@ -13,15 +14,15 @@ from callcoach.errors import CallCoachError
 from callcoach.pipeline import CallPipeline, coach_settings
 from callcoach.progress import ProgressBar
 from callcoach.session import write_json
-from callcoach.settings import Settings
-from callcoach.store import redacted_recorder
+from callcoach.settings import Key, Settings
+from callcoach.store import default_store_path, redacted_recorder
 
 
 def analyze_call(*, call: str | None = None, agent: str | None = None, customer: str | None = None,
                  agent_channel: str = "left", realtime: bool = False, out: str | None = None,
                  model: str | None = None, device: str = "cpu", playbook: str | None = None,
                  store: bool = True, progress: bool = True, agent_name: str | None = None,
-                 on_source: Callable[[FileSource], None] | None = None) -> dict:
+                 on_source: Callable[[FileSource], None] | None = None, settings: Settings | None = None) -> dict:
     """Run a recorded call through the live pipeline; write OUT.json and keep it in the
     session store so QA can review it. With the `redact` setting on (the default; policy can
     lock it) both are redacted like a live call, and so is the summary returned. `on_source`
@@ -29,15 +30,19 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
 
     `agent_name`: whose call it is. The session is stored under that name and, like a call in
     the widget, starts from the agent's usual pace over their stored calls. Without it a
-    recording is anyone's: it is coached on its own."""
+    recording is anyone's: it is coached on its own.
+
+    `settings`: the process's settings (the pace band, `redact`); read here when not given.
+    The model, device and playbook come from the arguments, as the command's flags."""
+    settings = settings or Settings()
     if out:
         check_writable(out)
     channels = read_call(call, agent_channel) if call else read_pair(agent, customer)
     # Partials only matter to someone watching; a file analysed at full speed skips them.
-    settings = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
-    pipeline = CallPipeline(settings, coach_settings(Settings()), playbook=playbook, measure_latency=realtime,
+    engine = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
+    pipeline = CallPipeline(engine, coach_settings(settings), playbook=playbook, measure_latency=realtime,
                             source_name=os.path.basename(call or agent))
-    writer, redacted = session_outputs(pipeline, store, agent_name)
+    writer, redacted = session_outputs(pipeline, settings, store, agent_name)
     source = FileSource(channels, realtime=realtime)
     if on_source:
         on_source(source)
@@ -55,23 +60,23 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     return summary
 
 
-def session_outputs(pipeline: CallPipeline, store: bool, agent: str | None = None):
+def session_outputs(pipeline: CallPipeline, settings: Settings, store: bool, agent: str | None = None):
     """(the store writer or None, the recorder of the redacted session or None) for a call.
     The JSON holds what the store holds: the writer's redacted record, when there is a writer;
     with the `redact` setting off (a policy can lock it on) the plain summary."""
-    redact = Settings().get("redact")
-    writer = _store_writer(pipeline, redact, agent) if store else None
+    redact = settings.get(Key.REDACT)
+    writer = _store_writer(pipeline, default_store_path(settings), redact, agent) if store else None
     redacted = (writer.recorder if writer else redacted_recorder(pipeline)) if redact else None
     return writer, redacted
 
 
-def _store_writer(pipeline: CallPipeline, redact: bool, agent: str | None):
+def _store_writer(pipeline: CallPipeline, path: Path, redact: bool, agent: str | None):
     """A StoreWriter for this call, or None (with a warning) when the store cannot be used:
     the analysis itself must not fail because the archive is broken."""
     from callcoach.store import StoreWriter
 
     try:
-        return StoreWriter.attach(pipeline, redact=redact, agent=agent)
+        return StoreWriter.attach(pipeline, path, redact=redact, agent=agent)
     except CallCoachError as exc:
         print(f"callcoach: warning: not storing this session: {exc}", file=sys.stderr)
         return None

@@ -6,8 +6,12 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from callcoach.errors import CallCoachError
+
+if TYPE_CHECKING:
+    from callcoach.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,20 +164,22 @@ def _listen(args: argparse.Namespace) -> int:
 
 def _analyze(args: argparse.Namespace) -> int:
     from callcoach.analyze import analyze_call
+    from callcoach.settings import Settings
 
     if args.call and (args.agent or args.customer):
         raise CallCoachError("give either CALL or --agent/--customer, not both")
     if not args.call and not (args.agent and args.customer):
         raise CallCoachError("give a stereo CALL, or both --agent AGENT.wav and --customer CUSTOMER.wav")
-    _warn_about_settings_and_playbook(args.playbook)
+    settings = Settings()  # once: its problems are told once, and every recording uses it
+    _warn_about_settings_and_playbook(settings, args.playbook)
     if args.call and os.path.isdir(args.call):
-        return _analyze_folder(args)
+        return _analyze_folder(args, settings)
     if not args.json:
         raise CallCoachError("give --json OUT.json: where to write the session")
     summary = analyze_call(
         call=args.call, agent=args.agent, customer=args.customer, agent_channel=args.agent_channel,
         realtime=args.realtime, out=args.json, model=args.model, device=args.device, playbook=args.playbook,
-        store=not args.no_store, agent_name=_agent_name(args),
+        store=not args.no_store, agent_name=_agent_name(args), settings=settings,
     )
     print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s -> {args.json}")
     return 0
@@ -189,20 +195,19 @@ def _agent_name(args: argparse.Namespace) -> str | None:
     return args.agent_name.strip()
 
 
-def _warn_about_settings_and_playbook(playbook: str | None) -> None:
+def _warn_about_settings_and_playbook(settings: Settings, playbook: str | None) -> None:
     """A settings, policy or playbook file that could not be used: one line each, then the
     analysis runs on what did load (the built-in playbook, safe defaults)."""
     from callcoach.coach.playbook import load_playbook
-    from callcoach.settings import Settings
 
-    problems = list(Settings().errors)
+    problems = list(settings.errors)
     if playbook:
         problems.append(load_playbook(playbook)[1])
     for problem in filter(None, problems):
         print(f"callcoach: warning: {problem}", file=sys.stderr)
 
 
-def _analyze_folder(args: argparse.Namespace) -> int:
+def _analyze_folder(args: argparse.Namespace, settings: Settings) -> int:
     from callcoach.analyze_folder import analyze_folder
 
     def said(i: int, n: int, r) -> None:
@@ -216,7 +221,7 @@ def _analyze_folder(args: argparse.Namespace) -> int:
     results = analyze_folder(
         args.call, out_dir=args.json, on_result=said, agent_channel=args.agent_channel, realtime=args.realtime,
         model=args.model, device=args.device, playbook=args.playbook, store=not args.no_store,
-        agent_name=_agent_name(args))
+        agent_name=_agent_name(args), settings=settings)
     failed = sum(r.error is not None for r in results)
     if failed:
         print(f"callcoach: {failed} of {len(results)} recordings could not be analyzed", file=sys.stderr)
@@ -226,8 +231,9 @@ def _analyze_folder(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from callcoach.report import load_session, write_report
+    from callcoach.settings import Settings
 
-    print(f"report -> {write_report(load_session(args.session), args.out)}")
+    print(f"report -> {write_report(load_session(args.session, Settings()), args.out)}")
     return 0
 
 

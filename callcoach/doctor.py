@@ -77,9 +77,10 @@ def _settings(settings: Settings, _context: dict) -> Check:
 
 
 def _model(settings: Settings, context: dict) -> Check:
-    from callcoach.engine.engine import EngineSettings, load_model
+    from callcoach.engine.engine import load_model
+    from callcoach.pipeline import engine_settings
 
-    engine = EngineSettings(model=settings.get("model"), device=settings.get("compute_device"))
+    engine = engine_settings(settings)
     started = time.monotonic()
     context["transcriber"] = load_model(engine)
     took = time.monotonic() - started
@@ -111,10 +112,10 @@ def _transcription(_settings: Settings, context: dict) -> Check:
     return Check("transcription", "ok", f"sample heard in {took:.2f} s: {heard!r}", details)
 
 
-def _session_store(_settings: Settings, _context: dict) -> Check:
+def _session_store(settings: Settings, _context: dict) -> Check:
     from callcoach.store import SessionStore, default_store_path
 
-    path = default_store_path()
+    path = default_store_path(settings)
     with SessionStore(path) as store:  # CallCoachError, one line, when it is not usable
         count = store.count_sessions()
     _writable(path.parent)

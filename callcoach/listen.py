@@ -90,7 +90,7 @@ def listen(options: ListenOptions) -> dict:
         source = system.open(plan)
     finally:
         system.close()
-    writer, redacted = session_outputs(pipeline, options.store, agent_name(settings))
+    writer, redacted = session_outputs(pipeline, settings, options.store, agent_name(settings))
     stop = _stop_on_signals_and_timer(source, options.seconds)
     try:
         source.start()

@@ -17,6 +17,7 @@ from callcoach.engine.events import Notice
 from callcoach.errors import CallCoachError
 from callcoach.logs import CallLog
 from callcoach.session import SessionRecorder
+from callcoach.settings import Key, Settings
 
 if TYPE_CHECKING:
     from callcoach.store.agent_pace import AgentHistory
@@ -41,14 +42,12 @@ class CallPipeline:
         self.coach.subscribe(self.call_log)
 
     @classmethod
-    def from_settings(cls, settings, measure_latency: bool = True, source_name: str | None = None,
-                      history: AgentHistory | None = None, **engine_overrides) -> CallPipeline:
-        """A pipeline configured from `callcoach.settings.Settings` (live calls, the demo)."""
-        engine = EngineSettings(model=settings.get("model"), device=settings.get("compute_device"),
-                                **engine_overrides)
-        return cls(engine, coach_settings(settings), playbook=settings.get("playbook") or None,
+    def from_settings(cls, settings: Settings, measure_latency: bool = True, source_name: str | None = None,
+                      history: AgentHistory | None = None) -> CallPipeline:
+        """A pipeline configured from the settings (live calls, the demo)."""
+        return cls(engine_settings(settings), coach_settings(settings), playbook=settings.get(Key.PLAYBOOK) or None,
                    measure_latency=measure_latency, source_name=source_name,
-                   prompt_budget=settings.get("prompt_budget"), history=history)
+                   prompt_budget=settings.get(Key.PROMPT_BUDGET), history=history)
 
     def subscribe(self, listener) -> None:
         """Receive every engine and coach event (from the engine's threads)."""
@@ -81,6 +80,14 @@ class CallPipeline:
             return None
 
 
-def coach_settings(settings) -> CoachSettings:
-    """The coach's settings (the pace band) from `callcoach.settings.Settings`."""
-    return CoachSettings(pace_band=(float(settings.get("pace_low")), float(settings.get("pace_high"))))
+def engine_settings(settings: Settings) -> EngineSettings:
+    """The engine's settings for a call. The only place they are built from the settings:
+    the widget's preload (gui.app.preload_model) loads the model these name, and a call
+    reuses it only while they match (engine.load_model's cache); a second copy that
+    drifted would bring back the ~70 ms GIL stall of a model load at call start."""
+    return EngineSettings(model=settings.get(Key.MODEL), device=settings.get(Key.COMPUTE_DEVICE))
+
+
+def coach_settings(settings: Settings) -> CoachSettings:
+    """The coach's settings (the pace band)."""
+    return CoachSettings(pace_band=(float(settings.get(Key.PACE_LOW)), float(settings.get(Key.PACE_HIGH))))

@@ -17,15 +17,40 @@ import sys
 import time
 import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Callable
 
 from callcoach import hotkeys
 
 
+class Key(StrEnum):
+    """Every setting's name. The values are the names in the settings and policy files, so
+    a typo in code is an AttributeError at import, not a silent default at run time."""
+
+    AGENT_NAME = "agent_name"
+    AGENT_DEVICE = "agent_device"
+    CALL_AUDIO = "call_audio"
+    CALL_OUTPUT = "call_output"
+    CALL_DEVICE = "call_device"
+    MODEL = "model"
+    COMPUTE_DEVICE = "compute_device"
+    PACE_LOW = "pace_low"
+    PACE_HIGH = "pace_high"
+    PROMPT_BUDGET = "prompt_budget"
+    PLAYBOOK = "playbook"
+    REDACT = "redact"
+    SESSION_FOLDER = "session_folder"
+    HOTKEY = "hotkey"
+    SHOW_TRANSCRIPT = "show_transcript"
+    OPACITY = "opacity"
+    COLLAPSED = "collapsed"
+    WINDOW_GEOMETRY = "window_geometry"
+
+
 @dataclass(frozen=True)
 class Option:
-    key: str
+    key: Key
     default: Any
     description: str
     check: Callable[[Any], bool] = lambda v: True  # extra validation beyond the type
@@ -36,35 +61,35 @@ def _between(lo: float, hi: float) -> Callable[[Any], bool]:
     return lambda v: lo <= v <= hi
 
 
-OPTIONS: dict[str, Option] = {o.key: o for o in [
-    Option("agent_name", "", "Your name or agent ID, as QA sees it (empty: your login name)"),
-    Option("agent_device", "", "Your headset microphone (input name; empty: the system's default microphone)"),
-    Option("call_audio", "output", "Where the customer is heard: 'output' (what plays on an output) or 'input' "
+OPTIONS: dict[Key, Option] = {o.key: o for o in [
+    Option(Key.AGENT_NAME, "", "Your name or agent ID, as QA sees it (empty: your login name)"),
+    Option(Key.AGENT_DEVICE, "", "Your headset microphone (input name; empty: the system's default microphone)"),
+    Option(Key.CALL_AUDIO, "output", "Where the customer is heard: 'output' (what plays on an output) or 'input' "
            "(an input carries the call: a desk-phone tap, a virtual cable)", lambda v: v in ("output", "input"),
            "output or input"),
-    Option("call_output", "", "The output the call plays on (empty: the default output, followed when it changes)"),
-    Option("call_device", "", "The input that carries the call, when call_audio is 'input'"),
-    Option("model", "tiny.en", "Speech model: the bundled tiny.en, another faster-whisper model name, or a folder"),
-    Option("compute_device", "cpu", "Where the model runs", lambda v: v in ("cpu", "cuda"), "cpu or cuda"),
-    Option("pace_low", 120.0, "Slowest comfortable agent pace (words per minute)", _between(60, 300), "60-300"),
-    Option("pace_high", 190.0, "Fastest comfortable agent pace (words per minute)", _between(60, 300), "60-300"),
-    Option("prompt_budget", 10, "Non-critical prompts per call at most", _between(1, 50), "1-50"),
-    Option("playbook", "", "Playbook file (empty: the built-in playbook)"),
-    Option("redact", True, "Redact card numbers and other personal data before anything is stored"),
-    Option("session_folder", "", "Folder for the session store (empty: the per-user data folder)",
+    Option(Key.CALL_OUTPUT, "", "The output the call plays on (empty: the default output, followed when it changes)"),
+    Option(Key.CALL_DEVICE, "", "The input that carries the call, when call_audio is 'input'"),
+    Option(Key.MODEL, "tiny.en", "Speech model: the bundled tiny.en, another faster-whisper model name, or a folder"),
+    Option(Key.COMPUTE_DEVICE, "cpu", "Where the model runs", lambda v: v in ("cpu", "cuda"), "cpu or cuda"),
+    Option(Key.PACE_LOW, 120.0, "Slowest comfortable agent pace (words per minute)", _between(60, 300), "60-300"),
+    Option(Key.PACE_HIGH, 190.0, "Fastest comfortable agent pace (words per minute)", _between(60, 300), "60-300"),
+    Option(Key.PROMPT_BUDGET, 10, "Non-critical prompts per call at most", _between(1, 50), "1-50"),
+    Option(Key.PLAYBOOK, "", "Playbook file (empty: the built-in playbook)"),
+    Option(Key.REDACT, True, "Redact card numbers and other personal data before anything is stored"),
+    Option(Key.SESSION_FOLDER, "", "Folder for the session store (empty: the per-user data folder)",
            lambda v: not v or os.path.isabs(expand_path(v)), "an absolute folder path"),
-    Option("hotkey", "Ctrl+Shift+Space", "Start or stop a call from any program (system-wide shortcut)",
+    Option(Key.HOTKEY, "Ctrl+Shift+Space", "Start or stop a call from any program (system-wide shortcut)",
            hotkeys.valid, "like Ctrl+Shift+Space"),
-    Option("show_transcript", True, "Show the live transcript pane"),
-    Option("opacity", 0.95, "Window opacity", _between(0.3, 1.0), "0.3-1.0"),
-    Option("collapsed", False, "Show the window as a slim bar"),
-    Option("window_geometry", {}, "Window position and size per screen (kept by the widget)"),
+    Option(Key.SHOW_TRANSCRIPT, True, "Show the live transcript pane"),
+    Option(Key.OPACITY, 0.95, "Window opacity", _between(0.3, 1.0), "0.3-1.0"),
+    Option(Key.COLLAPSED, False, "Show the window as a slim bar"),
+    Option(Key.WINDOW_GEOMETRY, {}, "Window position and size per screen (kept by the widget)"),
 ]}
 
 
 # What a policy file that cannot be read falls back to, whatever the user chose: these keys
 # protect the calls' privacy, so the defaults (redaction on, the per-user folder) are locked.
-SAFE_KEYS = ("redact", "session_folder")
+SAFE_KEYS = (Key.REDACT, Key.SESSION_FOLDER)
 POLICY_SECTIONS = ("settings", "locked")
 
 
@@ -72,7 +97,7 @@ def agent_name(settings: Settings) -> str:
     """The name calls are saved under for QA: the setting, else the login name."""
     import getpass
 
-    name = str(settings.get("agent_name") or "").strip()
+    name = str(settings.get(Key.AGENT_NAME) or "").strip()
     try:
         return name or getpass.getuser()
     except (KeyError, OSError):  # no login name in some containers
@@ -108,10 +133,18 @@ def policy_path() -> Path:
     return Path("/etc/callcoach/policy.toml")
 
 
-def validate(key: str, value: Any) -> Any:
+def parse_key(name: object) -> Key:
+    """The Key a file names; SettingsError for a name that is not a setting."""
+    try:
+        return Key(name)
+    except ValueError:
+        raise SettingsError(f"unknown setting {name!r}") from None
+
+
+def validate(key: Key, value: Any) -> Any:
     """The value, converted where harmless (int -> float); SettingsError if it is wrong."""
     option = OPTIONS.get(key)
-    if option is None:
+    if option is None:  # a name that came from outside the code: a file, a test
         raise SettingsError(f"unknown setting {key!r}")
     kind = type(option.default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -129,9 +162,9 @@ class Settings:
         self.policy_path = policy or policy_path()
         self.errors: list[str] = []  # one line each: what could not be loaded, and why
         self.policy_errors: list[str] = []  # those of them about the policy file (IT's to fix)
-        self._user: dict[str, Any] = {}
-        self._policy: dict[str, Any] = {}
-        self._locked: set[str] = set()
+        self._user: dict[Key, Any] = {}
+        self._policy: dict[Key, Any] = {}
+        self._locked: set[Key] = set()
         self._user_file_bad = False
         self._load_policy()
         self._load_user()
@@ -140,28 +173,28 @@ class Settings:
 
     # -- reading -------------------------------------------------------------------------
 
-    def get(self, key: str) -> Any:
+    def get(self, key: Key) -> Any:
         if key in self._policy:
             return self._policy[key]
         if key in self._user and not self.locked(key):  # locked without a value: the default
             return self._user[key]
         return OPTIONS[key].default
 
-    def source(self, key: str) -> str:
+    def source(self, key: Key) -> str:
         if key in self._policy:
             return "policy"
         return "user" if key in self._user and not self.locked(key) else "default"
 
-    def locked(self, key: str) -> bool:
+    def locked(self, key: Key) -> bool:
         return key in self._locked
 
-    def effective(self) -> dict[str, tuple[Any, str]]:
+    def effective(self) -> dict[Key, tuple[Any, str]]:
         """{key: (value, where it came from)} for every option."""
         return {key: (self.get(key), self.source(key)) for key in OPTIONS}
 
     # -- writing -------------------------------------------------------------------------
 
-    def set(self, key: str, value: Any) -> None:
+    def set(self, key: Key, value: Any) -> None:
         if self.locked(key):
             raise SettingsError(f"{key} is locked by the machine policy ({self.policy_path})")
         self._user[key] = validate(key, value)
@@ -193,8 +226,9 @@ class Settings:
             self._user_file_bad = True
             self.errors.append(f"{path}: unreadable settings ({_one_line(exc)}); using defaults")
             return
-        for key, value in data.items():
+        for name, value in data.items():
             try:
+                key = parse_key(name)
                 self._user[key] = validate(key, value)
             except SettingsError as exc:
                 self.errors.append(f"{path}: {exc}; ignored")
@@ -217,18 +251,19 @@ class Settings:
                 self._policy_error(f"{path}, {_line_of(text, section)}: unknown section [{shown}] "
                                    "(a policy has [settings] and [locked]); ignored")
         settings, locked = data.get("settings", {}), data.get("locked", {})
-        for key, value in settings.items() if isinstance(settings, dict) else ():
+        for name, value in settings.items() if isinstance(settings, dict) else ():
             try:
+                key = parse_key(name)
                 self._policy[key] = validate(key, value)
             except SettingsError as exc:
-                self._policy_error(f"{path}, {_line_of(text, key)}: {exc}; ignored")
+                self._policy_error(f"{path}, {_line_of(text, name)}: {exc}; ignored")
         keys = locked.get("keys", []) if isinstance(locked, dict) else []
         if not isinstance(keys, list):
             self._policy_error(f"{path}, {_line_of(text, 'keys')}: [locked] keys must be a list of setting names")
             keys = []
         for key in keys:
             if isinstance(key, str) and key in OPTIONS:  # keys = [[]] raised TypeError
-                self._locked.add(key)
+                self._locked.add(Key(key))
             else:
                 self._policy_error(f"{path}, {_line_of(text, key)}: cannot lock unknown setting {key!r}")
 

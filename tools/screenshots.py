@@ -186,11 +186,11 @@ class Shooter:
         self.close(coach)
 
     def idle(self, server, speech: Path) -> None:
-        from callcoach.settings import Settings
+        from callcoach.settings import Key, Settings
 
         settings = Settings()
-        settings.set("agent_device", "Test Microphone")
-        settings.set("call_output", "Test Headset")
+        settings.set(Key.AGENT_DEVICE, "Test Microphone")
+        settings.set(Key.CALL_OUTPUT, "Test Headset")
         settings.save()
         coach = self.app_for("live")
         coach.start()

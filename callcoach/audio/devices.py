@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from callcoach.errors import CallCoachError
+from callcoach.settings import Key
 
 
 class DeviceKind(enum.Enum):
@@ -139,12 +140,12 @@ class CapturePlan:
     def from_settings(cls, settings) -> CapturePlan:
         """From `callcoach.settings.Settings`. Settings and policies written before outputs
         could be captured name the call's input in `call_device`: that still means an input."""
-        mode = settings.get("call_audio")
-        if settings.source("call_audio") == "default" and settings.get("call_device"):
+        mode = settings.get(Key.CALL_AUDIO)
+        if settings.source(Key.CALL_AUDIO) == "default" and settings.get(Key.CALL_DEVICE):
             mode = CallAudio.INPUT.value
         call = CallAudio(mode)
-        device = settings.get("call_device") if call is CallAudio.INPUT else settings.get("call_output")
-        return cls(settings.get("agent_device") or None, call, device or None)
+        device = settings.get(Key.CALL_DEVICE) if call is CallAudio.INPUT else settings.get(Key.CALL_OUTPUT)
+        return cls(settings.get(Key.AGENT_DEVICE) or None, call, device or None)
 
     def targets(self) -> dict[str, Target]:
         """What each role records."""

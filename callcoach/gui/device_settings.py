@@ -22,7 +22,7 @@ from callcoach.gui.bridge import Background, LevelProbe
 from callcoach.gui.meters import LevelMeter
 from callcoach.gui.settings_field import Field
 from callcoach.gui.sound import Picked, list_devices, play_tone
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 
 OUTPUT_LABEL = "Call audio: what you hear in"
 INPUT_LABEL = "Call audio: the input that carries it"
@@ -75,7 +75,7 @@ class DeviceSettings(QGroupBox):
         self.picked: Picked | None = None  # what the running test opened
         self.probe: LevelProbe | None = None
         self._tone: Background | None = None
-        self._output_chosen = bool(settings.get("call_output"))  # by the agent: not preselected
+        self._output_chosen = bool(settings.get(Key.CALL_OUTPUT))  # by the agent: not preselected
         self._build()
         self._lister = Background(list_devices, "callcoach-list-devices")
         self._lister.done.connect(self._listed)
@@ -96,16 +96,16 @@ class DeviceSettings(QGroupBox):
         self.mode.setObjectName("call_audio")
         self.mode.setToolTip("A desk-phone tap or a virtual cable brings the customer in as an input")
         self.fields = {f.key: f for f in (
-            Field("agent_device", self.mic, self.mic.value, self.mic.set_value),
-            Field("call_output", self.output, self.output.value, self.output.set_value),
-            Field("call_device", self.call_input, self.call_input.value, self.call_input.set_value),
-            Field("call_audio", self.mode, lambda: "input" if self.mode.isChecked() else "output",
+            Field(Key.AGENT_DEVICE, self.mic, self.mic.value, self.mic.set_value),
+            Field(Key.CALL_OUTPUT, self.output, self.output.value, self.output.set_value),
+            Field(Key.CALL_DEVICE, self.call_input, self.call_input.value, self.call_input.set_value),
+            Field(Key.CALL_AUDIO, self.mode, lambda: "input" if self.mode.isChecked() else "output",
                   lambda v: self.mode.setChecked(v == CallAudio.INPUT.value)),
         )}
-        form.addRow("Your headset (microphone)", self.fields["agent_device"].row)
-        form.addRow(OUTPUT_LABEL, self.fields["call_output"].row)
-        form.addRow(INPUT_LABEL, self.fields["call_device"].row)
-        form.addRow("", self.fields["call_audio"].row)
+        form.addRow("Your headset (microphone)", self.fields[Key.AGENT_DEVICE].row)
+        form.addRow(OUTPUT_LABEL, self.fields[Key.CALL_OUTPUT].row)
+        form.addRow(INPUT_LABEL, self.fields[Key.CALL_DEVICE].row)
+        form.addRow("", self.fields[Key.CALL_AUDIO].row)
         form.addRow("", self._test_row())
         self.mic.activated.connect(self._mic_picked)
         self.output.activated.connect(self._output_picked)
@@ -150,8 +150,8 @@ class DeviceSettings(QGroupBox):
         plan = CapturePlan.from_settings(self.settings)
         self.mode.setChecked(plan.call is CallAudio.INPUT)
         # An older policy that locks the call's input (no call_audio then) locks the mode too.
-        if self.settings.source("call_audio") == "default" and self.settings.locked("call_device"):
-            self.fields["call_audio"].lock(True, self.settings.policy_path)
+        if self.settings.source(Key.CALL_AUDIO) == "default" and self.settings.locked(Key.CALL_DEVICE):
+            self.fields[Key.CALL_AUDIO].lock(True, self.settings.policy_path)
         self._mode_changed(self.mode.isChecked())
 
     def plan(self) -> CapturePlan:
@@ -160,10 +160,10 @@ class DeviceSettings(QGroupBox):
         call = self.call_input.value() if mode is CallAudio.INPUT else self.output.value()
         return CapturePlan(self.mic.value() or None, mode, call or None)
 
-    def errors(self) -> dict[str, str]:
+    def errors(self) -> dict[Key, str]:
         """{key: message} for the rules across the device fields."""
         if self.mode.isChecked() and not self.call_input.value():
-            return {"call_device": "Choose the input that carries the call."}
+            return {Key.CALL_DEVICE: "Choose the input that carries the call."}
         return {}
 
     # -- listing -------------------------------------------------------------------------
@@ -201,8 +201,8 @@ class DeviceSettings(QGroupBox):
         self._output_chosen = True
 
     def _mode_changed(self, input_mode: bool) -> None:
-        self.form.setRowVisible(self.fields["call_output"].row, not input_mode)
-        self.form.setRowVisible(self.fields["call_device"].row, input_mode)
+        self.form.setRowVisible(self.fields[Key.CALL_OUTPUT].row, not input_mode)
+        self.form.setRowVisible(self.fields[Key.CALL_DEVICE].row, input_mode)
         self._restart_test()
 
     # -- testing -------------------------------------------------------------------------

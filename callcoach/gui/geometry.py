@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QRect, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
-from callcoach.settings import Settings, SettingsError
+from callcoach.settings import Key, Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class GeometryKeeper(QObject):
         self.restoring = False
 
     def saved(self) -> dict:
-        value = self.settings.get("window_geometry")
+        value = self.settings.get(Key.WINDOW_GEOMETRY)
         return value if isinstance(value, dict) else {}
 
     def restore(self) -> None:
@@ -82,7 +82,7 @@ class GeometryKeeper(QObject):
         geometry = {k: v for k, v in self.saved().items() if k != key}
         geometry[key] = {"x": g.x(), "y": g.y(), "w": g.width(), "h": self.expanded_height}
         try:
-            self.settings.set("window_geometry", geometry)
+            self.settings.set(Key.WINDOW_GEOMETRY, geometry)
             self.settings.save()
         except (SettingsError, OSError) as exc:  # locked by policy, read-only profile: keep going
             log.warning("window geometry not saved: %s", exc)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QF
 from callcoach.gui import theme
 from callcoach.gui.device_settings import DeviceSettings
 from callcoach.gui.settings_field import Field
-from callcoach.settings import OPTIONS, Settings, SettingsError, validate
+from callcoach.settings import OPTIONS, Key, Settings, SettingsError, validate
 
 
 class SettingsDialog(QDialog):
@@ -29,7 +29,7 @@ class SettingsDialog(QDialog):
         self.setStyleSheet(theme.DIALOG_STYLE)
         self.settings = settings
         self.devices = DeviceSettings(settings)
-        self.fields: dict[str, Field] = dict(self.devices.fields)
+        self.fields: dict[Key, Field] = dict(self.devices.fields)
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
         layout.addWidget(self.devices)
@@ -66,19 +66,19 @@ class SettingsDialog(QDialog):
         model.setEditable(True)
         model.setObjectName("model")
         model.addItem("tiny.en")
-        self._add(form, "Model", Field("model", model, lambda: model.currentText().strip(),
+        self._add(form, "Model", Field(Key.MODEL, model, lambda: model.currentText().strip(),
                                        model.setCurrentText))
         compute = QComboBox()
         compute.setObjectName("compute_device")
         compute.addItems(["cpu", "cuda"])
-        self._add(form, "Runs on", Field("compute_device", compute, compute.currentText,
+        self._add(form, "Runs on", Field(Key.COMPUTE_DEVICE, compute, compute.currentText,
                                          compute.setCurrentText))
         return box
 
     def _coaching_group(self) -> QGroupBox:
         box = QGroupBox("Coaching")
         form = QFormLayout(box)
-        for key, label in (("pace_low", "Pace band from"), ("pace_high", "Pace band to")):
+        for key, label in ((Key.PACE_LOW, "Pace band from"), (Key.PACE_HIGH, "Pace band to")):
             spin = QDoubleSpinBox()
             spin.setObjectName(key)
             spin.setRange(0, 1000)  # the registry says what is valid, inline
@@ -89,38 +89,38 @@ class SettingsDialog(QDialog):
         budget.setObjectName("prompt_budget")
         budget.setRange(0, 1000)
         budget.setSuffix(" prompts per call")
-        self._add(form, "Prompt budget", Field("prompt_budget", budget, budget.value, budget.setValue))
+        self._add(form, "Prompt budget", Field(Key.PROMPT_BUDGET, budget, budget.value, budget.setValue))
         return box
 
     def _privacy_group(self) -> QGroupBox:
         box = QGroupBox("Privacy and window")
         form = QFormLayout(box)
-        for key, text in (("redact", "Redact card numbers and personal data before saving"),
-                          ("show_transcript", "Show the live transcript")):
+        for key, text in ((Key.REDACT, "Redact card numbers and personal data before saving"),
+                          (Key.SHOW_TRANSCRIPT, "Show the live transcript")):
             check = QCheckBox(text)
             check.setObjectName(key)
             self._add(form, "", Field(key, check, check.isChecked, check.setChecked))
         folder = QLineEdit()
         folder.setObjectName("session_folder")
         folder.setPlaceholderText("the per-user data folder")
-        self._add(form, "Sessions kept in", Field("session_folder", folder, lambda: folder.text().strip(),
+        self._add(form, "Sessions kept in", Field(Key.SESSION_FOLDER, folder, lambda: folder.text().strip(),
                                                   folder.setText))
         name = QLineEdit()
         name.setObjectName("agent_name")
         name.setPlaceholderText("your login name")
-        self._add(form, "Your name for QA", Field("agent_name", name, lambda: name.text().strip(), name.setText))
+        self._add(form, "Your name for QA", Field(Key.AGENT_NAME, name, lambda: name.text().strip(), name.setText))
         key = QKeySequenceEdit()
         key.setObjectName("hotkey")
         key.setMaximumSequenceLength(1)
         self._add(form, "Start/stop shortcut", Field(
-            "hotkey", key, lambda: key.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
+            Key.HOTKEY, key, lambda: key.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
             lambda v: key.setKeySequence(QKeySequence(v))))
         opacity = QDoubleSpinBox()
         opacity.setObjectName("opacity")
         opacity.setRange(0, 1)
         opacity.setSingleStep(0.05)
         opacity.setDecimals(2)
-        self._add(form, "Opacity", Field("opacity", opacity, opacity.value, opacity.setValue))
+        self._add(form, "Opacity", Field(Key.OPACITY, opacity, opacity.value, opacity.setValue))
         return box
 
     def _load_values(self) -> None:
@@ -130,7 +130,7 @@ class SettingsDialog(QDialog):
 
     # -- validation and saving -----------------------------------------------------------
 
-    def errors(self) -> dict[str, str]:
+    def errors(self) -> dict[Key, str]:
         """{key: message} for every field whose value cannot be saved."""
         values, errors = {}, {}
         for key, field in self.fields.items():
@@ -140,17 +140,17 @@ class SettingsDialog(QDialog):
                 values[key] = validate(key, field.read())
             except SettingsError as exc:
                 errors[key] = _explain(key, exc)
-        if "pace_low" in values and "pace_high" in values and values["pace_low"] >= values["pace_high"]:
-            errors["pace_high"] = "The end of the pace band must be above its start."
+        if Key.PACE_LOW in values and Key.PACE_HIGH in values and values[Key.PACE_LOW] >= values[Key.PACE_HIGH]:
+            errors[Key.PACE_HIGH] = "The end of the pace band must be above its start."
         errors.update(self.devices.errors())
-        if "model" in values and "model" not in errors:
+        if Key.MODEL in values and Key.MODEL not in errors:
             from callcoach.engine.transcriber import resolve_model
             from callcoach.errors import CallCoachError
 
             try:
-                resolve_model(values["model"])
+                resolve_model(values[Key.MODEL])
             except CallCoachError as exc:
-                errors["model"] = str(exc)
+                errors[Key.MODEL] = str(exc)
         return errors
 
     def save(self) -> bool:
@@ -174,7 +174,7 @@ class SettingsDialog(QDialog):
         return True
 
 
-def _explain(key: str, exc: SettingsError) -> str:
+def _explain(key: Key, exc: SettingsError) -> str:
     option = OPTIONS[key]
     if option.hint:
         return f"Must be {option.hint}."

@@ -6,11 +6,13 @@ from typing import Any, Callable
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from callcoach.settings import Key
+
 
 class Field:
     """One setting's editor, its error line and how to read/write its value."""
 
-    def __init__(self, key: str, editor: QWidget, read: Callable[[], Any], write: Callable[[Any], None]):
+    def __init__(self, key: Key, editor: QWidget, read: Callable[[], Any], write: Callable[[Any], None]):
         self.key, self.editor, self.read, self.write = key, editor, read, write
         self.error = QLabel()
         self.error.setObjectName(f"error_{key}")

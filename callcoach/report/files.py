@@ -11,6 +11,7 @@ from typing import Any
 from callcoach.errors import CallCoachError
 from callcoach.report.page import render_html
 from callcoach.session_values import dicts, number
+from callcoach.settings import Key, Settings
 
 
 def write_report(session: dict, path: str | os.PathLike) -> Path:
@@ -31,12 +32,14 @@ def write_report(session: dict, path: str | os.PathLike) -> Path:
     return path
 
 
-def load_session(ref: str) -> dict:
+def load_session(ref: str, settings: Settings | None = None) -> dict:
     """A session from a JSON file, or by id from the session store.
 
     A JSON file (`callcoach analyze --json`) holds the words as they were heard, so it is
-    redacted here as the store would be, unless the user's `redact` setting is off.
+    redacted here as the store would be, unless the `redact` setting is off. `settings`:
+    the process's settings (read here when not given).
     """
+    settings = settings or Settings()
     path = Path(ref)
     if path.is_file() or path.suffix.lower() == ".json" or os.sep in ref:
         try:
@@ -49,13 +52,11 @@ def load_session(ref: str) -> dict:
             raise CallCoachError(f"cannot read {ref}: {getattr(exc, 'strerror', None) or exc}") from None
         if not isinstance(session, dict):
             raise CallCoachError(f"{ref} is not a CallCoach session (expected a JSON object)")
-        from callcoach.settings import Settings
-
-        return redact_session(session) if Settings().get("redact") else session
+        return redact_session(session) if settings.get(Key.REDACT) else session
 
     from callcoach.store import SessionStore, default_store_path
 
-    where = default_store_path()
+    where = default_store_path(settings)
     session = None
     if where.exists():  # looking a session up must not create an empty store
         with SessionStore(where) as store:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from callcoach import session_values
 from callcoach.session_values import dicts, number, text
-from callcoach.settings import OPTIONS
+from callcoach.settings import OPTIONS, Key
 
 SEVERITY_COLOR = {"info": "#2f6fdb", "warning": "#c27c0e", "critical": "#d0353b"}
 SPEAKER_COLOR = {"agent": "#4a6fa5", "customer": "#8a5cb8"}
@@ -14,7 +14,7 @@ SPEAKER_COLOR = {"agent": "#4a6fa5", "customer": "#8a5cb8"}
 def pace_band(session: dict) -> tuple[float, float]:
     """The target band for the agent's words per minute the coach used on this call; the
     default band for a session stored before the band was recorded."""
-    return session_values.pace_band(session, (OPTIONS["pace_low"].default, OPTIONS["pace_high"].default))
+    return session_values.pace_band(session, (OPTIONS[Key.PACE_LOW].default, OPTIONS[Key.PACE_HIGH].default))
 
 
 def severity(prompt: dict) -> str:

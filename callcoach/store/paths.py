@@ -15,10 +15,10 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 def default_store_path(settings=None) -> Path:
     """sessions.db in the `session_folder` setting (IT may set and lock it), else in
     CALLCOACH_DATA_DIR, else in the per-user data folder."""
-    from callcoach.settings import Settings, expand_path
+    from callcoach.settings import Key, Settings, expand_path
 
     settings = settings or Settings()
-    folder = expand_path(settings.get("session_folder")) or os.environ.get("CALLCOACH_DATA_DIR")
+    folder = expand_path(settings.get(Key.SESSION_FOLDER)) or os.environ.get("CALLCOACH_DATA_DIR")
     if not folder:
         from platformdirs import user_data_dir
 

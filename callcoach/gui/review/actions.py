@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from callcoach.errors import CallCoachError
-from callcoach.store import default_store_path
 
 REPORT_FOLDER = "reports"
 REPORT_KEEP_S = 24 * 3600  # a report is a throwaway view of the stored session
@@ -20,9 +19,9 @@ def export_listed(store, filters: dict, sort: str, descending: bool, path: str |
     return store.export_csv(store.list_sessions(**filters, sort=sort, descending=descending), path)
 
 
-def report_folder() -> Path:
+def report_folder(data_folder: Path) -> Path:
     """Private (0700) folder for reports under the app's data folder."""
-    folder = default_store_path().parent / REPORT_FOLDER
+    folder = data_folder / REPORT_FOLDER
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
@@ -31,10 +30,10 @@ def report_folder() -> Path:
     return folder
 
 
-def write_private_report(session: dict, write_report) -> Path:
+def write_private_report(session: dict, write_report, data_folder: Path) -> Path:
     """The session's HTML report (`callcoach.report.write_report`) in the private folder;
     older reports there are removed, since each holds a transcript."""
-    folder = report_folder()
+    folder = report_folder(data_folder)
     now = time.time()
     for old in folder.glob("*.html"):
         try:

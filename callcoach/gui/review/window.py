@@ -27,7 +27,7 @@ from callcoach.gui.review.detail import SessionDetail
 from callcoach.gui.review.filters import FilterBar
 from callcoach.gui.review.session_model import COLUMNS, ROW_ROLE, SessionModel
 from callcoach.gui.review.style import STYLE
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 from callcoach.store import SessionStore, default_store_path
 
 MESSAGE_S = 8  # how long a confirmation stays
@@ -45,7 +45,9 @@ class ReviewWindow(QWidget):
         self.setWindowTitle("CallCoach — QA review")
         self.setStyleSheet(STYLE)
         self.resize(1280, 800)
-        self.store_path = Path(store_path) if store_path else default_store_path()
+        # Reports go to the app's data folder, whichever store is being reviewed.
+        self.data_folder = default_store_path(settings).parent
+        self.store_path = Path(store_path) if store_path else default_store_path(settings)
         self.store: SessionStore | None = None
         self.export_dialog: QFileDialog | None = None
         self.export_folder = Path.home()
@@ -79,8 +81,8 @@ class ReviewWindow(QWidget):
         self.table.setSortingEnabled(True)
         header.sortIndicatorChanged.connect(self._sort_indicator_changed)
 
-        self.detail = SessionDetail((float(settings.get("pace_low")), float(settings.get("pace_high"))),
-                                    redact=bool(settings.get("redact")))
+        self.detail = SessionDetail((float(settings.get(Key.PACE_LOW)), float(settings.get(Key.PACE_HIGH))),
+                                    redact=bool(settings.get(Key.REDACT)))
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.table)
         self.split.addWidget(self.detail)
@@ -257,8 +259,8 @@ class ReviewWindow(QWidget):
         except ImportError as exc:
             self.show_message("error", f"the HTML report is not part of this installation ({exc})")
             return
-        self._run("callcoach-review-report", lambda: actions.write_private_report(session, write_report),
-                  self._report_written)
+        self._run("callcoach-review-report",
+                  lambda: actions.write_private_report(session, write_report, self.data_folder), self._report_written)
 
     def _report_written(self, path) -> None:
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
