@@ -67,28 +67,28 @@ class StreamRedactor:
         self._index += 1
         if not self.enabled:
             return Redaction(text)
-        idx = self._index
+        index = self._index
         cues = []
-        for (i, t, kind) in reversed(self._cues):
-            if not self._recent(idx, at, i, t):
+        for (then_index, then_at, kind) in reversed(self._cues):
+            if not self._recent(index, at, then_index, then_at):
                 break
-            if kind == "REF" and idx - i > 1:
+            if kind == "REF" and index - then_index > 1:
                 continue
             cues.append(kind)
         tail = self._tails.get(speaker)
         chain = (0, 0)
-        if tail and self._recent(idx, at, tail.index, tail.at):
+        if tail and self._recent(index, at, tail.index, tail.at):
             chain = (tail.digits, tail.gap)
-        o = analyse(text, Context(tuple(cues), *chain), stream=True)
-        for kind in o.cues:
-            self._cues.append((idx, at, kind))
-        if o.chain_digits:
-            self._tails[speaker] = _Tail(o.chain_digits, o.chain_gap, idx, at)
-        elif tail and not o.has_runs and tail.gap + o.words <= CHAIN_GAP:
-            tail.gap += o.words  # "okay", "uh": the number may still go on
+        outcome = analyse(text, Context(tuple(cues), *chain), stream=True)
+        for kind in outcome.cues:
+            self._cues.append((index, at, kind))
+        if outcome.chain_digits:
+            self._tails[speaker] = _Tail(outcome.chain_digits, outcome.chain_gap, index, at)
+        elif tail and not outcome.has_runs and tail.gap + outcome.words <= CHAIN_GAP:
+            tail.gap += outcome.words  # "okay", "uh": the number may still go on
         else:
             self._tails.pop(speaker, None)
-        return Redaction(o.text, o.found)
+        return Redaction(outcome.text, outcome.found)
 
     def push(self, text: str, speaker: str = "customer", at: float | None = None) -> str:
         """The redacted text of this utterance, given the recent ones."""
