@@ -18,13 +18,13 @@ from PySide6.QtWidgets import QApplication
 from callcoach.audio.devices import CapturePlan
 from callcoach.engine.events import CallEnded, Level, ModelReady
 from callcoach.errors import CallCoachError
-from callcoach.gui.bridge import CallRunner, EventBridge, LevelProbe, running_threads
+from callcoach.gui.bridge import CallRunner, EventBridge, LevelProbe, running_threads, warm_up_coach
 from callcoach.gui.message_bar import SETTINGS
 from callcoach.gui.sound import Picked, open_plan
 from callcoach.gui.settings_dialog import SettingsDialog
 from callcoach.gui.tray import Tray, app_icon
 from callcoach.gui.window import CoachWindow
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class CoachApp(QObject):
         from callcoach import hotkeys
 
         self._release_hotkey()
-        key = self.settings.get("hotkey")
+        key = self.settings.get(Key.HOTKEY)
         try:
             self.hotkey = hotkeys.register(key, lambda: self.posted.post(self.toggle_call))
         except hotkeys.HotkeyUnavailable as exc:
@@ -267,7 +267,7 @@ class CoachApp(QObject):
             self.hotkey = None
 
     def _press(self) -> str:
-        return f"Press ▶ or {self.settings.get('hotkey')}" if self.hotkey is not None else "Press ▶"
+        return f"Press ▶ or {self.settings.get(Key.HOTKEY)}" if self.hotkey is not None else "Press ▶"
 
     # -- the session store ------------------------------------------------------------------
 
@@ -294,7 +294,7 @@ class CoachApp(QObject):
             return
         try:
             self.writer = StoreWriter.attach(pipeline, self.store, agent=self._agent(),
-                                             redact=self.settings.get("redact"),
+                                             redact=self.settings.get(Key.REDACT),
                                              on_error=lambda m: self.posted.post(lambda: self._store_problem(m)))
         except CallCoachError as exc:
             self._store_problem(str(exc))
@@ -412,16 +412,25 @@ def _log_ready() -> None:
     logging.getLogger(EVENTS).info("widget ready %.2f s after the command started", since_start())
 
 
-def preload_model(settings: Settings) -> None:
+def preload_model(settings: Settings):
     """Load the model before the event loop starts, where its GIL-holding tokenizer read
-    cannot stall the window; calls then reuse it. A failure is left for the call to show."""
-    from callcoach.engine.engine import EngineSettings, load_model
-    from callcoach.errors import CallCoachError
+    cannot stall the window; calls then reuse it (the loaded model, or None: a failure is
+    left for the call to show). Then, once, freeze what exists: a full garbage collection
+    walks every object while holding the GIL, which stalled the GUI ~90 ms mid-call, and
+    the model, the libraries and the coach's lexicon live for the whole process."""
+    import gc
 
-    try:  # the same EngineSettings fields as CallPipeline.from_settings, so the cache matches
-        load_model(EngineSettings(model=settings.get("model"), device=settings.get("compute_device")))
+    from callcoach.engine.engine import load_model
+    from callcoach.pipeline import engine_settings
+
+    try:
+        model = load_model(engine_settings(settings))
     except CallCoachError:
-        pass
+        model = None
+    warm_up_coach()
+    gc.collect()
+    gc.freeze()
+    return model
 
 
 def _check_display() -> None:

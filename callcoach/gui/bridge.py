@@ -10,7 +10,6 @@ react to `finished` instead.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from typing import TYPE_CHECKING, Any, Callable
@@ -173,11 +172,7 @@ class CallRunner(_SourceTask):
 
     def _run(self):
         self.pipeline.load()
-        _warm_up_coach()
-        # A full garbage collection walks every object in the process while holding the GIL,
-        # which stalled the GUI for ~90 ms mid-call. What exists now (model, libraries, the
-        # UI) lives for the whole session: take it out of the collector's sight.
-        gc.freeze()
+        warm_up_coach()
         # Stopped while loading? Then the run below ends at once.
         return self.pipeline.run(self._adopt(self._make_source()))
 
@@ -186,7 +181,7 @@ class CallRunner(_SourceTask):
         self._summary = summary
 
 
-def _warm_up_coach() -> None:
+def warm_up_coach() -> None:
     """Load the sentiment lexicon now, not in the middle of the first utterance."""
     from callcoach.coach.sentiment import score
 
