@@ -130,7 +130,7 @@ def worker_widget(args) -> dict:
 
     def started():
         start_meter.start()
-        coach.runner.bridge.connect_to(on_event)
+        coach.calls.runner.bridge.connect_to(on_event)
 
     def finished(summary):
         call_meter.stop()

@@ -468,7 +468,7 @@ def test_microphone_unplugged_mid_call_comes_back_and_the_gap_is_recorded(pulse_
         def notices(kind):
             return [n for n in of(Notice) if n.kind == kind]
 
-        coach.call_started.connect(lambda: coach.runner.bridge.connect_to(on_event))
+        coach.call_started.connect(lambda: coach.calls.runner.bridge.connect_to(on_event))
         qtbot.mouseClick(w.title_bar.call_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: bool(of(ModelReady) and of(Level, A) and of(Level, C)), timeout=START_TIMEOUT_MS)
 

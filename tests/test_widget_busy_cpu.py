@@ -47,7 +47,7 @@ def test_event_loop_holds_beside_two_busy_processes(qapp, tmp_path):
 
     def started():
         start_meter.start()
-        coach.runner.bridge.connect_to(on_event)
+        coach.calls.runner.bridge.connect_to(on_event)
 
     coach.call_started.connect(started)
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BUSY_PROCESSES)]

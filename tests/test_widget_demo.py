@@ -108,7 +108,7 @@ def demo(qapp, tmp_path_factory):
 
     def started():
         load_meter.start()
-        coach.runner.bridge.connect_to(on_event)
+        coach.calls.runner.bridge.connect_to(on_event)
 
     def finished(summary):
         call_meter.stop()
@@ -136,7 +136,7 @@ def demo(qapp, tmp_path_factory):
     loop.exec()
     timer.stop()
     QTest.qWait(200)  # the Feedback event of the last press reaches the recorder at once; settle
-    summary_after = coach.pipeline.recorder.summary() if coach.pipeline else None
+    summary_after = coach.calls.pipeline.recorder.summary() if coach.calls.pipeline else None
     yield {"coach": coach, "agent": agent, "summary": result["summary"], "recorded": summary_after,
            "finished": result["finished"], "load_meter": load_meter, "call_meter": call_meter,
            "settings": settings,

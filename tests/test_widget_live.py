@@ -54,7 +54,7 @@ class Heard:
         self.ready = False
         self.loudest = {A: -200.0, C: -200.0}
         self.roles: set[str] = set()
-        coach.call_started.connect(lambda: coach.runner.bridge.connect_to(self._event))
+        coach.call_started.connect(lambda: coach.calls.runner.bridge.connect_to(self._event))
 
     def _event(self, event) -> None:
         if isinstance(event, ModelReady):

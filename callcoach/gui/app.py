@@ -1,9 +1,10 @@
 """Wiring: settings, the window, the tray, calls (live or the demo), the idle meters and
 the session store every call is journaled into.
 
-`CoachApp` never blocks the GUI thread: a call runs in a `CallRunner`, device levels
-outside a call in a `LevelProbe`, and stopping either one only asks it to stop; the next
-step happens when its `finished` signal arrives.
+`CoachApp` never blocks the GUI thread: a call runs in a `CallRunner` (through the
+`CallController`, which names the call's state), device levels outside a call in a
+`LevelProbe`, and stopping either one only asks it to stop; the next step happens when
+its `finished` signal arrives.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from enum import Enum
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from callcoach.audio.devices import CapturePlan
-from callcoach.engine.events import CallEnded, Level, ModelReady
+from callcoach.engine.events import Level
 from callcoach.errors import CallCoachError
-from callcoach.gui.bridge import CallRunner, EventBridge, LevelProbe, running_threads, warm_up_coach
+from callcoach.gui.bridge import EventBridge, LevelProbe, running_threads, warm_up_coach
+from callcoach.gui.call_controller import CallController, CallState
 from callcoach.gui.message_bar import SETTINGS
 from callcoach.gui.sound import Picked, open_plan
 from callcoach.gui.settings_dialog import SettingsDialog
@@ -50,6 +53,12 @@ def settings_problem(problem: str, settings: Settings) -> str:
     return problem
 
 
+class Lifetime(Enum):
+    RUNNING = "running"
+    SHUTTING_DOWN = "shutting_down"  # threads asked to stop; `idle` follows when they have
+    QUITTING = "quitting"  # shutting down, then the Qt application quits
+
+
 class CoachApp(QObject):
     call_started = Signal()
     call_finished = Signal(object)  # the session summary, or None when the call failed
@@ -65,8 +74,7 @@ class CoachApp(QObject):
         self.demo_call = demo_call
         self.window = CoachWindow(settings)
         self.tray = Tray(self)
-        self.runner: CallRunner | None = None
-        self.pipeline = None  # the current or last call's pipeline (feedback, QA, tests)
+        self.calls = CallController()
         self.probe: LevelProbe | None = None
         self.store_path = store_path
         self.store = None  # the SessionStore, opened by start()
@@ -76,11 +84,11 @@ class CoachApp(QObject):
         self.posted = EventBridge()
         self.posted.connect_to(lambda call: call())
         self.dialog: SettingsDialog | None = None
-        self._start_when_idle = False
-        self._quitting = False
-        self._exit_when_idle = False
-        self._failed = False
-        w, t = self.window, self.tray
+        self.lifetime = Lifetime.RUNNING
+        self._connect()
+
+    def _connect(self) -> None:
+        w, t, calls = self.window, self.tray, self.calls
         w.call_requested.connect(self.toggle_call)
         w.settings_requested.connect(self.open_settings)
         w.quit_requested.connect(self.quit)
@@ -91,6 +99,10 @@ class CoachApp(QObject):
         t.collapse.connect(lambda: w.set_collapsed(not w.collapsed))
         t.settings.connect(self.open_settings)
         t.quit.connect(self.quit)
+        calls.event.connect(w.on_event)
+        calls.state_changed.connect(lambda state: w.show_call_state(state, demo=self.mode == "demo"))
+        calls.failed.connect(w.show_problem)
+        calls.finished.connect(self._call_finished)
 
     # -- lifetime ------------------------------------------------------------------------
 
@@ -99,7 +111,7 @@ class CoachApp(QObject):
         self.window.show()
         self.tray.show()
         for problem in self.settings.errors:  # in full in the log
-            self.window.message.show_message("warning", settings_problem(problem, self.settings), timeout_s=15)
+            self.window.warn(settings_problem(problem, self.settings), timeout_s=15)
         self._open_store()
         self._register_hotkey()
         if self.mode == "demo":
@@ -110,25 +122,31 @@ class CoachApp(QObject):
         self._update_tray()
 
     def busy(self) -> bool:
-        return bool(self.runner and self.runner.is_running()) or bool(self.probe and self.probe.is_running())
+        return self.calls.running() or self._meters_running()
 
     def call_active(self) -> bool:
-        return bool(self.runner and self.runner.is_running())
+        return self.calls.running()
+
+    def _meters_running(self) -> bool:
+        return bool(self.probe and self.probe.is_running())
 
     def quit(self) -> None:
         """Stop everything, then quit the Qt application once the threads have ended."""
-        self._exit_when_idle = True
-        self.shutdown()
+        self.lifetime = Lifetime.QUITTING
+        self._shut_down()
 
     def shutdown(self) -> None:
         """Stop the call and the meters, close the window; `idle` follows when all ended."""
-        self._quitting = True
-        self._start_when_idle = False
+        if self.lifetime is Lifetime.RUNNING:  # after quit(): still quitting
+            self.lifetime = Lifetime.SHUTTING_DOWN
+        self._shut_down()
+
+    def _shut_down(self) -> None:
+        self.calls.cancel_wait()
         if self.dialog is not None:
             self.dialog.reject()
-        if self.runner and self.runner.is_running():
-            self.runner.stop()
-        if self.probe and self.probe.is_running():
+        self.calls.stop()
+        if self._meters_running():
             self.probe.stop()
         self.window.close()
         self.tray.hide()
@@ -138,10 +156,10 @@ class CoachApp(QObject):
     def _maybe_idle(self) -> None:
         if self.busy():
             return
-        if self._quitting:
+        if self.lifetime is not Lifetime.RUNNING:
             self._close_store()
         self.idle.emit()
-        if self._exit_when_idle and QApplication.instance() is not None and not running_threads():
+        if self.lifetime is Lifetime.QUITTING and QApplication.instance() is not None and not running_threads():
             QApplication.instance().quit()
 
     def toggle_window(self) -> None:
@@ -157,39 +175,31 @@ class CoachApp(QObject):
             self.start_call()
 
     def start_call(self) -> None:
-        if self.call_active() or self._quitting:
+        if self.call_active() or self.lifetime is not Lifetime.RUNNING:
             return
-        if self.probe and self.probe.is_running():  # free the devices first
-            self._start_when_idle = True
+        if self._meters_running():  # free the devices first; the meters' end starts the call
+            self.calls.wait_for_devices()
             self.probe.stop()
             return
         try:
             make_source, name = self._source_factory()
         except CallCoachError as exc:
-            self.window.set_call_state("error", "Not started", active=False)
+            self.calls.not_started()
             self.window.show_problem(str(exc))
             return
         from callcoach.pipeline import CallPipeline
 
-        self.window.message.dismiss()
-        self._failed = False
-        self.pipeline = CallPipeline.from_settings(self.settings, source_name=name)
-        self._journal(self.pipeline)
-        self.runner = CallRunner(self.pipeline, make_source)
-        self.runner.bridge.connect_to(self._on_event)
-        self.runner.failed.connect(self._call_failed)
-        self.runner.finished.connect(self._call_finished)
+        self.window.dismiss_message()
+        pipeline = CallPipeline.from_settings(self.settings, source_name=name)
+        self._journal(pipeline)
         self.window.reset_call()
-        self.window.set_call_state("starting", "Starting…", active=True)
         self.window.set_hint("Loading the speech model…")
-        self.runner.start()
+        self.calls.start(pipeline, make_source)
         self.call_started.emit()
         self._update_tray()
 
     def stop_call(self) -> None:
-        if self.call_active():
-            self.window.set_call_state("starting", "Finishing…")
-            self.runner.stop()
+        self.calls.stop()
 
     def _source_factory(self):
         if self.mode == "demo":
@@ -213,37 +223,22 @@ class CoachApp(QObject):
     def _show_picked(self, picked: Picked, timeout_s: float | None = None) -> None:
         """Say which devices the system's defaults turned out to be, and where to change them;
         a warning or a problem already showing comes first."""
-        if picked.by_default() and self.window.message.level in ("", "info"):
-            self.window.message.show_message("info", picked.sentence(), timeout_s, todo=PICKED_TODO)
-
-    def _on_event(self, event: object) -> None:
-        self.window.on_event(event)
-        if isinstance(event, ModelReady):
-            self.window.set_call_state("live", "Demo call" if self.mode == "demo" else "On call")
-        elif isinstance(event, CallEnded):
-            self.window.set_call_state("ended", "Call ended", active=False)
-
-    def _call_failed(self, message: str) -> None:
-        self._failed = True
-        self.window.set_call_state("error", "Stopped", active=False)
-        self.window.show_problem(message)
+        if picked.by_default():
+            self.window.inform(picked.sentence(), timeout_s, todo=PICKED_TODO)
 
     def _call_finished(self, summary) -> None:
-        if not self._failed:
-            self.window.set_call_state("ended", "Demo ended" if self.mode == "demo" else "Call ended",
-                                       active=False)
         if summary is not None:
             again = "to play the demo again" if self.mode == "demo" else "for the next call"
             self.window.set_hint(f"{self._press()} {again}.")
         self.call_finished.emit(summary)
         self._update_tray()
-        if self.mode == "live" and not self._quitting:
+        if self.mode == "live" and self.lifetime is Lifetime.RUNNING:
             self._start_meters()
         self._maybe_idle()
 
     def feedback(self, prompt_id: int, action: str) -> None:
-        if self.pipeline is not None:
-            self.pipeline.coach.feedback(prompt_id, action)
+        if self.calls.pipeline is not None:
+            self.calls.pipeline.coach.feedback(prompt_id, action)
 
     # -- the system-wide shortcut -----------------------------------------------------------
 
@@ -257,7 +252,7 @@ class CoachApp(QObject):
             self.hotkey = hotkeys.register(key, lambda: self.posted.post(self.toggle_call))
         except hotkeys.HotkeyUnavailable as exc:
             log.warning("shortcut %s works only inside CallCoach: %s", key, exc)
-            self.window.title_bar.set_shortcut(f"{key} inside CallCoach only: {exc}")
+            self.window.set_shortcut_note(f"{key} inside CallCoach only: {exc}")
         else:
             log.info("shortcut %s registered system-wide", key)
 
@@ -319,15 +314,13 @@ class CoachApp(QObject):
 
     def _store_problem(self, message: str) -> None:
         log.warning("session store: %s", message)
-        self.window.message.show_message("warning", f"This call is not being saved for QA: {message}",
-                                         timeout_s=15)
+        self.window.warn(f"This call is not being saved for QA: {message}", timeout_s=15)
 
     # -- meters outside a call -----------------------------------------------------------
 
     def _start_meters(self) -> None:
-        if self.mode != "live" or self._quitting or self.call_active() or self.dialog is not None:
-            return
-        if self.probe and self.probe.is_running():
+        if self.mode != "live" or self.lifetime is not Lifetime.RUNNING or self.call_active() \
+                or self.dialog is not None or self._meters_running():
             return
         self.probe = LevelProbe(CapturePlan.from_settings(self.settings), name="callcoach-idle-meters")
         self.probe.bridge.connect_to(self._idle_level)
@@ -337,7 +330,7 @@ class CoachApp(QObject):
 
     def _idle_level(self, event: object) -> None:
         if isinstance(event, Level):
-            self.window.meters.set_level(event.role, event.rms_db)
+            self.window.show_level(event.role, event.rms_db)
         elif isinstance(event, Picked):
             self._show_picked(event)
 
@@ -345,9 +338,8 @@ class CoachApp(QObject):
         self.window.show_problem(message)
 
     def _meters_finished(self) -> None:
-        self.window.meters.clear()
-        if self._start_when_idle:
-            self._start_when_idle = False
+        self.window.clear_levels()
+        if self.calls.state is CallState.WAITING:
             self.start_call()
         self._maybe_idle()
 
@@ -357,7 +349,7 @@ class CoachApp(QObject):
         if self.dialog is not None:
             self.dialog.raise_()
             return
-        if self.probe and self.probe.is_running():
+        if self._meters_running():
             self.probe.stop()  # the dialog tests the devices itself
         self.dialog = SettingsDialog(self.settings)
         self.dialog.saved.connect(self._settings_saved)
@@ -367,8 +359,8 @@ class CoachApp(QObject):
     def _settings_saved(self) -> None:
         self.window.apply_settings()
         self._register_hotkey()  # the key may have changed; re-grabbing takes a few ms
-        if self.mode == "live" and self.window.message.level in ("error", "info"):
-            self.window.message.dismiss()  # about the devices before; the meters say anew
+        if self.mode == "live":
+            self.window.dismiss_message("error", "info")  # about the devices before; the meters say anew
 
     def _settings_closed(self) -> None:
         dialog, self.dialog = self.dialog, None
@@ -378,7 +370,7 @@ class CoachApp(QObject):
 
     def _update_tray(self) -> None:
         self.tray.update(self.window.isVisible(), self.call_active(), self.window.collapsed,
-                         self.window.title_bar.state.text())
+                         self.window.call_state_text())
 
 
 def run(mode: str = "live", demo_call: str | None = None) -> int:

@@ -1,7 +1,8 @@
 """The agent's widget: always on top, frameless, small, draggable, and never focused.
 
-It shows what the engine and coach say (`on_event`, on the GUI thread) and asks the app
-to act through signals; it owns no threads.
+It shows what the engine and coach say (`on_event`, on the GUI thread) and the call's
+state (`show_call_state`), and asks the app to act through signals; it owns no threads.
+The app speaks to it through the methods here (what to show), never to its children.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from callcoach.coach.events import CallSummary, CoachState, Prompt, PromptCleare
 from callcoach.engine.events import CallEnded, Level, ModelReady, Notice, Partial, Utterance
 from callcoach.gui import theme
 from callcoach.gui.bars import PaceBar, TalkShareBar
+from callcoach.gui.call_controller import CallState
 from callcoach.gui.geometry import GeometryKeeper
 from callcoach.gui.message_bar import MessageBar
 from callcoach.gui.meters import MeterRow
@@ -21,7 +23,7 @@ from callcoach.gui.mood_gauge import MoodGauge
 from callcoach.gui.prompt_card import PromptCard
 from callcoach.gui.title_bar import TitleBar
 from callcoach.gui.transcript import TranscriptPane
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 
 QWIDGETSIZE_MAX = 16777215
 COLLAPSED_HEIGHT = 34
@@ -56,13 +58,13 @@ class CoachWindow(QWidget):
         for child in self.findChildren(QWidget):  # no child may take focus either
             child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # Inside CallCoach's windows only; CoachApp also registers it system-wide.
-        self.shortcut = QShortcut(QKeySequence(settings.get("hotkey")), self)
+        self.shortcut = QShortcut(QKeySequence(settings.get(Key.HOTKEY)), self)
         self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.shortcut.activated.connect(self.call_requested)
         self.geometry_keeper = GeometryKeeper(self, settings)
         self.geometry_keeper.restore()
         self.apply_settings()
-        if settings.get("collapsed"):
+        if settings.get(Key.COLLAPSED):
             self.set_collapsed(True, remember=False)
 
     def _build(self) -> None:
@@ -72,7 +74,7 @@ class CoachWindow(QWidget):
         root.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         root.setContentsMargins(10, 5, 10, 6)
         root.setSpacing(5)
-        self.title_bar = TitleBar(self.settings.get("hotkey"))
+        self.title_bar = TitleBar(self.settings.get(Key.HOTKEY))
         self.title_bar.call_clicked.connect(self.call_requested)
         self.title_bar.collapse_clicked.connect(lambda: self.set_collapsed(not self.collapsed))
         self.title_bar.settings_clicked.connect(self.settings_requested)
@@ -116,9 +118,9 @@ class CoachWindow(QWidget):
     # -- settings ------------------------------------------------------------------------
 
     def apply_settings(self) -> None:
-        self.setWindowOpacity(float(self.settings.get("opacity")))
-        self.shortcut.setKey(QKeySequence(self.settings.get("hotkey")))
-        self.title_bar.set_shortcut(self.settings.get("hotkey"))
+        self.setWindowOpacity(float(self.settings.get(Key.OPACITY)))
+        self.shortcut.setKey(QKeySequence(self.settings.get(Key.HOTKEY)))
+        self.title_bar.set_shortcut(self.settings.get(Key.HOTKEY))
         self._arrange()
 
     def _arrange(self) -> None:
@@ -126,7 +128,7 @@ class CoachWindow(QWidget):
         card = self.card.prompt is not None
         self.hint.setVisible(not card and bool(self.hint.text()))
         room = not card or self.height() >= TRANSCRIPT_WITH_CARD_MIN_HEIGHT
-        self.transcript.setVisible(bool(self.settings.get("show_transcript")) and not self.collapsed and room)
+        self.transcript.setVisible(bool(self.settings.get(Key.SHOW_TRANSCRIPT)) and not self.collapsed and room)
         self._fit()
 
     def _fit(self) -> None:
@@ -142,13 +144,26 @@ class CoachWindow(QWidget):
         if need != self.minimumHeight():
             self.setMinimumHeight(need)  # grows the window if it is smaller
 
+    def set_shortcut_note(self, text: str) -> None:
+        """What the start/stop shortcut does here (it may work only inside CallCoach)."""
+        self.title_bar.set_shortcut(text)
+
     # -- call state ----------------------------------------------------------------------
 
-    def set_call_state(self, kind: str, text: str, active: bool | None = None) -> None:
+    def show_call_state(self, state: CallState, demo: bool = False) -> None:
+        shown = _STATE_SHOWN.get(state)
+        if shown is None:  # nothing to say before a call, or while the meters free the devices
+            return
+        kind, text, active = shown
+        if isinstance(text, tuple):
+            text = text[demo]
         self.title_bar.set_state(kind, text)
         if active is not None:
             self.title_bar.set_call_active(active)
         self._refresh_summary()
+
+    def call_state_text(self) -> str:
+        return self.title_bar.state.text()
 
     def set_hint(self, text: str) -> None:
         self.hint.setText(text)
@@ -174,6 +189,28 @@ class CoachWindow(QWidget):
         self.message.show_message("error", message)
         if self.collapsed:
             self.set_collapsed(False)
+
+    def warn(self, message: str, timeout_s: float | None = None) -> None:
+        self.message.show_message("warning", message, timeout_s=timeout_s)
+
+    def inform(self, message: str, timeout_s: float | None = None,
+               todo: tuple[str, str | None] | None = None) -> None:
+        """An info line, unless a warning or a problem is showing: those come first."""
+        if self.message.level in ("", "info"):
+            self.message.show_message("info", message, timeout_s, todo=todo)
+
+    def dismiss_message(self, *levels: str) -> None:
+        """Hide the message line, or only a message of one of these levels."""
+        if not levels or self.message.level in levels:
+            self.message.dismiss()
+
+    # -- levels outside a call -----------------------------------------------------------
+
+    def show_level(self, role: str, rms_db: float) -> None:
+        self.meters.set_level(role, rms_db)
+
+    def clear_levels(self) -> None:
+        self.meters.clear()
 
     # -- events from the engine and the coach (GUI thread) -------------------------------
 
@@ -277,7 +314,7 @@ class CoachWindow(QWidget):
         self._refresh_summary()
         if remember:
             try:
-                self.settings.set("collapsed", collapsed)
+                self.settings.set(Key.COLLAPSED, collapsed)
                 self.settings.save()
             except Exception:  # locked by policy or unwritable: the window still collapses
                 pass
@@ -335,3 +372,15 @@ class CoachWindow(QWidget):
     def closeEvent(self, event) -> None:
         self.geometry_keeper.flush()
         super().closeEvent(event)
+
+
+# The title bar for each call state: (kind, text or (live text, demo text), start/stop
+# button shows a call under way: True/False, None: unchanged).
+_STATE_SHOWN: dict[CallState, tuple[str, str | tuple[str, str], bool | None]] = {
+    CallState.NOT_STARTED: ("error", "Not started", False),
+    CallState.STARTING: ("starting", "Starting…", True),
+    CallState.LIVE: ("live", ("On call", "Demo call"), None),
+    CallState.FINISHING: ("starting", "Finishing…", None),
+    CallState.ENDED: ("ended", ("Call ended", "Demo ended"), False),
+    CallState.FAILED: ("error", "Stopped", False),
+}
