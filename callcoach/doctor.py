@@ -23,7 +23,7 @@ from typing import Any, Callable
 from callcoach import __version__
 from callcoach.doctor_audio import devices_check, open_check, sound_system_check
 from callcoach.doctor_check import Check
-from callcoach.errors import CallCoachError
+from callcoach.errors import CallCoachError, one_line
 from callcoach.settings import Settings
 
 SCHEMA = "callcoach.doctor.v1"
@@ -43,7 +43,7 @@ def run_checks(settings: Settings | None = None, tone: bool = False) -> dict:
             except CallCoachError as exc:
                 result = Check(name, "fail", str(exc))
             except Exception as exc:  # a broken install shows up here: say what, keep checking
-                result = Check(name, "fail", f"{type(exc).__name__}: {_one_line(exc)}")
+                result = Check(name, "fail", f"{type(exc).__name__}: {one_line(exc)}")
             checks.append(result)
     finally:
         if "system" in context:
@@ -129,7 +129,7 @@ def _log_folder(_settings: Settings, _context: dict) -> Check:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CallCoachError(f"cannot create the log folder {folder}: {_one_line(exc)}") from None
+        raise CallCoachError(f"cannot create the log folder {folder}: {one_line(exc)}") from None
     _writable(folder)
     return Check("log folder", "ok", f"{logs.log_path()} (writable)", {"path": str(logs.log_path())})
 
@@ -171,11 +171,7 @@ def _writable(folder: Path) -> None:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        raise CallCoachError(f"cannot write in {folder}: {_one_line(exc)}") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise CallCoachError(f"cannot write in {folder}: {one_line(exc)}") from None
 
 
 # -- output ------------------------------------------------------------------------------

@@ -6,3 +6,9 @@ class CallCoachError(Exception):
 
     The message is shown as-is on one line, never as a traceback.
     """
+
+
+def one_line(exc: BaseException, limit: int | None = 200) -> str:
+    """An exception as one short line for a message or log: whitespace squeezed, cut at
+    `limit` characters, the type's name when it says nothing."""
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from callcoach import hotkeys
+from callcoach.errors import one_line
 
 
 class Key(StrEnum):
@@ -224,7 +225,7 @@ class Settings:
                 raise ValueError("not a JSON object")
         except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             self._user_file_bad = True
-            self.errors.append(f"{path}: unreadable settings ({_one_line(exc)}); using defaults")
+            self.errors.append(f"{path}: unreadable settings ({one_line(exc)}); using defaults")
             return
         for name, value in data.items():
             try:
@@ -242,7 +243,7 @@ class Settings:
             data = tomllib.loads(text)
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
             self._locked.update(SAFE_KEYS)  # the defaults of SAFE_KEYS, whatever the user chose
-            self._policy_error(f"{path}: bad policy file ({_one_line(exc)}); running on safe defaults "
+            self._policy_error(f"{path}: bad policy file ({one_line(exc)}); running on safe defaults "
                                "(redaction on, sessions in the per-user folder)")
             return
         for section in data:
@@ -280,7 +281,3 @@ def _line_of(text: str, word: object) -> str:
         if pattern.search(line):
             return f"line {number}"
     return "line ?"
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__

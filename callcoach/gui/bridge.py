@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from callcoach.engine.events import Level
-from callcoach.errors import CallCoachError
+from callcoach.errors import CallCoachError, one_line
 
 if TYPE_CHECKING:
     from callcoach.audio.devices import CapturePlan
@@ -37,8 +37,7 @@ def describe_error(exc: BaseException) -> str:
     """One line for the agent: our own errors as they are, anything else summarised."""
     if isinstance(exc, CallCoachError):
         return str(exc)
-    text = " ".join(str(exc).split())[:200] or type(exc).__name__
-    return f"unexpected error ({type(exc).__name__}: {text}); the details are in the log"
+    return f"unexpected error ({type(exc).__name__}: {one_line(exc)}); the details are in the log"
 
 
 class EventBridge(QObject):

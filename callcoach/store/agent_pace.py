@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcoach.coach.pace import PastPace
-from callcoach.store.common import _finite
+from callcoach.store.common import finite
 from callcoach.store.database import SessionStore
 from callcoach.store.paths import default_store_path
 
@@ -58,7 +58,7 @@ def _rate(session: dict | None) -> float | None:
     if not isinstance(metrics, dict):
         return None
     wpm, words = metrics.get("agent_wpm"), metrics.get("agent_words", MIN_WORDS)
-    if not _finite(wpm) or not _finite(words) or words < MIN_WORDS:
+    if not finite(wpm) or not finite(words) or words < MIN_WORDS:
         return None
     return float(wpm) if _PLAUSIBLE_WPM[0] <= wpm <= _PLAUSIBLE_WPM[1] else None
 

@@ -15,11 +15,11 @@ HEARTBEAT_S = 5.0
 STALE_S = 60.0
 
 
-def _now_iso() -> str:
+def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _utc_iso(value: Any) -> str:
+def utc_iso(value: Any) -> str:
     """A start time as UTC ISO-8601 (what listing sorts and filters on); now if missing."""
     if isinstance(value, datetime):
         when = value
@@ -33,10 +33,6 @@ def _utc_iso(value: Any) -> str:
     if when.tzinfo is None:
         when = when.astimezone()  # naive: the machine's local time
     return when.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _pid_alive(pid: Any) -> bool:
@@ -63,12 +59,12 @@ def _age_s(iso: Any) -> float:
         return math.inf
 
 
-def _orphaned(pid: Any, updated_at: Any) -> bool:
+def orphaned(pid: Any, updated_at: Any) -> bool:
     """A 'live' session nobody writes any more: its writer is gone or has been silent too long."""
     return not _pid_alive(pid) or _age_s(updated_at) > STALE_S
 
 
-def _finite(x: Any) -> bool:
+def finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
@@ -86,8 +82,8 @@ def summary_figures(summary: dict) -> dict:
     duration = summary.get("duration_s")
     worst = sentiment.get("min")
     return {
-        "duration_s": float(duration) if _finite(duration) else None,
-        "worst_mood": float(worst) if _finite(worst) else None,
+        "duration_s": float(duration) if finite(duration) else None,
+        "worst_mood": float(worst) if finite(worst) else None,
         "escalated": bool(metrics.get("escalated")) or any(p.get("kind") == "escalate" for p in prompts),
         "prompts_shown": len(prompts),
         "prompts_acted": acted,

@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from callcoach.errors import CallCoachError
-from callcoach.store.common import _finite, _now_iso, _one_line, _orphaned, _utc_iso, summary_figures
-from callcoach.store.events import _json_default
-from callcoach.store.paths import _private_files, _private_folder, default_store_path
+from callcoach.errors import CallCoachError, one_line
+from callcoach.store.common import finite, now_iso, orphaned, summary_figures, utc_iso
+from callcoach.store.events import json_default
+from callcoach.store.paths import private_files, private_folder, default_store_path
 from callcoach.store.reading import SessionReading
 from callcoach.store.redaction import redact_text
-from callcoach.store.schema import _SCHEMA, _SQLITE_MAGIC, LIST_COLUMNS, SCHEMA_VERSION
+from callcoach.store.schema import SCHEMA_SQL, SQLITE_MAGIC, LIST_COLUMNS, SCHEMA_VERSION
 
 
 class SessionStore(SessionReading):
@@ -32,7 +32,7 @@ class SessionStore(SessionReading):
         self._lock = threading.RLock()
         self._batch_depth = 0
         self._seq: dict[str, int] = {}
-        _private_folder(self.path.parent)
+        private_folder(self.path.parent)
         self._check_file()
         try:
             if not self.path.exists():
@@ -41,12 +41,12 @@ class SessionStore(SessionReading):
         except FileExistsError:
             pass
         except OSError as exc:
-            raise CallCoachError(f"cannot create the session store {self.path}: {_one_line(exc)}") from None
+            raise CallCoachError(f"cannot create the session store {self.path}: {one_line(exc)}") from None
         try:
             self._db = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None,
                                        check_same_thread=False)
         except sqlite3.Error as exc:
-            raise CallCoachError(f"cannot open the session store {self.path}: {_one_line(exc)}") from None
+            raise CallCoachError(f"cannot open the session store {self.path}: {one_line(exc)}") from None
         try:
             self._db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
             self._validate()  # reads only: a foreign or broken file is never written to
@@ -60,8 +60,8 @@ class SessionStore(SessionReading):
         except sqlite3.Error as exc:
             self._db.close()
             raise CallCoachError(f"{self.path} is damaged or not a CallCoach session store "
-                                 f"({_one_line(exc)}); it was left as it is") from None
-        _private_files(self.path)
+                                 f"({one_line(exc)}); it was left as it is") from None
+        private_files(self.path)
 
     # -- opening -------------------------------------------------------------------------
 
@@ -72,7 +72,7 @@ class SessionStore(SessionReading):
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise CallCoachError(f"cannot read the session store {self.path}: {_one_line(exc)}") from None
+            raise CallCoachError(f"cannot read the session store {self.path}: {one_line(exc)}") from None
         if self.path.is_dir():
             raise CallCoachError(f"{self.path} is a folder, not a session store")
         if size == 0:
@@ -81,8 +81,8 @@ class SessionStore(SessionReading):
             with open(self.path, "rb") as fh:
                 head = fh.read(100)
         except OSError as exc:
-            raise CallCoachError(f"cannot read the session store {self.path}: {_one_line(exc)}") from None
-        if not head.startswith(_SQLITE_MAGIC) or len(head) < 100:
+            raise CallCoachError(f"cannot read the session store {self.path}: {one_line(exc)}") from None
+        if not head.startswith(SQLITE_MAGIC) or len(head) < 100:
             raise CallCoachError(f"{self.path} is not a CallCoach session store (not an SQLite "
                                  "database); it was left as it is — move it away to start a new store")
 
@@ -102,7 +102,7 @@ class SessionStore(SessionReading):
 
     def _create_schema(self) -> None:
         with self._tx():
-            for statement in filter(str.strip, _SCHEMA.split(";")):
+            for statement in filter(str.strip, SCHEMA_SQL.split(";")):
                 self._db.execute(statement)
             if self._db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
                 self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
@@ -113,7 +113,7 @@ class SessionStore(SessionReading):
                 self._db.close()
             except sqlite3.Error:
                 pass
-        _private_files(self.path)
+        private_files(self.path)
 
     def __enter__(self) -> SessionStore:
         return self
@@ -142,7 +142,7 @@ class SessionStore(SessionReading):
                     except sqlite3.Error:
                         pass
                 if isinstance(exc, sqlite3.Error):
-                    raise CallCoachError(f"session store {self.path}: {_one_line(exc)}") from None
+                    raise CallCoachError(f"session store {self.path}: {one_line(exc)}") from None
                 raise
             finally:
                 self._batch_depth -= 1
@@ -159,22 +159,22 @@ class SessionStore(SessionReading):
         """A new live session; `meta` may give id, started_at, agent, source. Returns the id."""
         meta = dict(meta or {})
         session_id = str(meta.get("id") or uuid.uuid4().hex)
-        started = _utc_iso(meta.get("started_at"))
+        started = utc_iso(meta.get("started_at"))
         with self._tx():
             self._db.execute(
                 "INSERT INTO sessions (id, started_at, agent, source, status, writer_pid, updated_at)"
                 " VALUES (?, ?, ?, ?, 'live', ?, ?)",
-                (session_id, str(started), meta.get("agent"), meta.get("source"), os.getpid(), _now_iso()))
+                (session_id, str(started), meta.get("agent"), meta.get("source"), os.getpid(), now_iso()))
         self._seq[session_id] = 0
         return session_id
 
     def append(self, session_id: str, kind: str, t: float | None, payload: Any) -> None:
         """One journal event (already redacted) of a session."""
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=json_default)
         with self._tx():
             seq = self._next_seq(session_id)
             self._db.execute("INSERT INTO events (session_id, seq, t, kind, json) VALUES (?, ?, ?, ?, ?)",
-                             (session_id, seq, t if _finite(t) else None, kind, body))
+                             (session_id, seq, t if finite(t) else None, kind, body))
 
     def _next_seq(self, session_id: str) -> int:
         seq = self._seq.get(session_id)
@@ -184,6 +184,11 @@ class SessionStore(SessionReading):
         self._seq[session_id] = seq + 1
         return seq
 
+    def forget_seq(self, session_id: str) -> None:
+        """The session's next event seq is read from the database again (after it ended, or
+        after a batch was rolled back)."""
+        self._seq.pop(session_id, None)
+
     def touch(self, session_id: str, **figures: Any) -> None:
         """Heartbeat of a live session, with its figures so far (duration, worst mood...)."""
         allowed = {k: v for k, v in figures.items()
@@ -191,30 +196,30 @@ class SessionStore(SessionReading):
         sets = "".join(f", {k} = ?" for k in allowed)
         with self._tx():
             self._db.execute(f"UPDATE sessions SET updated_at = ?{sets} WHERE id = ?",
-                             (_now_iso(), *allowed.values(), session_id))
+                             (now_iso(), *allowed.values(), session_id))
 
     def finish(self, session_id: str, summary: dict, *, keep_events: bool = False) -> None:
         """The call ended: store its (redacted) summary, mark it complete, drop the journal."""
-        body = json.dumps(summary, ensure_ascii=False, default=_json_default)
+        body = json.dumps(summary, ensure_ascii=False, default=json_default)
         f = summary_figures(summary)
         with self._tx():
             self._db.execute(
                 "UPDATE sessions SET status = 'complete', duration_s = ?, worst_mood = ?,"
                 " escalated = ?, prompts_shown = ?, prompts_acted = ?, updated_at = ? WHERE id = ?",
                 (f["duration_s"], f["worst_mood"], int(f["escalated"]), f["prompts_shown"],
-                 f["prompts_acted"], _now_iso(), session_id))
+                 f["prompts_acted"], now_iso(), session_id))
             self._db.execute("INSERT OR REPLACE INTO summaries (session_id, summary_json) VALUES (?, ?)",
                              (session_id, body))
             if not keep_events:
                 self._db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
-        self._seq.pop(session_id, None)
+        self.forget_seq(session_id)
 
     def abandon(self, session_id: str) -> None:
         """The writer stops before the call ended (app closed mid-call): incomplete."""
         with self._tx():
             self._db.execute("UPDATE sessions SET status = 'incomplete', updated_at = ? "
-                             "WHERE id = ? AND status = 'live'", (_now_iso(), session_id))
-        self._seq.pop(session_id, None)
+                             "WHERE id = ? AND status = 'live'", (now_iso(), session_id))
+        self.forget_seq(session_id)
 
     def recover(self) -> list[str]:
         """Sessions left 'live' by a writer that is gone → 'incomplete'. Returns their ids."""
@@ -223,26 +228,26 @@ class SessionStore(SessionReading):
             rows = self._db.execute(
                 "SELECT id, writer_pid, updated_at FROM sessions WHERE status = 'live'").fetchall()
             for session_id, pid, updated in rows:
-                if not _orphaned(pid, updated):
+                if not orphaned(pid, updated):
                     continue  # a running CallCoach is recording it
                 duration = self._db.execute(
                     "SELECT max(t) FROM events WHERE session_id = ?", (session_id,)).fetchone()[0]
                 self._db.execute(
                     "UPDATE sessions SET status = 'incomplete', updated_at = ?,"
                     " duration_s = coalesce(max(coalesce(duration_s, 0), ?), duration_s) WHERE id = ?",
-                    (_now_iso(), duration if _finite(duration) else None, session_id))
+                    (now_iso(), duration if finite(duration) else None, session_id))
                 recovered.append(session_id)
         return recovered
 
     def set_qa(self, session_id: str, note: str | None, score: float | None, *, redact: bool = True) -> bool:
         """The QA reviewer's note (redacted like everything else) and score; False if no such session."""
-        if score is not None and not _finite(score):
+        if score is not None and not finite(score):
             raise ValueError(f"QA score must be a number, not {score!r}")
         if note is not None and redact:
             note = redact_text(str(note))
         with self._tx():
             cur = self._db.execute("UPDATE sessions SET qa_note = ?, qa_score = ?, updated_at = ? WHERE id = ?",
-                                   (note, None if score is None else float(score), _now_iso(), session_id))
+                                   (note, None if score is None else float(score), now_iso(), session_id))
         return cur.rowcount > 0
 
     def mark_damaged(self, session_id: str) -> None:
@@ -282,7 +287,7 @@ class SessionStore(SessionReading):
                 os.unlink(tmp)
             except OSError:
                 pass
-            raise CallCoachError(f"cannot write {path}: {_one_line(exc)}") from None
+            raise CallCoachError(f"cannot write {path}: {one_line(exc)}") from None
         return n
 
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     if isinstance(value, (set, frozenset, tuple)):
@@ -30,7 +30,7 @@ STORED_KINDS = ("CoachSetup", "Utterance", "ScoredUtterance", "Prompt", "PromptC
                 "Notice", "CallSummary", "CallEnded", "DeviceGap", "AudioDropped")
 
 
-def _event_from_json(kind: str, body: Any):
+def event_from_json(kind: str, body: Any):
     """The event object a journal row describes, or None if it cannot be made."""
     cls = _event_classes().get(kind)
     if cls is None:

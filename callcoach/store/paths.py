@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from callcoach.errors import CallCoachError
-from callcoach.store.common import _one_line
+from callcoach.errors import CallCoachError, one_line
 
 STORE_FILE = "sessions.db"
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -26,7 +25,7 @@ def default_store_path(settings=None) -> Path:
     return Path(folder) / STORE_FILE
 
 
-def _private_folder(folder: Path) -> None:
+def private_folder(folder: Path) -> None:
     """Create the folder readable by the user only (0700).
 
     An existing folder is tightened only when it is CallCoach's own data folder; a folder
@@ -40,7 +39,7 @@ def _private_folder(folder: Path) -> None:
         except FileExistsError:
             pass
         except OSError as exc:
-            raise CallCoachError(f"cannot create the session folder {folder}: {_one_line(exc)}") from None
+            raise CallCoachError(f"cannot create the session folder {folder}: {one_line(exc)}") from None
     if not folder.is_dir():
         raise CallCoachError(f"{folder} is not a folder; cannot keep sessions there")
     if created or folder.name == "CallCoach":
@@ -50,7 +49,7 @@ def _private_folder(folder: Path) -> None:
             pass
 
 
-def _private_files(path: Path) -> None:
+def private_files(path: Path) -> None:
     """The database and its side files (-wal, -shm, -journal): 0600."""
     for candidate in [path, *(Path(f"{path}{suffix}") for suffix in SIDE_FILES)]:
         try:

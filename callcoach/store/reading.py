@@ -8,9 +8,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from callcoach.errors import CallCoachError
-from callcoach.store.common import _finite, _one_line, _orphaned
-from callcoach.store.events import _event_from_json
+from callcoach.errors import CallCoachError, one_line
+from callcoach.store.common import finite, orphaned
+from callcoach.store.events import event_from_json
 from callcoach.store.schema import LIST_COLUMNS, SORT_KEYS, STATUSES
 
 
@@ -55,7 +55,7 @@ class SessionReading:
             try:
                 return int(self._db.execute(f"SELECT count(*) FROM sessions{where}", args).fetchone()[0])
             except sqlite3.DatabaseError as exc:
-                raise CallCoachError(f"session store {self.path}: {_one_line(exc)}") from None
+                raise CallCoachError(f"session store {self.path}: {one_line(exc)}") from None
 
     @staticmethod
     def _where(status=None, agent=None, source=None, escalated=None, since=None, until=None,
@@ -102,7 +102,7 @@ class SessionReading:
         if d["status"] not in STATUSES:
             problems.append(f"unknown status {d['status']!r}")
         for key in ("duration_s", "worst_mood", "qa_score"):
-            if d[key] is not None and not _finite(d[key]):
+            if d[key] is not None and not finite(d[key]):
                 problems.append(f"bad {key}")
                 d[key] = None
         for key in ("prompts_shown", "prompts_acted", "escalated"):
@@ -119,7 +119,7 @@ class SessionReading:
             d["problem"] = "; ".join(problems)
         elif d["status"] == "damaged":
             d["problem"] = "summary unreadable"
-        elif d["status"] == "live" and _orphaned(pid, d["updated_at"]):
+        elif d["status"] == "live" and orphaned(pid, d["updated_at"]):
             d["status"] = "incomplete"  # its writer is gone; recover() will make it so on disk
         return d
 
@@ -138,7 +138,7 @@ class SessionReading:
             except sqlite3.DatabaseError:
                 continue
         if ids is None:
-            raise CallCoachError(f"session store {self.path} is damaged ({_one_line(first_error)})")
+            raise CallCoachError(f"session store {self.path} is damaged ({one_line(first_error)})")
         out = []
         for session_id in ids:
             try:
@@ -146,7 +146,7 @@ class SessionReading:
                                        (session_id,)).fetchone()
                 out.append(self._row(row) if row else _damaged_row(session_id, "row missing"))
             except sqlite3.DatabaseError as exc:
-                out.append(_damaged_row(session_id, f"unreadable row ({_one_line(exc)})"))
+                out.append(_damaged_row(session_id, f"unreadable row ({one_line(exc)})"))
         out.sort(key=lambda r: r["started_at"] if isinstance(r["started_at"], str) else "", reverse=True)
         return out
 
@@ -163,7 +163,7 @@ class SessionReading:
                     "SELECT id, started_at, agent, source, status, writer_pid, duration_s, qa_note,"
                     " qa_score, updated_at FROM sessions WHERE id = ?", (session_id,)).fetchone()
             except sqlite3.DatabaseError as exc:
-                return self._damaged_session(session_id, f"unreadable row ({_one_line(exc)})")
+                return self._damaged_session(session_id, f"unreadable row ({one_line(exc)})")
             if row is None:
                 return None
             sid, started, agent, source, status, pid, duration, note, score, updated = row
@@ -172,8 +172,8 @@ class SessionReading:
                                          (session_id,)).fetchone()
                 body = found[0] if found else None
             except sqlite3.DatabaseError as exc:
-                body = f"unreadable: {_one_line(exc)}"  # parses as damaged below
-            qa = {"note": note if isinstance(note, str) else None, "score": score if _finite(score) else None}
+                body = f"unreadable: {one_line(exc)}"  # parses as damaged below
+            qa = {"note": note if isinstance(note, str) else None, "score": score if finite(score) else None}
             problem = None
             if status == "complete" or (status == "damaged" and body is not None):
                 summary, problem = _parse_summary(body)
@@ -192,7 +192,7 @@ class SessionReading:
                 problem, status = f"unknown status {status!r}", "damaged"
             elif status == "damaged":
                 problem = "marked damaged"
-            if status == "live" and _orphaned(pid, updated):
+            if status == "live" and orphaned(pid, updated):
                 status = "incomplete"
             rebuilt = self._rebuild(sid, started, source, duration)
             bad_events = rebuilt.pop("_bad_events", 0)
@@ -229,19 +229,19 @@ class SessionReading:
         recorder.id = session_id
         recorder.started_at = started_at if isinstance(started_at, str) else None
         bad = 0
-        last_t = duration if _finite(duration) else 0.0
+        last_t = duration if finite(duration) else 0.0
         try:
             rows = self._db.execute("SELECT t, kind, json FROM events WHERE session_id = ? ORDER BY seq",
                                     (session_id,)).fetchall()
         except sqlite3.DatabaseError:
             rows, bad = [], 1
         for t, kind, body in rows:
-            event = _event_from_json(kind, body)
+            event = event_from_json(kind, body)
             if event is None:
                 bad += 1
                 continue
             recorder(event)
-            if _finite(t):
+            if finite(t):
                 last_t = max(last_t, t)
         if recorder.duration == 0.0:
             recorder.duration = float(last_t)
@@ -270,7 +270,7 @@ def _parse_summary(body: Any) -> tuple[dict | None, str | None]:
     try:
         summary = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"summary is not valid JSON ({_one_line(exc)})"
+        return None, f"summary is not valid JSON ({one_line(exc)})"
     if not isinstance(summary, dict):
         return None, "summary is not a JSON object"
     for key, kind in (("utterances", list), ("prompts", list)):

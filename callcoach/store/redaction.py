@@ -8,7 +8,7 @@ import difflib
 from collections.abc import Sequence
 
 
-def _redact_module():
+def load_redactor():
     from callcoach import redact  # written alongside; imported only when something is stored
 
     return redact
@@ -18,7 +18,7 @@ def redact_text(text: str | None) -> str | None:
     """One piece of text with personal data removed (no state carried between calls)."""
     if not text:
         return text
-    return _redact_module().redact(text).text
+    return load_redactor().redact(text).text
 
 
 def _redact_words(words: Sequence, original: str, redacted: str) -> tuple:
@@ -39,7 +39,7 @@ def _redact_words(words: Sequence, original: str, redacted: str) -> tuple:
                 texts[k] = ""
             lead = " " if words[i1].text[:1] == " " else ""
             texts[i1] = (lead + " ".join(new[j1:j2])) if j2 > j1 else ""
-    if _redact_module().redact(" ".join(texts)).found:
+    if load_redactor().redact(" ".join(texts)).found:
         texts = [""] * len(words)
     return tuple(dataclasses.replace(w, text=t) for w, t in zip(words, texts))
 
@@ -62,7 +62,7 @@ class EventRedactor:
         name = type(event).__name__
         if name == "Utterance":
             if self._stream is None:
-                self._stream = _redact_module().StreamRedactor()
+                self._stream = load_redactor().StreamRedactor()
             text = self._stream.push(event.text, event.role, event.end)
             return dataclasses.replace(event, text=text, words=_redact_words(event.words, event.text, text))
         if name == "Prompt":

@@ -2,7 +2,7 @@
 
 SCHEMA_VERSION = 1
 STATUSES = ("live", "complete", "incomplete", "damaged")
-_SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # Columns list_sessions() returns (everything but the summary JSON), in CSV order too.
 LIST_COLUMNS = ("id", "started_at", "agent", "source", "status", "duration_s", "worst_mood",
@@ -10,7 +10,7 @@ LIST_COLUMNS = ("id", "started_at", "agent", "source", "status", "duration_s", "
 SORT_KEYS = ("started_at", "duration_s", "worst_mood", "escalated", "prompts_shown", "prompts_acted",
              "qa_score", "agent", "status", "updated_at")
 
-_SCHEMA = """
+SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
     id            TEXT PRIMARY KEY,

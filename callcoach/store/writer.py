@@ -9,12 +9,12 @@ import sqlite3
 import threading
 import time
 
-from callcoach.errors import CallCoachError
+from callcoach.errors import CallCoachError, one_line
 from callcoach.store.agent_pace import AgentHistory
-from callcoach.store.common import HEARTBEAT_S, _finite, _one_line, _utc_iso
+from callcoach.store.common import HEARTBEAT_S, finite, utc_iso
 from callcoach.store.database import SessionStore
 from callcoach.store.events import STORED_KINDS
-from callcoach.store.redaction import EventRedactor, _redact_module
+from callcoach.store.redaction import EventRedactor, load_redactor
 
 
 _CLOSE = object()
@@ -42,7 +42,7 @@ class StoreWriter:
         self._own_store = not isinstance(store, SessionStore)
         self.store = store if isinstance(store, SessionStore) else SessionStore(store)
         if redact:
-            _redact_module()  # fail now, on the caller's thread, rather than store raw words later
+            load_redactor()  # fail now, on the caller's thread, rather than store raw words later
         self.redactor = EventRedactor(redact)
         self.flush_s = flush_s
         self.on_error = on_error
@@ -60,7 +60,7 @@ class StoreWriter:
             if self._own_store:
                 self.store.close()
             raise
-        self.recorder.id, self.recorder.started_at = self.id, _utc_iso(meta["started_at"])
+        self.recorder.id, self.recorder.started_at = self.id, utc_iso(meta["started_at"])
         self.finished = threading.Event()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._rows: list[tuple] = []  # redacted, not yet committed
@@ -145,7 +145,7 @@ class StoreWriter:
         try:
             clean = self.redactor.event(event)
         except Exception as exc:  # a redactor bug must never let raw words through
-            self._error(f"redaction failed, {name} not stored: {_one_line(exc)}")
+            self._error(f"redaction failed, {name} not stored: {one_line(exc)}")
             return
         self.recorder(clean)
         self._track(clean)
@@ -169,8 +169,8 @@ class StoreWriter:
                 else:
                     self.store.touch(self.id, **self._figures)
         except (CallCoachError, sqlite3.Error) as exc:
-            self.store._seq.pop(self.id, None)  # re-read the next seq after the rollback
-            self._error(f"could not save the call: {_one_line(exc)}")
+            self.store.forget_seq(self.id)  # the rolled-back rows took no seq
+            self._error(f"could not save the call: {one_line(exc)}")
             return False
         self._rows = []
         if self._finish:
@@ -194,17 +194,17 @@ class StoreWriter:
 
     def _track_state(self, state) -> None:
         f = self._figures
-        if _finite(state.mood):
+        if finite(state.mood):
             f["worst_mood"] = state.mood if f["worst_mood"] is None else min(f["worst_mood"], state.mood)
         f["escalated"] = f["escalated"] or bool(state.escalated)
-        if _finite(state.t):
+        if finite(state.t):
             f["duration_s"] = max(f["duration_s"], round(state.t, 2))
 
     def _guard(self, action) -> None:
         try:
             action()
         except CallCoachError as exc:
-            self._error(_one_line(exc))
+            self._error(one_line(exc))
 
     def _error(self, message: str) -> None:
         if len(self.errors) < 100:
@@ -248,6 +248,6 @@ class _Flush:
 def _event_time(event) -> float | None:
     for attr in ("end", "t", "duration"):
         value = getattr(event, attr, None)
-        if _finite(value):
+        if finite(value):
             return float(value)
     return None
