@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from callcoach.analyze import check_writable, session_outputs
-from callcoach.audio.block import ROLES
 from callcoach.audio.devices import CallAudio, CapturePlan
 from callcoach.audio.system import sound_system
 from callcoach.coach.events import Prompt
 from callcoach.engine.events import Utterance
 from callcoach.pipeline import CallPipeline
+from callcoach.roles import ROLES
 from callcoach.session import write_json
 from callcoach.settings import Settings, agent_name
 

@@ -13,6 +13,8 @@ import uuid
 from dataclasses import asdict
 from datetime import datetime, timezone
 
+from callcoach.roles import ROLES
+
 SCHEMA = "callcoach.session.v1"
 
 
@@ -29,7 +31,7 @@ class SessionRecorder:
         self._withheld: list[dict] = []  # prompts the coach held back and dropped
         self._notices: list[dict] = []
         self._gaps: list[dict] = []  # device gaps: that speaker's audio is missing there
-        self._dropped = {role: {"blocks": 0, "seconds": 0.0} for role in ("agent", "customer")}
+        self._dropped = {role: {"blocks": 0, "seconds": 0.0} for role in ROLES}
         self._coach: dict = {}
         self._setup: dict | None = None  # what the coach ran with (CoachSetup)
         self._lock = threading.Lock()

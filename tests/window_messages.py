@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcoach.audio.devices import CallAudio, CapturePlan, Device, DeviceKind, DeviceList
-from callcoach.engine.engine import DEVICE_WORD
 from callcoach.errors import CallCoachError
 from callcoach.gui.app import DEMO_FILE, PICKED_TODO, settings_problem
 from callcoach.gui.bridge import describe_error
 from callcoach.gui.sound import Picked, resolve
+from callcoach.roles import DEVICE_WORD
 
 # The window's own hint line, in each state a message can show in.
 HINTS = {

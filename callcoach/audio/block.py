@@ -5,7 +5,6 @@ from dataclasses import dataclass
 import numpy as np
 
 SAMPLE_RATE = 16_000
-ROLES = ("agent", "customer")
 
 
 @dataclass(frozen=True)

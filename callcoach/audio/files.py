@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..errors import CallCoachError
-from .block import ROLES, SAMPLE_RATE, AudioBlock
+from ..errors import CallCoachError, one_line
+from ..roles import ROLES
+from .block import SAMPLE_RATE, AudioBlock
 from .resample import StreamingResampler, downmix
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _open(path) -> sf.SoundFile:
     try:
         f = sf.SoundFile(str(p))
     except Exception as e:  # libsndfile reports bad formats as LibsndfileError/RuntimeError
-        raise CallCoachError(f"{path}: not a readable audio file ({_one_line(e)})") from None
+        raise CallCoachError(f"{path}: not a readable audio file ({one_line(e, limit=None)})") from None
     if f.frames == 0:
         f.close()
         raise CallCoachError(f"{path}: the file contains no audio (0 frames)")
@@ -87,7 +88,7 @@ def _decode(f: sf.SoundFile, path, pick: Picker) -> dict[str, np.ndarray]:
                 rs = resamplers.setdefault(name, StreamingResampler(f.samplerate))
                 out.setdefault(name, []).append(rs.process(np.ascontiguousarray(samples)))
     except Exception as e:  # a corrupt file fails mid-read
-        raise CallCoachError(f"{path}: could not decode audio ({_one_line(e)})") from None
+        raise CallCoachError(f"{path}: could not decode audio ({one_line(e, limit=None)})") from None
     if not out:
         raise CallCoachError(f"{path}: the file contains no audio (0 frames)")
     for name, rs in resamplers.items():
@@ -121,11 +122,7 @@ def _chunks(f: sf.SoundFile, path) -> Iterator[np.ndarray]:
         if frames == 0:
             raise error
         log.warning("%s: the audio cannot be decoded after %.1f s (%s); analyzing the part before",
-                    path, frames / f.samplerate, _one_line(error))
-
-
-def _one_line(e: Exception) -> str:
-    return " ".join(str(e).split()) or type(e).__name__
+                    path, frames / f.samplerate, one_line(error, limit=None))
 
 
 class FileSource:

@@ -30,7 +30,8 @@ from math import ceil
 import numpy as np
 
 from ..errors import CallCoachError
-from .block import ROLES, SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
+from ..roles import DEVICE_WORD, ROLES
+from .block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
 from .resample import StreamingResampler, downmix
 
 log = logging.getLogger("callcoach.events")
@@ -56,8 +57,6 @@ REINIT_FALLBACK_S = 10.0  # without such a process (a frozen app): restart PortA
 _PA_LOCK = threading.RLock()
 _SOURCES: weakref.WeakSet = weakref.WeakSet()
 
-ROLE_DEVICE = {"agent": "microphone", "customer": "call audio"}
-
 
 def _sounddevice():
     try:
@@ -69,6 +68,11 @@ def _sounddevice():
     except ImportError:
         raise CallCoachError("the sounddevice Python package is not installed") from None
     return sounddevice
+
+
+def portaudio_version() -> str:
+    """PortAudio's version, as `doctor` reports it ("PortAudio V19.7.0-devel")."""
+    return _sounddevice().get_portaudio_version()[1].split(",")[0]
 
 
 def _input_devices() -> list[dict]:
@@ -481,7 +485,7 @@ class LiveSource:
         if fresh and not self._stopping:
             self._last_restart = time.monotonic()
             log.info("restarting PortAudio to reopen the %s device %s", role, self._names[role])
-            _restart_portaudio(f"PortAudio was restarted to reopen the {ROLE_DEVICE[role]}")
+            _restart_portaudio(f"PortAudio was restarted to reopen the {DEVICE_WORD[role]}")
 
     def _try_open(self, role: str) -> bool:
         """Open and start `role`'s device again (under _PA_LOCK); False if it is not there."""

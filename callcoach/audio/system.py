@@ -77,9 +77,8 @@ class PortAudioSystem:
 
         names = live.list_input_devices()  # CallCoachError when PortAudio is missing
         default = live.default_input_name()
-        sd = live._sounddevice()
+        version = live.portaudio_version()
         inputs = tuple(Device(name, name, DeviceKind.INPUT, name == default) for name in names)
-        version = sd.get_portaudio_version()[1].split(",")[0]
         return DeviceList(inputs, (), version, NO_LOOPBACK.get(sys.platform, NO_LOOPBACK_OTHER))
 
     def open(self, plan: CapturePlan) -> Source:

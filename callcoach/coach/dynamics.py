@@ -7,7 +7,7 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 
-ROLES = ("agent", "customer")
+from callcoach.roles import ROLES
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from functools import lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-ROLES = ("customer", "agent")
+from callcoach.roles import ROLES
 
 # --- scoring constants --------------------------------------------------------------------
 UPSET_THRESHOLD = -0.25  # customer lines with score <= this read as upset
@@ -132,7 +132,7 @@ LEXICON_OVERRIDES: dict[str, dict[str, float]] = {
 }
 
 # --- phrase rules -------------------------------------------------------------------------
-# Patterns run on normalised text (see `normalize`): lowercase, contractions expanded
+# Patterns run on normalised text (see `pattern_text`): lowercase, contractions expanded
 # ("can not", "do not", "i am", "it is"), punctuation dropped, single spaces.
 # Placeholders: <NUM> a number in digits or words ("45", "forty five", "a couple of"),
 # <UNIT> a span of time, <ORD> an ordinal above first, <GAP> up to three filler words.
@@ -370,7 +370,7 @@ _NEGATORS = frozenset({"not", "no", "never", "without", "hardly", "nor"})
 _CLAUSE_BREAKS = frozenset({"and", "but", "so", "because", "then", "though", "although", "or", "yet", "if"})
 
 
-def normalize(text: str) -> str:
+def pattern_text(text: str) -> str:
     """Lowercase, unify apostrophes, expand contractions, drop punctuation, squeeze spaces."""
     s = text.lower().translate(_APOSTROPHES)
     for pattern, repl in _CONTRACTIONS:
@@ -522,7 +522,7 @@ def score(text: str, role: str = "customer") -> Sentiment:
         if not only_emoji:
             return Sentiment(0.0, False, ("not_english",), 0.0, role, n_words)
 
-    norm = normalize(window)
+    norm = pattern_text(window)
     hits = _match_rules(norm, role)
     if role == "customer":
         if "sarcasm" not in hits and _SARCASM_CONTEXT.intersection(hits):

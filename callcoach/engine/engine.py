@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
-from callcoach.audio.block import ROLES, SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
+from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
 from callcoach.engine.echo import EchoCanceller, EchoSettings
 from callcoach.engine.events import (Activity, CallEnded, DeviceGap, Level, ModelReady, Notice, Partial, Utterance,
                                      Watermark)
@@ -27,6 +27,7 @@ from callcoach.engine.segmenter import Segment, Segmenter, SegmenterOutput, Segm
 from callcoach.engine.transcriber import Job, Transcript, WhisperTranscriber, shared_transcriber
 from callcoach.engine.vad import CHUNK, SileroVad, VadStream
 from callcoach.engine.work_queue import WorkQueue
+from callcoach.roles import DEVICE_WORD, ROLES
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ _LEVEL_EVERY = SAMPLE_RATE // 10  # one Level event per 100 ms per channel
 _ABSENT_LAG = SAMPLE_RATE
 _ROUNDING = SAMPLE_RATE // 500  # 2 ms: event times and the watermark are rounded to the ms
 _DROP_NOTICE_EVERY_S = 10.0  # at most one "audio dropped" notice per channel this often
-DEVICE_WORD = {"agent": "microphone", "customer": "call audio"}
 
 
 class Source(Protocol):

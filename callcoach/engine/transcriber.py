@@ -268,7 +268,8 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:200]
 
 
-def normalize(text: str) -> str:
+def hallucination_key(text: str) -> str:
+    """The text as the known hallucinations are listed: lowercase words, no punctuation."""
     kept = "".join(ch.lower() if ch.isalnum() or ch in " '" else " " for ch in text)
     return " ".join(kept.split())
 
@@ -303,7 +304,7 @@ def collapse_repeats(text: str, keep: int = 2) -> str:
 
 def is_believable(text: str, avg_logprob: float, no_speech_prob: float, speech_prob: float) -> bool:
     """Reject the known ways Whisper invents text over non-speech."""
-    norm = normalize(text)
+    norm = hallucination_key(text)
     if not norm:
         return False
     if len(text) > 24 and len(text) / len(zlib.compress(text.encode())) > 2.4:

@@ -10,6 +10,7 @@ from typing import Any
 
 from callcoach.errors import CallCoachError
 from callcoach.report.page import render_html
+from callcoach.roles import ROLES
 from callcoach.session_values import dicts, number
 from callcoach.settings import Key, Settings
 
@@ -78,7 +79,7 @@ def redact_session(session: dict) -> dict:
     stream = StreamRedactor()
     for u in sorted(dicts(out.get("utterances")), key=lambda u: number(u.get("start")) or 0.0):
         if isinstance(u.get("text"), str):
-            speaker = u.get("speaker") if u.get("speaker") in ("agent", "customer") else "customer"
+            speaker = u.get("speaker") if u.get("speaker") in ROLES else "customer"
             u["text"] = stream.push(u["text"], speaker, number(u.get("end")))
         u.pop("words", None)  # the same words again, and the report does not show them
     for p in dicts(out.get("prompts")):

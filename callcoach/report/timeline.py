@@ -14,6 +14,7 @@ import math
 from html import escape
 
 from callcoach.report.values import SEVERITY_COLOR, SPEAKER_COLOR, duration_of, kind_label, pace_band, severity
+from callcoach.roles import ROLES
 from callcoach.session_values import clock, dicts, number, text
 
 WIDTH, LEFT, RIGHT = 960, 74, 20
@@ -166,7 +167,7 @@ def _mood(utterances: list[dict], x, top: float) -> list[str]:
 
 def _talk(utterances: list[dict], x, top: float) -> list[str]:
     out = []
-    for lane, speaker in enumerate(("agent", "customer")):
+    for lane, speaker in enumerate(ROLES):
         y = top + 3 + lane * 12
         out.append(f'<text x="{LEFT - 6}" y="{y + 9}" font-size="10" fill="{MUTED}" '
                    f'text-anchor="end">{speaker.capitalize()}</text>')
