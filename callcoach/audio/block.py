@@ -1,6 +1,8 @@
 """The unit of audio that flows from every source into the engine."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -23,6 +25,17 @@ class AudioBlock:
     @property
     def end(self) -> int:
         return self.start + len(self.samples)
+
+
+class Source(Protocol):
+    """What the engine reads a call from: audio files, live devices, a test's blocks."""
+
+    def blocks(self) -> Iterable[AudioBlock]: ...
+
+    def stop(self) -> None: ...
+
+    # Optional: a source that can say more than audio (live devices) also has
+    # `stream()`, yielding AudioBlocks and DeviceLost / DeviceBack / AudioDropped in order.
 
 
 # What a source can say besides audio (live devices only). They come in the same stream as

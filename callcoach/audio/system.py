@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from callcoach.audio.block import SAMPLE_RATE
+from callcoach.audio.block import SAMPLE_RATE, Source
 from callcoach.audio.devices import CapturePlan, Device, DeviceKind, DeviceList
 from callcoach.errors import CallCoachError
-
-if TYPE_CHECKING:
-    from callcoach.engine.engine import Source
 
 log = logging.getLogger("callcoach.events")
 

@@ -15,11 +15,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Callable
 
 import numpy as np
 
-from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
+from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost, Source
 from callcoach.engine.echo import EchoCanceller, EchoSettings
 from callcoach.engine.events import (Activity, CallEnded, DeviceGap, Level, ModelReady, Notice, Partial, Utterance,
                                      Watermark)
@@ -39,15 +39,6 @@ _LEVEL_EVERY = SAMPLE_RATE // 10  # one Level event per 100 ms per channel
 _ABSENT_LAG = SAMPLE_RATE
 _ROUNDING = SAMPLE_RATE // 500  # 2 ms: event times and the watermark are rounded to the ms
 _DROP_NOTICE_EVERY_S = 10.0  # at most one "audio dropped" notice per channel this often
-
-
-class Source(Protocol):
-    def blocks(self) -> Iterable[AudioBlock]: ...
-
-    def stop(self) -> None: ...
-
-    # Optional: a source that can say more than audio (live devices) also has
-    # `stream()`, yielding AudioBlocks and DeviceLost / DeviceBack / AudioDropped in order.
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from callcoach.audio.system import sound_system, tone
 from callcoach.errors import CallCoachError
 
 if TYPE_CHECKING:
-    from callcoach.engine.engine import Source
+    from callcoach.audio.block import Source
 
 TONE_HZ = 440.0
 TONE_S = 2.0  # long enough to see the call-audio meter move
