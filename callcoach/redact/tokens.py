@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from callcoach.redact.vocabulary import HOMOPHONES, REPEAT, TEENS, TENS, UNITS, WEAK_ZERO, ZERO
@@ -103,31 +104,27 @@ class NumberReader:
             r = (int(decimal_digits(self.t[i].text)), i + 1)
         if r is None:
             return None
-        v, j = r
-        if self.low(j) == "hundred" and v < 100:
-            v *= 100
-            j += 1
-            k = j + 1 if self.low(j) == "and" and self._below_hundred(j + 1) else j
-            r2 = self._below_hundred(k)
-            if r2:
-                v += r2[0]
-                j = r2[1]
-        return v, j
+        return self._scaled(*r, "hundred", 100, self._below_hundred)
 
     def _cardinal(self, i: int) -> tuple[int, int] | None:
         r = self._below_thousand(i)
         if r is None:
             return None
-        v, j = r
-        if self.low(j) == "thousand" and v < 1000:
-            v *= 1000
-            j += 1
-            k = j + 1 if self.low(j) == "and" and self._below_thousand(j + 1) else j
-            r2 = self._below_thousand(k)
-            if r2 and r2[0] < 1000:
-                v += r2[0]
-                j = r2[1]
-        return v, j
+        return self._scaled(*r, "thousand", 1000, self._below_thousand)
+
+    def _scaled(self, value: int, end: int, word: str, scale: int,
+                below: Callable[[int], tuple[int, int] | None]) -> tuple[int, int]:
+        """`value` times `scale` when `word` follows it ("four hundred", "two thousand"), plus
+        the number below `scale` after that, "and" allowed between ("two thousand and five")."""
+        if self.low(end) != word or value >= scale:
+            return value, end
+        value *= scale
+        end += 1
+        after = end + 1 if self.low(end) == "and" and below(end + 1) else end
+        rest = below(after)
+        if rest and rest[0] < scale:
+            value, end = value + rest[0], rest[1]
+        return value, end
 
     def chunks(self) -> list[Chunk]:
         t, out, i, n = self.t, [], 0, len(self.t)
