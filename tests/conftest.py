@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Widget tests need no display: Qt draws offscreen unless the caller chose a platform.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 ROOT = Path(__file__).resolve().parents[1]
 # Let plain `pytest` (not only `python -m pytest`) import the package from the checkout.
 if str(ROOT) not in sys.path:

@@ -114,6 +114,7 @@ def test_no_sound_server_is_one_line_not_a_hang(monkeypatch, tmp_path):
 # --- a call through listen -----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a whole call played in real time: 20-30 s
 def test_listen_transcribes_each_side_of_a_call_on_its_own_channel(sound_server, call, tmp_path):
     truth, wavs = call
     out = tmp_path / "session.json"
@@ -215,6 +216,7 @@ class _Tap:
             yield item
 
 
+@pytest.mark.slow  # a whole call played in real time: 20-30 s
 def test_an_unplugged_headset_never_turns_the_customer_into_the_microphone(sound_server, unplug_call, tmp_path):
     """The microphone is the default source and goes on carrying speech after the headset is
     unloaded mid-call: a stream that the server moved would hear it. Ours must report the
@@ -267,6 +269,7 @@ def _agent_open(of) -> bool:
     return bool(changes) and changes[-1][1].speaking
 
 
+@pytest.mark.slow  # a whole call played in real time: 20-30 s
 def test_a_silent_output_is_not_a_lost_device_and_holds_nobody_back(sound_server, call):
     """Nothing plays on the headset for the whole call: no loss, and the agent's words still
     come through the whole pipeline (the watermark passes them)."""

@@ -253,6 +253,7 @@ def has_phrase(text: str, phrase: str) -> bool:
 # --- tests ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a whole call played in real time: 20-30 s
 def test_live_call_is_transcribed_per_speaker_in_order(live_call, call):
     truth, paths = call
     rec = live_call.recorder
@@ -334,6 +335,7 @@ def test_live_call_is_transcribed_per_speaker_in_order(live_call, call):
             f"{after.start - before.end:.2f} s\n{events}")
 
 
+@pytest.mark.slow  # a whole call played in real time: 20-30 s
 def test_silent_agent_mic_produces_nothing_while_customer_talks(live_call, call):
     truth, paths = call
     rec = live_call.recorder
