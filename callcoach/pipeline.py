@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from callcoach.audio.block import Source
 from callcoach.coach.coach import Coach, CoachSettings
 from callcoach.coach.pace import PastPace
 from callcoach.coach.playbook import load_playbook
-from callcoach.engine.engine import Engine, EngineSettings, Source
+from callcoach.engine.engine import Engine, EngineSettings
 from callcoach.engine.events import Notice
 from callcoach.errors import CallCoachError
 from callcoach.logs import CallLog
