@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from callcoach.coach.acts import acts
 from callcoach.coach.dynamics import Dynamics
 from callcoach.coach.early_cues import EarlyCues, StableCue
-from callcoach.coach.events import CallSummary, CoachSetup, CoachState, Feedback, Prompt, PromptCleared, ScoredUtterance
+from callcoach.coach.events import CallSummary, CoachSetup, CoachState, Feedback, Prompt, ScoredUtterance
 from callcoach.coach.handoff import CallHistory, Turn, follow_up_checklist, handoff_note
 from callcoach.coach.pace import PaceTracker, PastPace
 from callcoach.coach.playbook import SEVERITIES, Playbook, Rule, load_playbook

@@ -233,7 +233,7 @@ def _parse_rule(i: int, rule: dict, where: _Locator) -> Rule:
     if rule["kind"] not in KINDS:
         raise PlaybookError(where.rule(i, "kind", f"kind {rule['kind']!r} is not one of {', '.join(KINDS)}"))
     if rule["severity"] not in SEVERITIES:
-        raise PlaybookError(where.rule(i, "severity", f"severity must be info, warning or critical"))
+        raise PlaybookError(where.rule(i, "severity", "severity must be info, warning or critical"))
     when = dict(rule["when"])
     on = when.pop("on", None)
     if on not in TRIGGERS:
