@@ -49,6 +49,18 @@ def plan_for(options: ListenOptions, settings: Settings) -> CapturePlan:
     return CapturePlan(mic, plan.call, plan.call_device)
 
 
+def _utterance_line(event: Utterance) -> dict:
+    return {"type": "utterance", "speaker": event.role, "start": event.start, "end": event.end, "text": event.text}
+
+
+def _prompt_line(event: Prompt) -> dict:
+    return {"type": "prompt", "t": event.t, "kind": event.kind, "severity": event.severity,
+            "title": event.title, "from_partial": event.from_partial}
+
+
+_LINES = {Utterance: _utterance_line, Prompt: _prompt_line}  # the events `listen` prints, one JSON line each
+
+
 class EventPrinter:
     """Pipeline listener: one flushed JSON line per final utterance and per prompt shown."""
 
@@ -63,12 +75,10 @@ class EventPrinter:
             self._out.flush()
 
     def __call__(self, event: object) -> None:
-        if isinstance(event, Utterance):
-            self.say({"type": "utterance", "speaker": event.role, "start": event.start, "end": event.end,
-                      "text": event.text})
-        elif isinstance(event, Prompt):
-            self.say({"type": "prompt", "t": event.t, "kind": event.kind, "severity": event.severity,
-                      "title": event.title, "from_partial": event.from_partial})
+        line = _LINES.get(type(event))
+        if line:
+            self.say(line(event))
+
 
 
 def listen(options: ListenOptions) -> dict:

@@ -140,17 +140,29 @@ class CallLog:
         log.info("call started (%s)", type(source).__name__)
 
     def __call__(self, event: object) -> None:
-        if isinstance(event, Utterance):
-            self.utterances[event.role] += 1
-        elif isinstance(event, Prompt):  # the kind only: the wording may quote the caller
-            self.prompts += 1
-            log.info("prompt raised: %s (%s) at %.1f s", event.kind, event.severity, event.t)
-        elif isinstance(event, ModelReady):
-            log.info("engine ready in %.2f s", event.load_s)
-        elif isinstance(event, Notice):
-            log.log(_NOTICE_LEVELS.get(event.level, logging.WARNING), "notice: %s", event.message)
-        elif isinstance(event, CallEnded):
-            self.duration = event.duration
-        elif isinstance(event, CallSummary):  # the coach's last word, after the follow-up prompt
-            log.info("call ended: %.1f s, %d agent and %d customer utterances, %d prompts", self.duration,
-                     self.utterances["agent"], self.utterances["customer"], self.prompts)
+        handler = self._HANDLERS.get(type(event))
+        if handler:
+            handler(self, event)
+
+    def _utterance(self, event: Utterance) -> None:
+        self.utterances[event.role] += 1
+
+    def _prompt(self, event: Prompt) -> None:  # the kind only: the wording may quote the caller
+        self.prompts += 1
+        log.info("prompt raised: %s (%s) at %.1f s", event.kind, event.severity, event.t)
+
+    def _model_ready(self, event: ModelReady) -> None:
+        log.info("engine ready in %.2f s", event.load_s)
+
+    def _notice(self, event: Notice) -> None:
+        log.log(_NOTICE_LEVELS.get(event.level, logging.WARNING), "notice: %s", event.message)
+
+    def _call_ended(self, event: CallEnded) -> None:
+        self.duration = event.duration
+
+    def _call_summary(self, event: CallSummary) -> None:  # the coach's last word, after the follow-up prompt
+        log.info("call ended: %.1f s, %d agent and %d customer utterances, %d prompts", self.duration,
+                 self.utterances["agent"], self.utterances["customer"], self.prompts)
+
+    _HANDLERS = {Utterance: _utterance, Prompt: _prompt, ModelReady: _model_ready, Notice: _notice,
+                 CallEnded: _call_ended, CallSummary: _call_summary}

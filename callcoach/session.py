@@ -1,7 +1,7 @@
 """Collects the event stream into the session summary of DESIGN.md (`callcoach.session.v1`).
 
-It only knows event *types* by name, so it can record the engine's and the coach's events
-without the engine depending on the coach.
+It sits above the engine and the coach (the layers contract), so it names their event
+classes; the engine never imports the coach.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import uuid
 from dataclasses import asdict
 from datetime import datetime, timezone
 
+from callcoach.coach.events import (CallSummary, CoachSetup, Feedback, Prompt, PromptCleared, PromptWithheld,
+                                    ScoredUtterance)
+from callcoach.engine.events import AudioDropped, CallEnded, DeviceGap, Notice, Utterance
 from callcoach.roles import ROLES
 
 SCHEMA = "callcoach.session.v1"
@@ -37,68 +40,74 @@ class SessionRecorder:
         self._lock = threading.Lock()
 
     def __call__(self, event: object) -> None:
-        handler = getattr(self, f"_on_{type(event).__name__}", None)
+        handler = self._HANDLERS.get(type(event))
         if handler:
             with self._lock:
-                handler(event)
+                handler(self, event)
 
-    def _on_Utterance(self, u) -> None:
+    def _utterance(self, u: Utterance) -> None:
         self._utterances[(u.role, u.start, u.end)] = {
             "speaker": u.role, "start": round(u.start, 2), "end": round(u.end, 2), "text": u.text,
             "sentiment": None, "wpm": u.wpm, "latency_s": u.latency_s,
             "words": [{"w": w.text, "s": w.start, "e": w.end} for w in u.words],
         }
 
-    def _on_ScoredUtterance(self, s) -> None:
+    def _scored_utterance(self, s: ScoredUtterance) -> None:
         entry = self._utterances.get((s.role, s.start, s.end))
         if entry is not None:
             entry["sentiment"] = round(s.sentiment, 3)
             entry["upset"] = s.upset
             entry["cues"] = list(s.cues)
 
-    def _on_Prompt(self, p) -> None:
+    def _prompt(self, p: Prompt) -> None:
         entry = asdict(p)
         entry["checklist"] = list(p.checklist)
         entry.update(cleared=None, feedback=None)
         self._prompts[p.id] = entry
 
-    def _on_PromptWithheld(self, w) -> None:
+    def _prompt_withheld(self, w: PromptWithheld) -> None:
         self._withheld.append(asdict(w))
 
-    def _on_PromptCleared(self, c) -> None:
+    def _prompt_cleared(self, c: PromptCleared) -> None:
         if c.id in self._prompts:
             self._prompts[c.id]["cleared"] = {"t": round(c.t, 2), "reason": c.reason}
 
-    def _on_Feedback(self, f) -> None:
+    def _feedback(self, f: Feedback) -> None:
         if f.prompt_id in self._prompts:
             self._prompts[f.prompt_id]["feedback"] = {"t": round(f.t, 2), "action": f.action}
 
-    def _on_Notice(self, n) -> None:
+    def _notice(self, n: Notice) -> None:
         entry = {"t": n.t, "level": n.level, "message": n.message}
         if getattr(n, "kind", None):
             entry.update(kind=n.kind, speaker=n.role)
         self._notices.append(entry)
 
-    def _on_DeviceGap(self, g) -> None:
+    def _device_gap(self, g: DeviceGap) -> None:
         self._gaps.append({"speaker": g.role, "start": round(g.start, 2), "end": round(g.end, 2),
                            "reason": g.reason})
 
-    def _on_AudioDropped(self, d) -> None:
+    def _audio_dropped(self, d: AudioDropped) -> None:
         count = self._dropped.setdefault(d.role, {"blocks": 0, "seconds": 0.0})
         count["blocks"] += d.blocks
         count["seconds"] += d.seconds
 
-    def _on_CoachSetup(self, c) -> None:
+    def _coach_setup(self, c: CoachSetup) -> None:
         past = {"wpm": c.past_pace_wpm, "calls": c.past_pace_calls} if c.past_pace_wpm is not None else None
         self._setup = {"pace_band": list(c.pace_band),
                        "playbook": {"source": c.playbook_source, "version": c.playbook_version},
                        "past_pace": past}
 
-    def _on_CallSummary(self, s) -> None:
+    def _call_summary(self, s: CallSummary) -> None:
         self._coach = {"metrics": s.metrics, "handoff_note": s.handoff, "follow_up": list(s.checklist)}
 
-    def _on_CallEnded(self, e) -> None:
+    def _call_ended(self, e: CallEnded) -> None:
         self.duration = e.duration
+
+    # One entry per event the summary records; the rest (levels, partials, gauges) pass by.
+    _HANDLERS = {Utterance: _utterance, ScoredUtterance: _scored_utterance, Prompt: _prompt,
+                 PromptWithheld: _prompt_withheld, PromptCleared: _prompt_cleared, Feedback: _feedback,
+                 Notice: _notice, DeviceGap: _device_gap, AudioDropped: _audio_dropped, CoachSetup: _coach_setup,
+                 CallSummary: _call_summary, CallEnded: _call_ended}
 
     def summary(self) -> dict:
         with self._lock:

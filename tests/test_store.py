@@ -18,7 +18,7 @@ from callcoach.coach.events import CallSummary, CoachState, Feedback, Prompt, Pr
 from callcoach.engine.events import CallEnded, Notice, Utterance
 from callcoach.engine.transcriber import Word
 from callcoach.errors import CallCoachError
-from callcoach.store import SessionStore, StoreWriter, default_store_path
+from callcoach.store import STORED_KINDS, SessionStore, StoreWriter, default_store_path
 from tests import callgen
 from tests.callgen import Turn
 from tests.pii_call import CARD_CALL, planted_card
@@ -247,6 +247,47 @@ def test_damaged_columns_and_journal_events_never_raise(tmp_path):
     assert store.get("weird")["status"] == "damaged"
     assert store.get("missing") is None
     store.export_csv(store.list_sessions(), tmp_path / "o.csv")
+
+
+# The kind of every journal row, as versions before the type-keyed STORED_KINDS wrote it.
+OLD_KINDS = ("CoachSetup", "Utterance", "ScoredUtterance", "Prompt", "PromptCleared", "PromptWithheld", "Feedback",
+             "Notice", "CallSummary", "CallEnded", "DeviceGap", "AudioDropped")
+
+
+def test_journal_rows_of_older_versions_still_read_back(tmp_path):
+    """The kind names are in users' files: renaming an event class must not orphan them."""
+    assert sorted(STORED_KINDS.values()) == sorted(OLD_KINDS)
+    store = SessionStore(tmp_path / "s.db")
+    sid = store.begin({"id": "old"})
+    rows = {
+        "CoachSetup": {"pace_band": [120, 190], "playbook_source": "built-in", "playbook_version": 1},
+        "Utterance": {"role": C, "start": 0.5, "end": 1.5, "text": "where is my refund",
+                      "words": [{"text": " where", "start": 0.5, "end": 0.8}], "wpm": None, "latency_s": None},
+        "ScoredUtterance": {"role": C, "start": 0.5, "end": 1.5, "sentiment": -0.5, "upset": True, "cues": ["x"]},
+        "Prompt": {"id": 1, "t": 2.0, "kind": "apologize", "severity": "warning", "title": "Apologize",
+                   "message": "m", "phrase": "p", "tactic": "t", "because": "b", "rule": "r", "priority": 5,
+                   "sticky": False},
+        "Feedback": {"prompt_id": 1, "t": 3.0, "action": "done"},
+        "PromptCleared": {"id": 1, "t": 3.0, "reason": "done"},
+        "PromptWithheld": {"t": 2.0, "until": 4.0, "kind": "slow_down", "severity": "info", "title": "Slow",
+                           "because": "b", "rule": "r2", "reason": "spacing", "fate": "expired"},
+        "Notice": {"level": "warning", "message": "gap", "t": 4.0},
+        "DeviceGap": {"role": C, "start": 4.0, "end": 5.0, "reason": "unplugged"},
+        "AudioDropped": {"role": A, "t": 4.5, "seconds": 0.2, "blocks": 2, "reason": "queue full"},
+        "CallEnded": {"duration": 6.0},
+        "CallSummary": {"metrics": {"escalated": False}, "handoff": None, "checklist": ["Call back"]},
+    }
+    assert sorted(rows) == sorted(OLD_KINDS)
+    for seq, (kind, body) in enumerate(rows.items()):
+        store._db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", (sid, seq + 1, 1.0, kind, json.dumps(body)))
+    store._db.execute("UPDATE sessions SET writer_pid = ? WHERE id = 'old'", (_dead_pid(),))
+    s = store.get("old")
+    assert not s.get("damaged"), s.get("problem")
+    assert [u["text"] for u in s["utterances"]] == ["where is my refund"] and s["utterances"][0]["upset"] is True
+    assert s["prompts"][0]["feedback"] == {"t": 3.0, "action": "done"} and s["prompts"][0]["cleared"]["reason"] == "done"
+    assert s["withheld"][0]["rule"] == "r2" and s["notices"][0]["message"] == "gap"
+    assert s["gaps"][0]["reason"] == "unplugged" and s["metrics"]["dropped_blocks"][A] == 2
+    assert s["duration_s"] == 6.0 and s["follow_up"] == ["Call back"] and s["coach"]["pace_band"] == [120, 190]
 
 
 @pytest.mark.parametrize("content", [

@@ -85,20 +85,32 @@ class Coach:
         """Engine listener."""
         with self._lock:
             self._emit(event)
-            if isinstance(event, (Activity, Level)):
-                self._hold(event.t, event)
-            elif isinstance(event, Utterance):
-                self._hold(event.end, event)
-            elif isinstance(event, Partial):
-                cue = self.early.partial(event)
-                if cue is not None:  # in order, now if the watermark has passed it already
-                    self._hold(max(cue.t, self._released), cue)
-                    self._release(self._released)
-            elif isinstance(event, Watermark):
-                self._release(event.t)
-            elif isinstance(event, CallEnded):
-                self._release(math.inf)
-                self._call_end(event.duration)
+            take = self._ARRIVING.get(type(event))
+            if take:
+                take(self, event)
+
+    def _hold_at_t(self, event: Activity | Level) -> None:
+        self._hold(event.t, event)
+
+    def _hold_at_end(self, event: Utterance) -> None:
+        self._hold(event.end, event)
+
+    def _partial(self, event: Partial) -> None:
+        cue = self.early.partial(event)
+        if cue is not None:  # in order, now if the watermark has passed it already
+            self._hold(max(cue.t, self._released), cue)
+            self._release(self._released)
+
+    def _watermark(self, event: Watermark) -> None:
+        self._release(event.t)
+
+    def _call_ended(self, event: CallEnded) -> None:
+        self._release(math.inf)
+        self._call_end(event.duration)
+
+    # What the coach does with each engine event as it arrives; the rest it only passes on.
+    _ARRIVING = {Activity: _hold_at_t, Level: _hold_at_t, Utterance: _hold_at_end, Partial: _partial,
+                 Watermark: _watermark, CallEnded: _call_ended}
 
     def feedback(self, prompt_id: int, action: str) -> None:
         """The agent pressed "done" or "not helpful" on a prompt (any thread)."""
@@ -115,22 +127,21 @@ class Coach:
         while self._heap and self._heap[0][0] <= until:
             t, _, event, arrived = heapq.heappop(self._heap)
             self._now = max(self._now, t)
-            if isinstance(event, Level):
-                self.dynamics.level(event.role, event.t, event.rms_db)
-                if event.t >= self._next_tick:
-                    self._next_tick = event.t + _TICK_S
-                    self._tick(event.t, arrived)
-            elif isinstance(event, Activity):
-                self.dynamics.activity(event.role, event.t, event.speaking)
-                active = self.scheduler.active
-                if event.speaking and event.role == "agent" and active and active.kind == "update_progress":
-                    self._show(self.scheduler.clear(event.t, "acted_on"))  # the agent is back on the line
-            elif isinstance(event, StableCue):
-                self._early_cue(event, t, arrived)
-            else:
-                self._utterance(event, arrived)
+            self._ANALYSED[type(event)](self, event, t, arrived)
 
-    # -- analysis ------------------------------------------------------------------------
+    # -- analysis, in audio order ----------------------------------------------------------
+
+    def _level(self, event: Level, t: float, arrived: float) -> None:
+        self.dynamics.level(event.role, event.t, event.rms_db)
+        if event.t >= self._next_tick:
+            self._next_tick = event.t + _TICK_S
+            self._tick(event.t, arrived)
+
+    def _activity(self, event: Activity, t: float, arrived: float) -> None:
+        self.dynamics.activity(event.role, event.t, event.speaking)
+        active = self.scheduler.active
+        if event.speaking and event.role == "agent" and active and active.kind == "update_progress":
+            self._show(self.scheduler.clear(event.t, "acted_on"))  # the agent is back on the line
 
     def _take_turn(self, role: str, start: float, end: float, text: str):
         """Score a final utterance and add it to the call's history."""
@@ -142,7 +153,7 @@ class Coach:
             self.history.mood.add(end, mood.level, mood.state)
         return turn, s
 
-    def _utterance(self, u: Utterance, arrived: float) -> None:
+    def _utterance(self, u: Utterance, t: float, arrived: float) -> None:
         turn, s = self._take_turn(u.role, u.start, u.end, u.text)
         self._emit(ScoredUtterance(u.role, u.start, u.end, s.score, s.upset, tuple(s.cues)))
         latency = None if u.latency_s is None else u.latency_s + (time.monotonic() - arrived)
@@ -171,6 +182,9 @@ class Coach:
         self.early.fired(cue, rules)
         latency = None if cue.lag_s is None else cue.lag_s + (time.monotonic() - arrived)
         self._evaluate("customer_utterance", signals, t, latency, rules, from_partial=True)
+
+    # Every event the heap holds (what _ARRIVING holds back, and early cues).
+    _ANALYSED = {Level: _level, Activity: _activity, StableCue: _early_cue, Utterance: _utterance}
 
     def _tick(self, t: float, arrived: float) -> None:
         latency = time.monotonic() - arrived if self.measure_latency else None

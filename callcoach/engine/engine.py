@@ -217,12 +217,9 @@ class Engine:
         """A device lost or back, or audio dropped, in order with the audio blocks."""
         for ready in self.echo.source_event(event):  # microphone audio it held comes first
             self._intake(ready)
-        if isinstance(event, DeviceLost):
-            self._device_lost(event)
-        elif isinstance(event, DeviceBack):
-            self._device_back(event)
-        elif isinstance(event, AudioDropped):
-            self._audio_dropped(event)
+        handler = self._SOURCE_EVENTS.get(type(event))
+        if handler:
+            handler(self, event)
 
     def _device_lost(self, e: DeviceLost) -> None:
         ch = self._channels[e.role]
@@ -266,6 +263,8 @@ class Engine:
             self._emit(Notice("warning", f"{DEVICE_WORD[e.role]}: {ch.dropped_s:.1f} s of audio dropped so far "
                               f"({e.reason}; the computer is too busy)", round(e.t, 3),
                               kind="audio_dropped", role=e.role))
+
+    _SOURCE_EVENTS = {DeviceLost: _device_lost, DeviceBack: _device_back, AudioDropped: _audio_dropped}
 
     def _advance_watermark(self) -> None:
         """Emit a Watermark when the audio time before which every event is out moves on.

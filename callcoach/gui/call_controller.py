@@ -77,10 +77,19 @@ class CallController(QObject):
 
     def _on_event(self, event: object) -> None:
         self.event.emit(event)
-        if isinstance(event, ModelReady) and self.state is CallState.STARTING:
+        handler = self._STATE_EVENTS.get(type(event))
+        if handler:
+            handler(self, event)
+
+    def _model_ready(self, event: ModelReady) -> None:
+        if self.state is CallState.STARTING:
             self._set(CallState.LIVE)
-        elif isinstance(event, CallEnded):
-            self._ended()
+
+    def _call_ended(self, event: CallEnded) -> None:
+        self._ended()
+
+    # The engine events that move a call's state; the window gets every event.
+    _STATE_EVENTS = {ModelReady: _model_ready, CallEnded: _call_ended}
 
     def _on_failed(self, message: str) -> None:
         self._set(CallState.FAILED)

@@ -222,11 +222,18 @@ class DeviceSettings(QGroupBox):
             self._test(True)
 
     def _tested(self, event: object) -> None:
-        if isinstance(event, Level):
-            self.meters[event.role].set_level(event.rms_db)
-        elif isinstance(event, Picked):
-            self.picked = event
-            self.tone_button.setEnabled(event.plan.call is CallAudio.OUTPUT)
+        handler = self._TEST_EVENTS.get(type(event))
+        if handler:
+            handler(self, event)
+
+    def _test_level(self, event: Level) -> None:
+        self.meters[event.role].set_level(event.rms_db)
+
+    def _test_picked(self, event: Picked) -> None:
+        self.picked = event
+        self.tone_button.setEnabled(event.plan.call is CallAudio.OUTPUT)
+
+    _TEST_EVENTS = {Level: _test_level, Picked: _test_picked}
 
     def _test_failed(self, message: str) -> None:
         self._show_test_error(message)

@@ -7,6 +7,9 @@ import dataclasses
 import difflib
 from collections.abc import Sequence
 
+from callcoach.coach.events import CallSummary, Prompt, PromptWithheld
+from callcoach.engine.events import DeviceGap, Notice, Utterance
+
 
 def load_redactor():
     from callcoach import redact  # written alongside; imported only when something is stored
@@ -57,29 +60,38 @@ class EventRedactor:
         return redact_text(text) if self.enabled else text
 
     def event(self, event):
-        if not self.enabled:
-            return event
-        name = type(event).__name__
-        if name == "Utterance":
-            if self._stream is None:
-                self._stream = load_redactor().StreamRedactor()
-            text = self._stream.push(event.text, event.role, event.end)
-            return dataclasses.replace(event, text=text, words=_redact_words(event.words, event.text, text))
-        if name == "Prompt":
-            return dataclasses.replace(
-                event, because=self.text(event.because), handoff=self.text(event.handoff),
-                message=self.text(event.message), phrase=self.text(event.phrase),
-                checklist=tuple(self.text(c) for c in event.checklist))
-        if name == "PromptWithheld":
-            return dataclasses.replace(event, because=self.text(event.because))
-        if name == "Notice":
-            return dataclasses.replace(event, message=self.text(event.message))
-        if name == "DeviceGap":
-            return dataclasses.replace(event, reason=self.text(event.reason))
-        if name == "CallSummary":
-            return dataclasses.replace(event, handoff=self.text(event.handoff),
-                                       checklist=tuple(self.text(c) for c in event.checklist))
-        return event
+        """The event as it may be stored: the same event if there is nothing to redact in it."""
+        redact = self._BY_TYPE.get(type(event)) if self.enabled else None
+        return redact(self, event) if redact else event
+
+    def _utterance(self, event: Utterance) -> Utterance:
+        if self._stream is None:
+            self._stream = load_redactor().StreamRedactor()
+        text = self._stream.push(event.text, event.role, event.end)
+        return dataclasses.replace(event, text=text, words=_redact_words(event.words, event.text, text))
+
+    def _prompt(self, event: Prompt) -> Prompt:
+        return dataclasses.replace(
+            event, because=self.text(event.because), handoff=self.text(event.handoff),
+            message=self.text(event.message), phrase=self.text(event.phrase),
+            checklist=tuple(self.text(c) for c in event.checklist))
+
+    def _withheld(self, event: PromptWithheld) -> PromptWithheld:
+        return dataclasses.replace(event, because=self.text(event.because))
+
+    def _notice(self, event: Notice) -> Notice:
+        return dataclasses.replace(event, message=self.text(event.message))
+
+    def _gap(self, event: DeviceGap) -> DeviceGap:
+        return dataclasses.replace(event, reason=self.text(event.reason))
+
+    def _summary(self, event: CallSummary) -> CallSummary:
+        return dataclasses.replace(event, handoff=self.text(event.handoff),
+                                   checklist=tuple(self.text(c) for c in event.checklist))
+
+    # Every event that carries words; the others hold only numbers and names.
+    _BY_TYPE = {Utterance: _utterance, Prompt: _prompt, PromptWithheld: _withheld, Notice: _notice,
+                DeviceGap: _gap, CallSummary: _summary}
 
 
 def redacted_recorder(pipeline):

@@ -9,6 +9,8 @@ import sqlite3
 import threading
 import time
 
+from callcoach.coach.events import CallSummary, CoachState, Feedback, Prompt, PromptCleared
+from callcoach.engine.events import CallEnded
 from callcoach.errors import CallCoachError, one_line
 from callcoach.store.agent_pace import AgentHistory
 from callcoach.store.common import HEARTBEAT_S, finite, utc_iso
@@ -18,7 +20,7 @@ from callcoach.store.redaction import EventRedactor, load_redactor
 
 
 _CLOSE = object()
-_TAKEN = frozenset(STORED_KINDS) | {"CoachState"}
+_TAKEN = frozenset(STORED_KINDS) | {CoachState}  # the gauges: for the live figures only, not stored
 _MAX_WAITING_ROWS = 50_000  # while the store cannot be written: bounded memory
 
 
@@ -89,7 +91,7 @@ class StoreWriter:
     # -- listener (engine threads) ---------------------------------------------------------
 
     def __call__(self, event: object) -> None:
-        if type(event).__name__ in _TAKEN:
+        if type(event) in _TAKEN:
             self._queue.put(event)
 
     # -- writer thread ---------------------------------------------------------------------
@@ -138,24 +140,24 @@ class StoreWriter:
 
     def _take(self, event) -> None:
         """Redact one event and turn it into a journal row (writer thread)."""
-        name = type(event).__name__
-        if name == "CoachState":
+        if type(event) is CoachState:
             self._track_state(event)
             return
+        kind = STORED_KINDS[type(event)]
         try:
             clean = self.redactor.event(event)
         except Exception as exc:  # a redactor bug must never let raw words through
-            self._error(f"redaction failed, {name} not stored: {one_line(exc)}")
+            self._error(f"redaction failed, {kind} not stored: {one_line(exc)}")
             return
         self.recorder(clean)
         self._track(clean)
         if len(self._rows) >= _MAX_WAITING_ROWS:
             self._rows.pop(0)
             self.dropped += 1
-        self._rows.append((name, _event_time(clean), dataclasses.asdict(clean)))
-        if name == "CallEnded":
+        self._rows.append((kind, _event_time(clean), dataclasses.asdict(clean)))
+        if type(clean) is CallEnded:
             self._ended = True
-        elif name == "CallSummary" and self._ended:
+        elif type(clean) is CallSummary and self._ended:
             self._finish = True
 
     def _commit(self) -> bool:
@@ -178,19 +180,13 @@ class StoreWriter:
         return True
 
     def _track(self, event) -> None:
-        name = type(event).__name__
-        f = self._figures
+        """The figures the session list shows while the call is still going."""
         t = _event_time(event)
         if t is not None:
-            f["duration_s"] = max(f["duration_s"], round(t, 2))
-        if name == "Prompt":
-            f["prompts_shown"] += 1
-            if event.kind == "escalate":
-                f["escalated"] = True
-        elif name == "Feedback" and event.action == "done":
-            f["prompts_acted"] += 1
-        elif name == "PromptCleared" and event.reason == "acted_on":
-            f["prompts_acted"] += 1
+            self._figures["duration_s"] = max(self._figures["duration_s"], round(t, 2))
+        count = _COUNTED.get(type(event))
+        if count:
+            count(self._figures, event)
 
     def _track_state(self, state) -> None:
         f = self._figures
@@ -238,6 +234,25 @@ class StoreWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _count_prompt(figures: dict, prompt: Prompt) -> None:
+    figures["prompts_shown"] += 1
+    if prompt.kind == "escalate":
+        figures["escalated"] = True
+
+
+def _count_feedback(figures: dict, feedback: Feedback) -> None:
+    if feedback.action == "done":
+        figures["prompts_acted"] += 1
+
+
+def _count_cleared(figures: dict, cleared: PromptCleared) -> None:
+    if cleared.reason == "acted_on":
+        figures["prompts_acted"] += 1
+
+
+_COUNTED = {Prompt: _count_prompt, Feedback: _count_feedback, PromptCleared: _count_cleared}
 
 
 class _Flush:
