@@ -29,7 +29,7 @@ from callcoach.errors import CallCoachError
 from callcoach.paths import asset_path
 from callcoach.redact import StreamRedactor, redact
 from callcoach.session import SessionRecorder
-from callcoach.settings import OPTIONS, Settings
+from callcoach.settings import OPTIONS, Key, Settings
 from callcoach.store import SessionStore, StoreWriter, default_store_path
 from tests import callgen
 
@@ -97,9 +97,9 @@ def test_corrupt_settings_file_runs_on_defaults_and_is_kept_aside(fresh_settings
     path.write_bytes(content)
     settings = Settings()
     assert len(settings.errors) == 1 and str(path) in settings.errors[0] and "\n" not in settings.errors[0]
-    assert settings.get("redact") is True and settings.get("opacity") == OPTIONS["opacity"].default
+    assert settings.get(Key.REDACT) is True and settings.get(Key.OPACITY) == OPTIONS[Key.OPACITY].default
     assert path.read_bytes() == content, "loading never writes"
-    settings.set("opacity", 0.7)
+    settings.set(Key.OPACITY, 0.7)
     settings.save()
     kept = list(fresh_settings.glob("settings.bad-*.json"))
     assert len(kept) == 1 and kept[0].read_bytes() == content, "the bad file is kept before the new one is written"
@@ -112,7 +112,7 @@ def test_a_folder_where_the_settings_file_belongs_is_left_alone(fresh_settings):
     (path / "keep.txt").write_text("mine")
     settings = Settings()
     assert len(settings.errors) == 1 and str(path) in settings.errors[0]
-    settings.set("opacity", 0.7)
+    settings.set(Key.OPACITY, 0.7)
     with pytest.raises(OSError):  # the widget's settings dialog shows this; nothing is removed
         settings.save()
     assert (path / "keep.txt").read_text() == "mine"
@@ -154,8 +154,8 @@ CORRUPT_TOML = {
 @pytest.mark.parametrize("content", [*CORRUPT_TOML.values(), None], ids=[*CORRUPT_TOML.keys(), "a folder"])
 def test_unreadable_policy_locks_redaction_and_storage_at_their_defaults(fresh_settings, tmp_path, content):
     user = Settings()  # the user's choices, made while there was no policy
-    user.set("redact", False)
-    user.set("session_folder", str(tmp_path / "elsewhere"))
+    user.set(Key.REDACT, False)
+    user.set(Key.SESSION_FOLDER, str(tmp_path / "elsewhere"))
     user.save()
     policy = Path(os.environ["CALLCOACH_POLICY_FILE"])
     if content is None:
@@ -165,8 +165,8 @@ def test_unreadable_policy_locks_redaction_and_storage_at_their_defaults(fresh_s
     settings = Settings()
     assert len(settings.errors) == 1 and str(policy) in settings.errors[0] and "\n" not in settings.errors[0]
     assert settings.policy_errors == settings.errors
-    assert settings.get("redact") is True and settings.locked("redact")
-    assert settings.get("session_folder") == "" and settings.locked("session_folder")
+    assert settings.get(Key.REDACT) is True and settings.locked(Key.REDACT)
+    assert settings.get(Key.SESSION_FOLDER) == "" and settings.locked(Key.SESSION_FOLDER)
     assert json.loads(settings.user_path.read_text())["redact"] is False, "the user's own choice is kept"
 
 

@@ -11,7 +11,7 @@ from callcoach.coach.events import CoachSetup
 from callcoach.coach.playbook import builtin_path
 from callcoach.engine.events import Utterance
 from callcoach.report import render_html
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 from callcoach.store import SessionStore, StoreWriter, default_store_path
 from tests import callgen
 from tests.test_report import _Page
@@ -19,8 +19,8 @@ from tests.test_report import _Page
 
 def _band(low: float, high: float) -> None:
     settings = Settings()
-    settings.set("pace_low", low)
-    settings.set("pace_high", high)
+    settings.set(Key.PACE_LOW, low)
+    settings.set(Key.PACE_HIGH, high)
     settings.save()
 
 

@@ -442,11 +442,11 @@ def test_microphone_unplugged_mid_call_comes_back_and_the_gap_is_recorded(pulse_
     from callcoach.coach.events import ScoredUtterance
     from callcoach.engine.events import DeviceGap, Level, ModelReady, Notice, Utterance
     from callcoach.gui.app import CoachApp
-    from callcoach.settings import Settings
+    from callcoach.settings import Key, Settings
 
     (truth1, paths1), (truth2, paths2) = loss_call
     settings = Settings()
-    settings.set("agent_device", "Test Microphone")  # the customer: what plays on the default output
+    settings.set(Key.AGENT_DEVICE, "Test Microphone")  # the customer: what plays on the default output
     settings.save()
 
     events: list[tuple[float, object]] = []  # (arrival, event), on the GUI thread

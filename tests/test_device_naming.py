@@ -11,7 +11,7 @@ from callcoach.audio.devices import CallAudio, CapturePlan, DeviceKind, DeviceNo
 from callcoach.audio.pulse.client import PulseDevice, ServerState
 from callcoach.audio.pulse.devices import backend_name, from_state
 from callcoach.audio.wasapi import device_list
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 
 DATA = Path(__file__).parent / "data"
 
@@ -95,10 +95,10 @@ def test_the_sound_system_is_named_for_what_runs(server, name):
 
 def test_settings_that_name_an_input_for_the_call_still_mean_an_input(fresh_settings):
     settings = Settings()
-    settings.set("call_device", "Desk phone tap")
+    settings.set(Key.CALL_DEVICE, "Desk phone tap")
     assert CapturePlan.from_settings(settings) == CapturePlan(None, CallAudio.INPUT, "Desk phone tap")
-    settings.set("call_audio", "output")  # chosen explicitly: the output wins
-    settings.set("call_output", "Jabra")
+    settings.set(Key.CALL_AUDIO, "output")  # chosen explicitly: the output wins
+    settings.set(Key.CALL_OUTPUT, "Jabra")
     assert CapturePlan.from_settings(settings) == CapturePlan(None, CallAudio.OUTPUT, "Jabra")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from callcoach import doctor
 from callcoach.errors import CallCoachError
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 
 
 def _doctor(*args: str) -> subprocess.CompletedProcess:
@@ -32,7 +32,7 @@ def test_healthy_desktop_passes_and_shows_where_settings_come_from(sound_server,
     _policy(fresh_settings, '[settings]\nagent_device = "Test Microphone"\ncall_output = "Test Headset"\n'
                             '[locked]\nkeys = ["call_output"]\n')
     user = Settings()
-    user.set("pace_high", 200)
+    user.set(Key.PACE_HIGH, 200)
     user.save()
     result = _doctor("--json")
     assert result.returncode == 0, result.stdout + result.stderr

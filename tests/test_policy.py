@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from callcoach import settings as settings_module
-from callcoach.settings import OPTIONS, Settings, SettingsError, policy_path
+from callcoach.settings import OPTIONS, Key, Settings, SettingsError, policy_path
 
 # What IT can set and lock (issue 6): devices by name, the model, redaction, the storage
 # place, thresholds (the pace band; every rule's thresholds live in the playbook) and the
@@ -62,27 +62,27 @@ def test_locked_policy_values_win_over_the_users_and_cannot_be_changed(paths):
         assert (s.get(key), s.source(key), s.locked(key)) == (value, "policy", True), key
         with pytest.raises(SettingsError, match="locked by the machine policy"):
             s.set(key, USER[key])
-    s.set("opacity", 0.8)  # what is not locked stays the user's
+    s.set(Key.OPACITY, 0.8)  # what is not locked stays the user's
     s.save()
     assert json.loads(user.read_text())["prompt_budget"] == 30, "the user's own file is left as it was"
-    assert Settings(user, policy).get("prompt_budget") == 5
+    assert Settings(user, policy).get(Key.PROMPT_BUDGET) == 5
 
 
 def test_unlocked_policy_values_are_defaults_the_user_may_change(paths):
     user, policy = paths
     write_policy(policy, {"pace_high": 180.0, "show_transcript": False}, [])
     s = Settings(user, policy)
-    assert s.get("show_transcript") is False and s.source("show_transcript") == "policy"
-    s.set("show_transcript", True)  # allowed: not locked
+    assert s.get(Key.SHOW_TRANSCRIPT) is False and s.source(Key.SHOW_TRANSCRIPT) == "policy"
+    s.set(Key.SHOW_TRANSCRIPT, True)  # allowed: not locked
 
 
 def test_locking_without_a_value_pins_the_default(paths):
     user, policy = paths
     write_policy(policy, {}, ["redact", "model"])
     s = Settings(user, policy)
-    assert s.get("redact") is True and s.get("model") == OPTIONS["model"].default
-    assert s.source("redact") == "default" and s.locked("redact")
-    assert s.get("agent_device") == USER["agent_device"], "unlocked keys stay the user's"
+    assert s.get(Key.REDACT) is True and s.get(Key.MODEL) == OPTIONS[Key.MODEL].default
+    assert s.source(Key.REDACT) == "default" and s.locked(Key.REDACT)
+    assert s.get(Key.AGENT_DEVICE) == USER["agent_device"], "unlocked keys stay the user's"
 
 
 def test_a_policy_that_cannot_be_read_runs_on_safe_defaults(paths, caplog):
@@ -95,10 +95,10 @@ def test_a_policy_that_cannot_be_read_runs_on_safe_defaults(paths, caplog):
     assert "\n" not in s.errors[0]
     assert any("line 3" in r.getMessage() for r in caplog.records), "the error is logged"
     # Privacy keys fall back to their defaults, locked, whatever the user chose...
-    assert s.get("redact") is True and s.locked("redact")
-    assert s.get("session_folder") == "" and s.locked("session_folder")
+    assert s.get(Key.REDACT) is True and s.locked(Key.REDACT)
+    assert s.get(Key.SESSION_FOLDER) == "" and s.locked(Key.SESSION_FOLDER)
     # ...and nothing else from the bad file applies; the user's other choices do.
-    assert s.get("prompt_budget") == USER["prompt_budget"] and s.get("model") == USER["model"]
+    assert s.get(Key.PROMPT_BUDGET) == USER["prompt_budget"] and s.get(Key.MODEL) == USER["model"]
 
 
 def test_bad_entries_are_named_by_line_and_the_rest_applies(paths):
@@ -120,8 +120,8 @@ def test_bad_entries_are_named_by_line_and_the_rest_applies(paths):
     assert lines == {"line 3", "line 4", "line 5", "line 6", "line 8", "line 9"}, s.policy_errors
     assert all(e.startswith(f"{policy}, line ") for e in s.policy_errors)
     assert any("unknown section [setting]" in e for e in s.policy_errors)
-    assert s.get("model") == "tiny.en" and s.locked("model")
-    assert s.get("prompt_budget") == USER["prompt_budget"], "a bad value is ignored, not half-applied"
+    assert s.get(Key.MODEL) == "tiny.en" and s.locked(Key.MODEL)
+    assert s.get(Key.PROMPT_BUDGET) == USER["prompt_budget"], "a bad value is ignored, not half-applied"
 
 
 def test_the_storage_place_setting_moves_the_session_store(paths, tmp_path, monkeypatch):

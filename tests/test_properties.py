@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,9 +19,10 @@ from hypothesis import strategies as st
 from callcoach.coach.coach import Coach
 from callcoach.coach.playbook import CONDITIONS, KINDS, SEVERITIES, TRIGGERS, PlaybookError, builtin_path, parse_playbook
 from callcoach.coach.sentiment import CUES, score
+from callcoach.coach.signals import Signals
 from callcoach.errors import CallCoachError
 from callcoach.redact import StreamRedactor
-from callcoach.settings import OPTIONS, Settings, validate
+from callcoach.settings import OPTIONS, Key, Settings, validate
 
 SCALE = max(1, int(os.environ.get("CALLCOACH_FUZZ", "1")))  # as in tests/test_redact.py
 SOURCE = "/home/qa/mine.toml"
@@ -134,7 +136,7 @@ def damaged_builtin(draw):
     return text
 
 
-def _signal_sets() -> list[dict]:
+def _signal_sets() -> list[Signals]:
     """What the coach asks rules about: the start of a call (most values unknown), an
     upset customer line, an agent line, and a busy moment with every number set."""
     coach = Coach()
@@ -143,7 +145,7 @@ def _signal_sets() -> list[dict]:
                        ("agent", "calm down, there is nothing I can do, let me check one moment")):
         turn, s = coach._take_turn(role, 1.0, 3.0, text)
         sets.append(coach._signals(3.0, turn, s))
-    busy = dict(sets[1], agent_wpm=250.0, agent_baseline=150.0, agent_talk_share=0.8, customer_raised_db=9.0,
+    busy = replace(sets[1], agent_wpm=250.0, agent_baseline=150.0, agent_talk_share=0.8, customer_raised_db=9.0,
                 agent_raised_db=7.0, dead_air_s=15.0, agent_talkovers=3, attempts=4, upset_count=5, mood=-0.8,
                 mood_state="angry", mood_trend="worsening", escalated=True, hold_announced=True)
     return sets + [busy]
@@ -246,9 +248,9 @@ def test_any_policy_file_loads_and_never_weakens_redaction(tmp_path, data):
     user = json.dumps({"redact": False, "session_folder": "/home/agent/elsewhere"}).encode()
     s = _loads_safely(user, data, tmp_path)
     if any("bad policy file" in e for e in s.policy_errors):  # unreadable: privacy locked at its defaults
-        assert s.get("redact") is True and s.locked("redact") and s.get("session_folder") == ""
-    elif s.locked("redact"):
-        assert s.get("redact") == s._policy.get("redact", OPTIONS["redact"].default)
+        assert s.get(Key.REDACT) is True and s.locked(Key.REDACT) and s.get(Key.SESSION_FOLDER) == ""
+    elif s.locked(Key.REDACT):
+        assert s.get(Key.REDACT) == s._policy.get(Key.REDACT, OPTIONS[Key.REDACT].default)
 
 
 # --- sentiment and the live redactor --------------------------------------------------------

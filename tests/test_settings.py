@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from callcoach.settings import OPTIONS, Settings, SettingsError
+from callcoach.settings import OPTIONS, Key, Settings, SettingsError
 
 
 @pytest.fixture
@@ -19,25 +19,25 @@ def paths(tmp_path):
 def test_defaults_then_user_then_policy(paths):
     user, policy = paths
     s = Settings(user, policy)
-    assert s.get("pace_high") == OPTIONS["pace_high"].default and s.source("pace_high") == "default"
-    s.set("pace_high", 200)
-    s.set("model", "small.en")
+    assert s.get(Key.PACE_HIGH) == OPTIONS[Key.PACE_HIGH].default and s.source(Key.PACE_HIGH) == "default"
+    s.set(Key.PACE_HIGH, 200)
+    s.set(Key.MODEL, "small.en")
     s.save()
     policy.write_text('[settings]\nmodel = "tiny.en"\n[locked]\nkeys = ["model"]\n')
     again = Settings(user, policy)
-    assert again.get("pace_high") == 200.0 and again.source("pace_high") == "user"
-    assert again.get("model") == "tiny.en" and again.source("model") == "policy"
-    assert again.locked("model") and not again.locked("pace_high")
+    assert again.get(Key.PACE_HIGH) == 200.0 and again.source(Key.PACE_HIGH) == "user"
+    assert again.get(Key.MODEL) == "tiny.en" and again.source(Key.MODEL) == "policy"
+    assert again.locked(Key.MODEL) and not again.locked(Key.PACE_HIGH)
     with pytest.raises(SettingsError, match="locked"):
-        again.set("model", "small.en")
+        again.set(Key.MODEL, "small.en")
 
 
 def test_invalid_values_are_refused(paths):
     s = Settings(*paths)
     with pytest.raises(SettingsError):
-        s.set("opacity", 3.0)
+        s.set(Key.OPACITY, 3.0)
     with pytest.raises(SettingsError):
-        s.set("prompt_budget", "ten")
+        s.set(Key.PROMPT_BUDGET, "ten")
     with pytest.raises(SettingsError):
         s.set("no_such_thing", 1)
 
@@ -45,7 +45,7 @@ def test_invalid_values_are_refused(paths):
 def test_saved_file_is_private(paths):
     user, policy = paths
     s = Settings(user, policy)
-    s.set("opacity", 0.8)
+    s.set(Key.OPACITY, 0.8)
     s.save()
     assert stat.S_IMODE(os.stat(user).st_mode) == 0o600
     assert json.loads(user.read_text()) == {"opacity": 0.8}
@@ -57,8 +57,8 @@ def test_corrupt_user_file_is_reported_and_kept(paths):
     user.write_text("{ this is not json")
     s = Settings(user, policy)
     assert len(s.errors) == 1 and str(user) in s.errors[0] and "\n" not in s.errors[0]
-    assert s.get("opacity") == OPTIONS["opacity"].default
-    s.set("opacity", 0.7)
+    assert s.get(Key.OPACITY) == OPTIONS[Key.OPACITY].default
+    s.set(Key.OPACITY, 0.7)
     s.save()
     backups = list(user.parent.glob("settings.bad-*.json"))
     assert backups and backups[0].read_text() == "{ this is not json", "the bad file is kept"
@@ -69,7 +69,7 @@ def test_bad_policy_runs_on_defaults_and_says_so(paths):
     policy.write_text("[settings\nmodel = 3")
     s = Settings(user, policy)
     assert s.errors and "policy" in s.errors[0] and "line 1" in s.errors[0]
-    assert s.get("model") == "tiny.en"
+    assert s.get(Key.MODEL) == "tiny.en"
 
 
 def test_wrong_typed_entries_are_ignored_one_by_one(paths):
@@ -77,6 +77,6 @@ def test_wrong_typed_entries_are_ignored_one_by_one(paths):
     user.parent.mkdir(parents=True)
     user.write_text(json.dumps({"opacity": "high", "pace_low": 100}))
     s = Settings(user, policy)
-    assert s.get("pace_low") == 100.0
-    assert s.get("opacity") == OPTIONS["opacity"].default
+    assert s.get(Key.PACE_LOW) == 100.0
+    assert s.get(Key.OPACITY) == OPTIONS[Key.OPACITY].default
     assert any("opacity" in e for e in s.errors)

@@ -42,6 +42,7 @@ def test_analyze_reads_the_settings_once_and_tells_a_bad_policy_once(quiet_call,
     with open(os.environ["CALLCOACH_POLICY_FILE"], "w") as policy:
         policy.write("[settings\n")
     built = _count_reads(monkeypatch)
+    monkeypatch.setattr("callcoach.logs.setup", lambda: None)  # no handler on pytest's captured stderr
     with caplog.at_level(logging.WARNING, logger="callcoach.events"):
         status = cli.main(["analyze", str(quiet_call), "--json", str(tmp_path / "out.json")])
     assert status == 0
@@ -76,3 +77,9 @@ def test_the_preloaded_model_is_the_one_a_call_uses(monkeypatch):
     pipeline.load()
     assert shared_transcriber.cache_info().misses == loads, "the call loaded a model of its own"
     assert pipeline.engine._transcriber is model
+
+
+def test_every_key_has_one_option():
+    from callcoach.settings import OPTIONS
+
+    assert list(OPTIONS) == list(Key) and all(key is option.key for key, option in OPTIONS.items())

@@ -21,18 +21,19 @@ from callcoach.gui.app import CoachApp
 from callcoach.gui.settings_dialog import SettingsDialog
 from callcoach.gui.geometry import DEFAULT_SIZE
 from callcoach.gui.window import COLLAPSED_HEIGHT, CoachWindow
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 from tests.widget_helpers import no_leftover_threads, shut_down  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leftover_threads")
 
-ESCALATE = Prompt(7, 33.2, "escalate", "critical", "Customer asked for a manager", "Offer the supervisor now.",
-                  "I'll bring in my supervisor and brief them.", "Know when to escalate",
-                  'customer said "speak to a manager"', "escalate-manager-request", 100, True,
+ESCALATE = Prompt(id=7, t=33.2, kind="escalate", severity="critical", title="Customer asked for a manager",
+                  message="Offer the supervisor now.", phrase="I'll bring in my supervisor and brief them.",
+                  tactic="Know when to escalate", because='customer said "speak to a manager"',
+                  rule="escalate-manager-request", priority=100, sticky=True,
                   handoff="Escalation handoff - 0:33 on call\nWhy now: Customer asked for a manager")
-APOLOGIZE = Prompt(3, 12.6, "apologize", "warning", "Apologize and own it", "Own it.",
-                   "I'm sorry you've had to wait and chase this.", "Take ownership and apologize",
-                   'customer said "third time"', "apologize", 50, False)
+APOLOGIZE = Prompt(id=3, t=12.6, kind="apologize", severity="warning", title="Apologize and own it", message="Own it.",
+                   phrase="I'm sorry you've had to wait and chase this.", tactic="Take ownership and apologize",
+                   because='customer said "third time"', rule="apologize", priority=50, sticky=False)
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def test_position_and_size_are_remembered_per_screen(window, qtbot, fresh_settin
 
 def test_saved_geometry_off_every_screen_falls_back_to_the_top_right(qtbot, fresh_settings):
     settings = Settings()
-    settings.set("window_geometry", {"DP-9 (unplugged)": {"x": 5000, "y": 5000, "w": 400, "h": 300}})
+    settings.set(Key.WINDOW_GEOMETRY, {"DP-9 (unplugged)": {"x": 5000, "y": 5000, "w": 400, "h": 300}})
     settings.save()
     w = CoachWindow(Settings())
     qtbot.addWidget(w)
@@ -157,7 +158,7 @@ def test_collapse_to_a_bar_and_back(window, qtbot):
     window.on_event(PromptCleared(7, 50.0, "done"))
     assert bar.mood.text() == "Frustrated ↓" and bar.timer.isVisible()
     window.on_event(ESCALATE)
-    assert Settings().get("collapsed") is True
+    assert Settings().get(Key.COLLAPSED) is True
     # A new window starts collapsed, as the agent left it.
     again = CoachWindow(Settings())
     qtbot.addWidget(again)
@@ -248,7 +249,7 @@ def test_gauges_meters_timer_and_transcript(window):
 
 def test_a_chosen_device_that_is_not_there_is_said_plainly_with_a_settings_button(pulse_server, coach, qtbot):
     settings = Settings()
-    settings.set("agent_device", "Jabra Evolve2 65")  # chosen once, unplugged now
+    settings.set(Key.AGENT_DEVICE, "Jabra Evolve2 65")  # chosen once, unplugged now
     settings.save()
     c = coach("live")
     c.start()  # the idle meters open the devices first
@@ -280,8 +281,8 @@ def test_missing_portaudio_is_explained_in_the_widget(coach, qtbot, monkeypatch)
     monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")
     monkeypatch.setattr(live, "_sounddevice", _no_portaudio)
     settings = Settings()
-    settings.set("agent_device", "Headset")
-    settings.set("call_device", "Call")  # an input carries the call: PortAudio can do that
+    settings.set(Key.AGENT_DEVICE, "Headset")
+    settings.set(Key.CALL_DEVICE, "Call")  # an input carries the call: PortAudio can do that
     settings.save()
     c = coach("live")
     c.start()  # the idle meters open the devices first
@@ -299,7 +300,7 @@ def test_missing_portaudio_is_explained_in_the_widget(coach, qtbot, monkeypatch)
 
 def test_model_that_will_not_load_is_explained_in_the_widget(coach, qtbot, tmp_path):
     settings = Settings()
-    settings.set("model", str(tmp_path / "no-such-model"))
+    settings.set(Key.MODEL, str(tmp_path / "no-such-model"))
     settings.save()
     c = coach("demo", demo_call=_stereo(tmp_path / "call.wav"))
     with qtbot.waitSignal(c.call_finished, timeout=30000):

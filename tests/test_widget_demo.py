@@ -19,7 +19,7 @@ from PySide6.QtTest import QTest
 from callcoach.engine.events import ModelReady
 from callcoach.gui.app import CoachApp, preload_model
 from callcoach.gui.bridge import running_threads
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 from tests.widget_helpers import StallMeter, shut_down, wait_threads_finished
 
 pytestmark = pytest.mark.slow
@@ -94,7 +94,7 @@ def demo(qapp, tmp_path_factory):
     folder = tmp_path_factory.mktemp("widget_demo")
     settings = Settings(folder / "settings.json", folder / "policy.toml")
     preload_model(settings)  # as `callcoach demo` does before its event loop starts
-    settings.set("agent_name", "Sam Rivera")
+    settings.set(Key.AGENT_NAME, "Sam Rivera")
     store_path = folder / "sessions.db"
     coach = CoachApp(settings, mode="demo", store_path=str(store_path))  # plays the bundled asset
     agent = Agent(coach)

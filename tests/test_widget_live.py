@@ -15,7 +15,7 @@ from PySide6.QtGui import QGuiApplication
 
 from callcoach.engine.events import Level, ModelReady
 from callcoach.gui.app import CoachApp
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 from tests import callgen as cg
 from tests.sound_servers import TEST_HEADSET, TEST_MIC_FEED, TEST_MICROPHONE
 from tests.test_coaching_scenarios import MANAGER_DEMAND
@@ -97,7 +97,7 @@ def test_devices_chosen_in_the_dialog_hear_the_call_and_show_the_escalation(puls
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: coach.dialog is None, timeout=5000)
         saved = Settings()
-        assert (saved.get("agent_device"), saved.get("call_output")) == ("Test Microphone", "Test Headset")
+        assert (saved.get(Key.AGENT_DEVICE), saved.get(Key.CALL_OUTPUT)) == ("Test Microphone", "Test Headset")
 
         heard = start_call(coach, qtbot)
         players = [pulse_server.play(paths[C], TEST_HEADSET), pulse_server.play(paths[A], TEST_MIC_FEED)]
@@ -152,8 +152,8 @@ def test_first_run_listens_to_the_defaults_and_says_which_they_are(pulse_server,
 def test_older_settings_naming_the_calls_input_hear_the_call_there(pulse_server, tone, qtbot):
     pulse_server.add_microphone("desk_phone", "Desk Phone Tap", feed="desk_feed")
     older = Settings()  # written before outputs could be captured: call_device only
-    older.set("agent_device", "Test Microphone")
-    older.set("call_device", "Desk Phone Tap")
+    older.set(Key.AGENT_DEVICE, "Test Microphone")
+    older.set(Key.CALL_DEVICE, "Desk Phone Tap")
     older.save()
     coach = CoachApp(Settings(), mode="live")
     try:
@@ -173,7 +173,7 @@ def test_older_settings_naming_the_calls_input_hear_the_call_there(pulse_server,
 
 def test_a_microphone_unplugged_mid_call_is_said_and_comes_back(pulse_server, qtbot):
     settings = Settings()
-    settings.set("agent_device", "Test Microphone")
+    settings.set(Key.AGENT_DEVICE, "Test Microphone")
     settings.save()
     coach = CoachApp(Settings(), mode="live")
     try:

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from callcoach.errors import CallCoachError
 from callcoach.gui.device_settings import TONE
 from callcoach.gui.settings_dialog import SettingsDialog
-from callcoach.settings import Settings
+from callcoach.settings import Key, Settings
 from tests.widget_helpers import items, no_leftover_threads, pick  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leftover_threads")
@@ -48,9 +48,9 @@ def test_the_devices_listed_are_real_inputs_and_outputs_and_the_choice_is_saved(
     d.fields["prompt_budget"].editor.setValue(6)
     assert d.save()
     again = Settings()
-    assert (again.get("agent_device"), again.get("call_output")) == ("Test Microphone", "Test Headset")
-    assert again.source("call_audio") == "default" and again.get("prompt_budget") == 6
-    assert again.source("pace_low") == "default", "unchanged values are not written"
+    assert (again.get(Key.AGENT_DEVICE), again.get(Key.CALL_OUTPUT)) == ("Test Microphone", "Test Headset")
+    assert again.source(Key.CALL_AUDIO) == "default" and again.get(Key.PROMPT_BUDGET) == 6
+    assert again.source(Key.PACE_LOW) == "default", "unchanged values are not written"
 
 
 def test_nothing_chosen_saves_the_defaults_that_follow_the_system(sound_server, dialog):
@@ -58,7 +58,7 @@ def test_nothing_chosen_saves_the_defaults_that_follow_the_system(sound_server, 
     assert d.devices.mic.currentIndex() == 0 and d.devices.output.currentIndex() == 0
     d.fields["opacity"].editor.setValue(0.9)
     assert d.save()
-    assert Settings().source("agent_device") == "default" and Settings().source("call_output") == "default"
+    assert Settings().source(Key.AGENT_DEVICE) == "default" and Settings().source(Key.CALL_OUTPUT) == "default"
 
 
 def test_advanced_an_input_carries_the_call(pulse_server, dialog, qtbot):
@@ -75,12 +75,12 @@ def test_advanced_an_input_carries_the_call(pulse_server, dialog, qtbot):
     pick(devices.call_input, "Desk Phone Tap")
     assert d.save()
     again = Settings()
-    assert (again.get("call_audio"), again.get("call_device")) == ("input", "Desk Phone Tap")
+    assert (again.get(Key.CALL_AUDIO), again.get(Key.CALL_DEVICE)) == ("input", "Desk Phone Tap")
 
 
 def test_older_settings_naming_the_calls_input_open_in_advanced_mode(pulse_server, dialog):
     older = Settings()
-    older.set("call_device", "Test Microphone")  # written before outputs could be captured
+    older.set(Key.CALL_DEVICE, "Test Microphone")  # written before outputs could be captured
     older.save()
     d = dialog()
     assert d.devices.mode.isChecked() and d.devices.call_input.currentText() == "Test Microphone"
@@ -100,7 +100,7 @@ def test_a_policy_naming_the_calls_input_is_shown_locked(pulse_server, qtbot, fr
     assert not devices.call_input.isEnabled() and d.fields["call_device"].locked_note.isVisible()
     assert devices.mic.isEnabled() and not d.fields["agent_device"].locked_note.isVisible()
     assert d.save()
-    assert Settings().get("call_device") == "Desk phone tap"
+    assert Settings().get(Key.CALL_DEVICE) == "Desk phone tap"
 
 
 def test_the_test_tone_moves_the_call_audio_meter_and_not_the_microphones(sound_server, dialog, qtbot):
@@ -149,7 +149,7 @@ def test_agent_name_and_shortcut_are_saved(dialog, qtbot):
     assert d.fields["hotkey"].error.text() == "Must be like Ctrl+Shift+Space."
     d.fields["hotkey"].editor.setKeySequence(QKeySequence("Ctrl+Alt+F9"))
     assert d.save()
-    assert Settings().get("agent_name") == "Sam Rivera" and Settings().get("hotkey") == "Ctrl+Alt+F9"
+    assert Settings().get(Key.AGENT_NAME) == "Sam Rivera" and Settings().get(Key.HOTKEY) == "Ctrl+Alt+F9"
 
 
 def test_invalid_values_are_shown_inline_and_not_saved(dialog, qtbot):
@@ -167,13 +167,13 @@ def test_invalid_values_are_shown_inline_and_not_saved(dialog, qtbot):
         "model": "model folder not found: /no/such/model-folder",
     }
     assert d.status.text() == "3 settings to fix"
-    assert Settings().source("opacity") == "default"
+    assert Settings().source(Key.OPACITY) == "default"
     d.fields["pace_high"].editor.setValue(220)
     d.fields["opacity"].editor.setValue(0.9)
     d.fields["model"].editor.setCurrentText("tiny.en")
     assert d.save()
     assert not any(f.error.isVisible() for f in d.fields.values())
-    assert Settings().get("pace_high") == 220.0
+    assert Settings().get(Key.PACE_HIGH) == 220.0
 
 
 def test_locked_keys_are_disabled_with_a_note(qtbot, fresh_settings):
@@ -190,7 +190,7 @@ def test_locked_keys_are_disabled_with_a_note(qtbot, fresh_settings):
     assert d.fields["pace_low"].editor.isEnabled() and not d.fields["pace_low"].locked_note.isVisible()
     d.fields["pace_low"].editor.setValue(110)
     assert d.save()
-    assert Settings().get("pace_low") == 110.0 and Settings().get("prompt_budget") == 5
+    assert Settings().get(Key.PACE_LOW) == 110.0 and Settings().get(Key.PROMPT_BUDGET) == 5
     qtbot.waitUntil(lambda: listed(d), timeout=10_000)
 
 
@@ -198,9 +198,9 @@ def test_locked_policy_value_wins_over_the_users_and_shows_locked(qtbot, fresh_s
     """The user had chosen values; IT's policy sets and locks others: the dialog shows IT's,
     greyed, and saving keeps them."""
     user = Settings()
-    user.set("prompt_budget", 30)
-    user.set("redact", False)
-    user.set("session_folder", "/home/agent/sessions")
+    user.set(Key.PROMPT_BUDGET, 30)
+    user.set(Key.REDACT, False)
+    user.set(Key.SESSION_FOLDER, "/home/agent/sessions")
     user.save()
     (fresh_settings / "policy.toml").write_text(
         '[settings]\nprompt_budget = 5\nredact = true\nsession_folder = "/srv/callcoach"\n'
@@ -216,8 +216,8 @@ def test_locked_policy_value_wins_over_the_users_and_shows_locked(qtbot, fresh_s
     d.fields["opacity"].editor.setValue(0.8)
     assert d.save()
     again = Settings()
-    assert (again.get("prompt_budget"), again.get("redact"), again.get("session_folder")) == (5, True, "/srv/callcoach")
-    assert again.get("opacity") == 0.8
+    assert (again.get(Key.PROMPT_BUDGET), again.get(Key.REDACT), again.get(Key.SESSION_FOLDER)) == (5, True, "/srv/callcoach")
+    assert again.get(Key.OPACITY) == 0.8
     qtbot.waitUntil(lambda: listed(d), timeout=10_000)
 
 

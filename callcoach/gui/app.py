@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
@@ -28,6 +29,9 @@ from callcoach.gui.settings_dialog import SettingsDialog
 from callcoach.gui.tray import Tray, app_icon
 from callcoach.gui.window import CoachWindow
 from callcoach.settings import Key, Settings
+
+if TYPE_CHECKING:
+    from callcoach.engine.transcriber import WhisperTranscriber
 
 log = logging.getLogger(__name__)
 
@@ -404,7 +408,7 @@ def _log_ready() -> None:
     logging.getLogger(EVENTS).info("widget ready %.2f s after the command started", since_start())
 
 
-def preload_model(settings: Settings):
+def preload_model(settings: Settings) -> WhisperTranscriber | None:
     """Load the model before the event loop starts, where its GIL-holding tokenizer read
     cannot stall the window; calls then reuse it (the loaded model, or None: a failure is
     left for the call to show). Then, once, freeze what exists: a full garbage collection
