@@ -23,7 +23,38 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the widget playing the bundled demo call, live, at real time")
     demo.add_argument("--call", help=argparse.SUPPRESS)  # another stereo recording (development)
     demo.set_defaults(func=_demo)
+    _add_analyze(sub)
 
+    explain = sub.add_parser("explain", help="how the coach reads one line (for tuning the playbook)")
+    explain.add_argument("--role", choices=("customer", "agent"), required=True)
+    explain.add_argument("text")
+    explain.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
+    explain.set_defaults(func=_explain)
+
+    doctor = sub.add_parser("doctor", help="check this desktop: audio, devices, model, storage, settings (for IT)")
+    doctor.add_argument("--json", action="store_true", help="the report as JSON")
+    doctor.add_argument("--tone", action="store_true", help="also play a short tone on the call's output and check "
+                        "it is heard on the call channel and not by the microphone")
+    doctor.set_defaults(func=_doctor)
+
+    devices = sub.add_parser("devices", help="what this desktop can hear: microphones and outputs")
+    devices.add_argument("--json", action="store_true", help="one JSON object: inputs and outputs")
+    devices.set_defaults(func=_devices)
+    _add_listen(sub)
+
+    review = sub.add_parser("review", help="the QA review window over the stored sessions")
+    review.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the "
+                        "data folder; CALLCOACH_DATA_DIR moves it)")
+    review.set_defaults(func=_review)
+
+    report = sub.add_parser("report", help="a self-contained HTML report of one session, for QA")
+    report.add_argument("session", help="a session JSON file, or the id of a stored session")
+    report.add_argument("--out", required=True, metavar="REPORT.html", help="where to write the report")
+    report.set_defaults(func=_report)
+    return parser
+
+
+def _add_analyze(sub) -> None:
     analyze = sub.add_parser("analyze", help="analyze a recorded call through the live engine")
     analyze.add_argument("call", nargs="?", help="stereo recording (left agent, right customer), or a folder "
                          "of them")
@@ -41,22 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "from NAME's usual pace over their stored calls (default: no agent)")
     analyze.set_defaults(func=_analyze)
 
-    explain = sub.add_parser("explain", help="how the coach reads one line (for tuning the playbook)")
-    explain.add_argument("--role", choices=("customer", "agent"), required=True)
-    explain.add_argument("text")
-    explain.add_argument("--playbook", help="playbook TOML (default: the built-in one)")
-    explain.set_defaults(func=_explain)
 
-    doctor = sub.add_parser("doctor", help="check this desktop: audio, devices, model, storage, settings (for IT)")
-    doctor.add_argument("--json", action="store_true", help="the report as JSON")
-    doctor.add_argument("--tone", action="store_true", help="also play a short tone on the call's output and check "
-                        "it is heard on the call channel and not by the microphone")
-    doctor.set_defaults(func=_doctor)
-
-    devices = sub.add_parser("devices", help="what this desktop can hear: microphones and outputs")
-    devices.add_argument("--json", action="store_true", help="one JSON object: inputs and outputs")
-    devices.set_defaults(func=_devices)
-
+def _add_listen(sub) -> None:
     listen = sub.add_parser("listen", help="a live call without the window (same pipeline as the widget)")
     listen.add_argument("--mic", metavar="NAME", help="your headset microphone (default: from Settings, else the "
                         "system's default microphone)")
@@ -71,17 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--events", action="store_true", help="print one JSON object per line as the call goes")
     listen.add_argument("--no-store", action="store_true", help="do not keep the session for QA review")
     listen.set_defaults(func=_listen)
-
-    review = sub.add_parser("review", help="the QA review window over the stored sessions")
-    review.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the "
-                        "data folder; CALLCOACH_DATA_DIR moves it)")
-    review.set_defaults(func=_review)
-
-    report = sub.add_parser("report", help="a self-contained HTML report of one session, for QA")
-    report.add_argument("session", help="a session JSON file, or the id of a stored session")
-    report.add_argument("--out", required=True, metavar="REPORT.html", help="where to write the report")
-    report.set_defaults(func=_report)
-    return parser
 
 
 def _widget(mode: str, call: str | None = None) -> int:

@@ -11,6 +11,7 @@ Hovering anything shows its details (SVG <title>, no script).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from html import escape
 
 from callcoach.report.values import SEVERITY_COLOR, SPEAKER_COLOR, duration_of, kind_label, pace_band, severity
@@ -101,24 +102,46 @@ def timeline_svg(session: dict, numbered: list[tuple[int, dict]]) -> str:
     out += _pace(utterances, pace_band(session), x, pace_y)
 
     # Notices, then prompts on top of everything.
-    for note in dicts(session.get("notices")):
-        t = number(note.get("t"))
-        if t is None:
-            continue
+    out += _notices(session, x, mood_y, axis_y)
+    out += _withheld(session, x, mood_y, axis_y)
+    out += _prompt_markers(timed, labels, spans, rows, x, axis_y)
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _timed(items) -> Iterator[tuple[float, dict]]:
+    """The entries with a call time, and that time (a damaged record may lack it)."""
+    for item in dicts(items):
+        t = number(item.get("t"))
+        if t is not None:
+            yield t, item
+
+
+def _notices(session: dict, x, top: float, axis_y: float) -> list[str]:
+    out = []
+    for t, note in _timed(session.get("notices")):
         message = text(note.get("message"))
         label = "gap" if "gap" in message.lower() else "notice"
         out.append(f'<g class="notice-marker"><title>{clock(t)} {escape(label)}: {escape(message)}</title>'
-                   f'<line x1="{_f(x(t))}" y1="{mood_y}" x2="{_f(x(t))}" y2="{axis_y}" stroke="{MUTED}" '
+                   f'<line x1="{_f(x(t))}" y1="{top}" x2="{_f(x(t))}" y2="{axis_y}" stroke="{MUTED}" '
                    f'stroke-dasharray="4 3"/><path d="M{_f(x(t))} {axis_y - 7} l4 7 h-8 z" fill="{MUTED}"/>'
                    f'<text x="{_f(x(t) + 6)}" y="{axis_y - 2}" font-size="9" fill="{MUTED}">{escape(label)}</text></g>')
-    for w in dicts(session.get("withheld")):  # what the coach would have said: faint, no label
-        t = number(w.get("t"))
-        if t is None:
-            continue
+    return out
+
+
+def _withheld(session: dict, x, top: float, axis_y: float) -> list[str]:
+    """What the coach would have said: faint, no label."""
+    out = []
+    for t, w in _timed(session.get("withheld")):
         tip = f"{clock(t)} not shown: {text(w.get('title')) or kind_label(w)} (held back, then dropped)"
         out.append(f'<g class="withheld-marker" data-kind="{escape(text(w.get("kind")))}"><title>{escape(tip)}'
-                   f'</title><line x1="{_f(x(t))}" y1="{mood_y}" x2="{_f(x(t))}" y2="{axis_y}" stroke="{WITHHELD}" '
+                   f'</title><line x1="{_f(x(t))}" y1="{top}" x2="{_f(x(t))}" y2="{axis_y}" stroke="{WITHHELD}" '
                    f'stroke-width="1.4" stroke-dasharray="1 3"/></g>')
+    return out
+
+
+def _prompt_markers(timed: list, labels: list[str], spans: list, rows: list[int], x, axis_y: float) -> list[str]:
+    out = []
     for (n, p, t), label, (a, _), row in zip(timed, labels, spans, rows):
         color = SEVERITY_COLOR[severity(p)]
         base = 6 + row * ROW_H + 10
@@ -130,8 +153,7 @@ def timeline_svg(session: dict, numbered: list[tuple[int, dict]]) -> str:
                    f'<line x1="{_f(px)}" y1="{base - 10}" x2="{_f(px)}" y2="{axis_y}" stroke="{color}" '
                    f'stroke-width="1.6"/><text x="{_f(tx)}" y="{base}" font-size="11" font-weight="600" '
                    f'fill="{color}" text-anchor="{anchor}">{escape(label)}</text></g>')
-    out.append("</svg>")
-    return "\n".join(out)
+    return out
 
 
 def _side_title(title: str, top: float, h: float) -> str:

@@ -63,23 +63,7 @@ class ReviewWindow(QWidget):
         layout.addWidget(self.message)
 
         self.model = SessionModel(None, self)
-        self.table = QTableView()
-        self.table.setObjectName("SessionTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.setHighlightSections(False)
-        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)  # newest first, as the model starts
-        self.table.setSortingEnabled(True)
-        header.sortIndicatorChanged.connect(self._sort_indicator_changed)
+        self.table = self._session_table()
 
         self.detail = SessionDetail((float(settings.get(Key.PACE_LOW)), float(settings.get(Key.PACE_HIGH))),
                                     redact=bool(settings.get(Key.REDACT)))
@@ -92,6 +76,31 @@ class ReviewWindow(QWidget):
         self._table_width = self._fit_columns()
         self._sized = False
 
+        layout.addLayout(self._bottom_bar())
+        self._connect()
+        self.open_store()
+
+    def _session_table(self) -> QTableView:
+        table = QTableView()
+        table.setObjectName("SessionTable")
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setWordWrap(False)
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(24)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setHighlightSections(False)
+        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)  # newest first, as the model starts
+        table.setSortingEnabled(True)
+        header.sortIndicatorChanged.connect(self._sort_indicator_changed)
+        return table
+
+    def _bottom_bar(self) -> QHBoxLayout:
         bottom = QHBoxLayout()
         self.status = QLabel()
         self.status.setObjectName("StatusLine")
@@ -103,8 +112,10 @@ class ReviewWindow(QWidget):
         self.export_button.setToolTip("The sessions listed (all pages, with these filters) as a CSV file")
         bottom.addWidget(self.refresh_button)
         bottom.addWidget(self.export_button)
-        layout.addLayout(bottom)
+        return bottom
 
+    def _connect(self) -> None:
+        """What the window does when its parts change (the parts are built by now)."""
         self.filters.changed.connect(self.model.set_filters)
         self.model.error.connect(lambda message: self.show_message("error", message))
         self.model.counted.connect(self._counted)
@@ -116,7 +127,6 @@ class ReviewWindow(QWidget):
         self.detail.qa.failed.connect(lambda message: self.show_message("error", message))
         self.refresh_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self.export_csv)
-        self.open_store()
 
     def _fit_columns(self) -> int:
         """Column widths for the title and its sort arrow, or typical content; the total."""
