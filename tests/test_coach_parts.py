@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,8 +13,10 @@ from callcoach.coach.coach import Coach, CoachSettings
 from callcoach.coach.dynamics import Dynamics
 from callcoach.coach.events import Prompt, PromptCleared, PromptWithheld
 from callcoach.coach.pace import PaceTracker
-from callcoach.coach.playbook import KINDS, PolicySettings, builtin_path, load_playbook
+from callcoach.coach.playbook import (CONDITIONS, KINDS, PlaybookError, PolicySettings, builtin_path, load_playbook,
+                                      parse_playbook)
 from callcoach.coach.scheduler import PromptScheduler
+from callcoach.coach.signals import NAMES as SIGNAL_NAMES
 from callcoach.engine.events import Activity, CallEnded, Level, Utterance, Watermark
 from callcoach.engine.transcriber import Word
 
@@ -47,6 +50,31 @@ def test_invalid_playbook_names_file_line_and_key_and_falls_back(tmp_path, edit,
     assert playbook.source == str(builtin_path()), "the built-in playbook takes over"
 
 
+def test_a_condition_reading_an_unknown_signal_fails_when_the_playbook_loads(tmp_path, monkeypatch):
+    """A slip in a condition (a renamed Signals field) is found at load, not mid-call."""
+    wrong = dataclasses.replace(CONDITIONS["anger_at_least"], reads=("angr",))
+    monkeypatch.setitem(CONDITIONS, "anger_at_least", wrong)
+    text = builtin_path().read_text()
+    (tmp_path / "mine.toml").write_text(text)
+    with pytest.raises(PlaybookError) as caught:
+        parse_playbook(text, str(tmp_path / "mine.toml"))
+    error = str(caught.value)
+    assert error.startswith(f"{tmp_path / 'mine.toml'}, line ") and "key anger_at_least" in error and "'angr'" in error
+    line = int(error.split(", line ")[1].split(",")[0])
+    assert "anger_at_least" in text.splitlines()[line - 1]
+
+
+def test_every_condition_reads_only_signals_and_answers_on_them():
+    coach = Coach()
+    turn, s = coach._take_turn("customer", 0.0, 2.0, "this is ridiculous, I want a manager")
+    signals = dataclasses.replace(coach._signals(2.0, turn, s), agent_wpm=200.0, agent_baseline=150.0)
+    for name, condition in CONDITIONS.items():
+        assert set(condition.reads) <= SIGNAL_NAMES, name
+        value = {list: ["angry"], bool: True, str: "worsening", int: 1}.get(condition.kind, 0.5)
+        assert isinstance(condition.test(signals, value), bool), name
+        assert isinstance(condition.explain(signals, value), str), name  # a rule explains only when it held
+
+
 def test_broken_toml_and_missing_file(tmp_path):
     (tmp_path / "broken.toml").write_text("[[rule]\nid = 1")
     _, error = load_playbook(tmp_path / "broken.toml")
@@ -59,7 +87,8 @@ def test_broken_toml_and_missing_file(tmp_path):
 
 
 def _prompt(t, kind="apologize", severity="warning", priority=50) -> Prompt:
-    return Prompt(0, t, kind, severity, kind, "", "", "", "because", kind, priority, False)
+    return Prompt(id=0, t=t, kind=kind, severity=severity, title=kind, message="", phrase="", tactic="",
+                  because="because", rule=kind, priority=priority, sticky=False)
 
 
 def _shown(events) -> list[Prompt]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from callcoach.coach.coach import Coach
 from callcoach.coach.playbook import CONDITIONS, KINDS, SEVERITIES, TRIGGERS, PlaybookError, builtin_path, parse_playbook
 from callcoach.coach.sentiment import CUES, score
+from callcoach.coach.signals import Signals
 from callcoach.errors import CallCoachError
 from callcoach.redact import StreamRedactor
 from callcoach.settings import OPTIONS, Key, Settings, validate
@@ -134,7 +136,7 @@ def damaged_builtin(draw):
     return text
 
 
-def _signal_sets() -> list[dict]:
+def _signal_sets() -> list[Signals]:
     """What the coach asks rules about: the start of a call (most values unknown), an
     upset customer line, an agent line, and a busy moment with every number set."""
     coach = Coach()
@@ -143,7 +145,7 @@ def _signal_sets() -> list[dict]:
                        ("agent", "calm down, there is nothing I can do, let me check one moment")):
         turn, s = coach._take_turn(role, 1.0, 3.0, text)
         sets.append(coach._signals(3.0, turn, s))
-    busy = dict(sets[1], agent_wpm=250.0, agent_baseline=150.0, agent_talk_share=0.8, customer_raised_db=9.0,
+    busy = replace(sets[1], agent_wpm=250.0, agent_baseline=150.0, agent_talk_share=0.8, customer_raised_db=9.0,
                 agent_raised_db=7.0, dead_air_s=15.0, agent_talkovers=3, attempts=4, upset_count=5, mood=-0.8,
                 mood_state="angry", mood_trend="worsening", escalated=True, hold_announced=True)
     return sets + [busy]

@@ -389,8 +389,9 @@ def _card_call(writer) -> None:
     card = "my card number is 4539 1488 0343 6467 and it expires soon"
     writer(Utterance("customer", 1.0, 5.0, card, tuple(Word(" " + w, 1.0, 1.2, 0.9) for w in card.split()),
                      150.0, None))
-    writer(Prompt(1, 5.0, "apologize", "warning", "Apologize", "Say sorry", "I am sorry", "Own it",
-                  f'customer said "{card}"', "rule", 5, False))
+    writer(Prompt(id=1, t=5.0, kind="apologize", severity="warning", title="Apologize", message="Say sorry",
+                  phrase="I am sorry", tactic="Own it", because=f'customer said "{card}"', rule="rule", priority=5,
+                  sticky=False))
     writer(Notice("warning", f"heard {card}", 6.0))
     writer(CallEnded(8.0))
     writer(CallSummary({"escalated": True}, f"Customer said: {card}", (f"Confirm {card}",)))

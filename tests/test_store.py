@@ -39,8 +39,8 @@ def _utterance(role: str, start: float, text: str) -> Utterance:
 
 
 def _prompt(pid: int, t: float, kind: str = "apologize", because: str = "heard: waiting") -> Prompt:
-    return Prompt(pid, t, kind, "warning", "Apologize", "Say sorry", "I am sorry", "Take ownership",
-                  because, "rule", 5, False)
+    return Prompt(id=pid, t=t, kind=kind, severity="warning", title="Apologize", message="Say sorry",
+                  phrase="I am sorry", tactic="Take ownership", because=because, rule="rule", priority=5, sticky=False)
 
 
 def _call_events() -> list:

@@ -26,13 +26,14 @@ from tests.widget_helpers import no_leftover_threads, shut_down  # noqa: F401 (f
 
 pytestmark = pytest.mark.usefixtures("no_leftover_threads")
 
-ESCALATE = Prompt(7, 33.2, "escalate", "critical", "Customer asked for a manager", "Offer the supervisor now.",
-                  "I'll bring in my supervisor and brief them.", "Know when to escalate",
-                  'customer said "speak to a manager"', "escalate-manager-request", 100, True,
+ESCALATE = Prompt(id=7, t=33.2, kind="escalate", severity="critical", title="Customer asked for a manager",
+                  message="Offer the supervisor now.", phrase="I'll bring in my supervisor and brief them.",
+                  tactic="Know when to escalate", because='customer said "speak to a manager"',
+                  rule="escalate-manager-request", priority=100, sticky=True,
                   handoff="Escalation handoff - 0:33 on call\nWhy now: Customer asked for a manager")
-APOLOGIZE = Prompt(3, 12.6, "apologize", "warning", "Apologize and own it", "Own it.",
-                   "I'm sorry you've had to wait and chase this.", "Take ownership and apologize",
-                   'customer said "third time"', "apologize", 50, False)
+APOLOGIZE = Prompt(id=3, t=12.6, kind="apologize", severity="warning", title="Apologize and own it", message="Own it.",
+                   phrase="I'm sorry you've had to wait and chase this.", tactic="Take ownership and apologize",
+                   because='customer said "third time"', rule="apologize", priority=50, sticky=False)
 
 
 @pytest.fixture

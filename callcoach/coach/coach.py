@@ -27,6 +27,7 @@ from callcoach.coach.pace import PaceTracker, PastPace
 from callcoach.coach.playbook import SEVERITIES, Playbook, Rule, load_playbook
 from callcoach.coach.scheduler import PromptScheduler
 from callcoach.coach.sentiment import MoodTracker, score
+from callcoach.coach.signals import Signals
 from callcoach.engine.events import Activity, CallEnded, Level, Partial, Utterance, Watermark
 
 _TICK_S = 0.5  # how often time-based rules are checked, in call time
@@ -176,8 +177,8 @@ class Coach:
         if self.early.stale(cue):
             return
         turn = Turn("customer", cue.start, t, cue.text, cue.sentiment.score, cue.sentiment.upset, frozenset())
-        signals = self._signals(t, turn, cue.sentiment)
-        signals["customer_cues"] = set(cue.cues)  # only what both partials heard
+        heard = frozenset(cue.cues)  # only what both partials heard
+        signals = replace(self._signals(t, turn, cue.sentiment), customer_cues=heard)
         rules = [r for r in self.early.rules if r.matches(signals)]
         self.early.fired(cue, rules)
         latency = None if cue.lag_s is None else cue.lag_s + (time.monotonic() - arrived)
@@ -194,35 +195,36 @@ class Coach:
             self._next_state = t + _STATE_S
             self._emit(self.state(t))
 
-    def _signals(self, t: float, turn: Turn | None = None, sentiment=None) -> dict:
+    def _signals(self, t: float, turn: Turn | None = None, sentiment=None) -> Signals:
         d, mood = self.dynamics, self.mood.mood
         pace = self.pace.at(t)
         last = self.history.last
-        return {
-            "speaker": turn.role if turn else "",
-            "text": turn.text if turn else "",
-            "customer_cues": set(sentiment.cues) if sentiment and turn.role == "customer" else set(),
-            "agent_cues": set(sentiment.cues) if sentiment and turn.role == "agent" else set(),
-            "agent_acts": set(turn.acts) if turn and turn.role == "agent" else set(),
-            "evidence": dict(sentiment.evidence) if sentiment else {},
-            "upset": bool(sentiment and sentiment.upset),
-            "anger": sentiment.anger if sentiment else 0.0,
-            "mood": mood.level, "mood_state": mood.state, "mood_trend": mood.trend,
-            "agent_wpm": pace.wpm, "agent_baseline": pace.baseline,
-            "agent_pace_band_high": self.settings.pace_band[1],
-            "dead_air_s": d.dead_air(),
-            "hold_announced": bool(last and last.role == "agent" and "hold" in last.acts),
-            "hold_phrase": last.text if last else "",
-            "agent_talkovers": len(d.talkovers_by("agent", self.settings.talkover_window_s)),
-            "agent_talk_share": d.talk_share("agent"),
-            "customer_raised_db": d.raised_voice("customer"),
-            "agent_raised_db": d.raised_voice("agent"),
-            "attempts": self.history.attempts,
-            "upset_count": self.history.upset_since(t - _RECENT_S),
-            "escalated": self.escalated,
-        }
+        none: frozenset[str] = frozenset()
+        return Signals(
+            speaker=turn.role if turn else "",
+            text=turn.text if turn else "",
+            customer_cues=frozenset(sentiment.cues) if sentiment and turn.role == "customer" else none,
+            agent_cues=frozenset(sentiment.cues) if sentiment and turn.role == "agent" else none,
+            agent_acts=frozenset(turn.acts) if turn and turn.role == "agent" else none,
+            evidence=dict(sentiment.evidence) if sentiment else {},
+            upset=bool(sentiment and sentiment.upset),
+            anger=sentiment.anger if sentiment else 0.0,
+            mood=mood.level, mood_state=mood.state, mood_trend=mood.trend,
+            agent_wpm=pace.wpm, agent_baseline=pace.baseline,
+            agent_pace_band_high=self.settings.pace_band[1],
+            dead_air_s=d.dead_air(),
+            hold_announced=bool(last and last.role == "agent" and "hold" in last.acts),
+            hold_phrase=last.text if last else "",
+            agent_talkovers=len(d.talkovers_by("agent", self.settings.talkover_window_s)),
+            agent_talk_share=d.talk_share("agent"),
+            customer_raised_db=d.raised_voice("customer"),
+            agent_raised_db=d.raised_voice("agent"),
+            attempts=self.history.attempts,
+            upset_count=self.history.upset_since(t - _RECENT_S),
+            escalated=self.escalated,
+        )
 
-    def _evaluate(self, trigger: str, signals: dict, t: float, latency: float | None,
+    def _evaluate(self, trigger: str, signals: Signals, t: float, latency: float | None,
                   rules: Sequence[Rule] | None = None, from_partial: bool = False) -> None:
         rules = [r for r in (self.playbook.rules if rules is None else rules) if r.on == trigger and r.matches(signals)]
         rules.sort(key=lambda r: (SEVERITIES[r.severity], r.priority), reverse=True)
@@ -233,14 +235,12 @@ class Coach:
             candidate = self._candidate(rule, signals, t, latency, from_partial)
             self._show(self.scheduler.offer(candidate, rule.cooldown_s, holds_until, said=trigger != "tick"))
 
-    def _candidate(self, rule: Rule, signals: dict, t: float, latency: float | None,
+    def _candidate(self, rule: Rule, signals: Signals, t: float, latency: float | None,
                    from_partial: bool = False) -> Prompt:
-        handoff = None
-        if rule.kind == "escalate":
-            handoff = handoff_note(self.history, t, rule.title)
-        return Prompt(0, round(t, 2), rule.kind, rule.severity, rule.title, rule.message, rule.phrase,
-                      rule.tactic, rule.because(signals), rule.id, rule.priority, False,
-                      None if latency is None else round(latency, 3), handoff=handoff, from_partial=from_partial)
+        handoff = handoff_note(self.history, t, rule.title) if rule.kind == "escalate" else None
+        return rule.prompt(t=round(t, 2), because=rule.because(signals),
+                           latency_s=None if latency is None else round(latency, 3), handoff=handoff,
+                           from_partial=from_partial)
 
     def _show(self, events: list) -> None:
         for event in events:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # by name: four of its fields are adjacent texts
 class Prompt:
     id: int
     t: float  # call time of the evidence that raised it

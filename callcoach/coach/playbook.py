@@ -1,9 +1,11 @@
 """The playbook: coaching rules as data (TOML) that QA and IT can edit.
 
-Each rule names a trigger (`when.on`) and conditions over the coach's signals; all must
-hold. `CONDITIONS` is the whole vocabulary: a key not in it, a value of the wrong type, or
-a kind not in DESIGN.md is an error that names the file, the line and the key. A playbook
-that fails to load is replaced by the built-in one (`assets/playbook.toml`).
+Each rule names a trigger (`when.on`) and conditions over the coach's `Signals`
+(callcoach/coach/signals.py); all must hold. `CONDITIONS` is the whole vocabulary, and names
+the signals each condition reads. A key not in it, a value of the wrong type, a condition
+reading a signal the coach does not give, or a kind not in DESIGN.md is an error that names
+the file, the line and the key. A playbook that fails to load is replaced by the built-in
+one (`assets/playbook.toml`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from callcoach.coach.events import Prompt
+from callcoach.coach.signals import NAMES as SIGNAL_NAMES
+from callcoach.coach.signals import Signals
 from callcoach.errors import CallCoachError
 from callcoach.paths import asset_path
 
@@ -29,15 +34,19 @@ TRIGGERS = ("customer_utterance", "agent_utterance", "tick", "call_end")
 @dataclass(frozen=True)
 class Condition:
     kind: type | tuple  # the TOML value's type
-    test: Callable[[dict, Any], bool]
-    explain: Callable[[dict, Any], str]  # the `because` text when it held
+    reads: tuple[str, ...]  # the Signals it reads: a name that is not one fails when a playbook loads
+    test: Callable[[Signals, Any], bool]
+    explain: Callable[[Signals, Any], str]  # the `because` text when it held
 
 
-def _quote(s: dict, value=None) -> str:
+_QUOTED = ("speaker", "text", "evidence")  # what _quote reads
+
+
+def _quote(s: Signals, value=None) -> str:
     """The words that triggered a cue if we know them, else the (shortened) utterance."""
-    heard = [s["evidence"][c] for c in (value if isinstance(value, list) else []) if c in s["evidence"]]
-    text = "; ".join(dict.fromkeys(heard)) or s.get("text") or ""
-    return f'{s["speaker"]} said "{text if len(text) <= 90 else text[:87] + "..."}"'
+    heard = [s.evidence[c] for c in (value if isinstance(value, list) else []) if c in s.evidence]
+    text = "; ".join(dict.fromkeys(heard)) or s.text or ""
+    return f'{s.speaker} said "{text if len(text) <= 90 else text[:87] + "..."}"'
 
 
 def _n(x: Any, spec: str = "g") -> str:
@@ -45,48 +54,59 @@ def _n(x: Any, spec: str = "g") -> str:
     return "unknown" if x is None else format(x, spec)
 
 
-def _num(name: str, unit: str = "") -> Callable[[dict, Any], str]:
-    return lambda s, v: f"{name} {_n(s[name.replace(' ', '_')])}{unit} (limit {v:g}{unit})"
+def _any_of(signal: str) -> Condition:
+    """A list of names, any of which is in the signal's set."""
+    return Condition(list, (signal, *_QUOTED), lambda s, v: bool(getattr(s, signal) & set(v)), _quote)
 
+
+def _limit(signal: str, label: str, unit: str = "") -> Callable[[Signals, Any], str]:
+    return lambda s, v: f"{label} {_n(getattr(s, signal))}{unit} (limit {v:g}{unit})"
+
+
+_NUMBER = (int, float)
 
 CONDITIONS: dict[str, Condition] = {
-    "customer_cues_any": Condition(list, lambda s, v: bool(s["customer_cues"] & set(v)), _quote),
-    "agent_cues_any": Condition(list, lambda s, v: bool(s["agent_cues"] & set(v)), _quote),
-    "agent_acts_any": Condition(list, lambda s, v: bool(s["agent_acts"] & set(v)), _quote),
-    "upset": Condition(bool, lambda s, v: s["upset"] == v, _quote),
-    "anger_at_least": Condition((int, float), lambda s, v: s["anger"] >= v, _num("anger")),
-    "mood_state_in": Condition(list, lambda s, v: s["mood_state"] in v,
-                               lambda s, v: f"customer mood {s['mood_state']} ({s['mood']:+.2f})"),
-    "mood_at_most": Condition((int, float), lambda s, v: s["mood"] <= v, _num("mood")),
-    "mood_trend": Condition(str, lambda s, v: s["mood_trend"] == v, lambda s, v: f"customer mood {v}"),
-    "agent_wpm_above": Condition((int, float), lambda s, v: (s["agent_wpm"] or 0) > v, _num("agent wpm", " wpm")),
+    "customer_cues_any": _any_of("customer_cues"),
+    "agent_cues_any": _any_of("agent_cues"),
+    "agent_acts_any": _any_of("agent_acts"),
+    "upset": Condition(bool, ("upset", *_QUOTED), lambda s, v: s.upset == v, _quote),
+    "anger_at_least": Condition(_NUMBER, ("anger",), lambda s, v: s.anger >= v, _limit("anger", "anger")),
+    "mood_state_in": Condition(list, ("mood_state", "mood"), lambda s, v: s.mood_state in v,
+                               lambda s, v: f"customer mood {s.mood_state} ({s.mood:+.2f})"),
+    "mood_at_most": Condition(_NUMBER, ("mood",), lambda s, v: s.mood <= v, _limit("mood", "mood")),
+    "mood_trend": Condition(str, ("mood_trend",), lambda s, v: s.mood_trend == v, lambda s, v: f"customer mood {v}"),
+    "agent_wpm_above": Condition(_NUMBER, ("agent_wpm",), lambda s, v: (s.agent_wpm or 0) > v,
+                                 _limit("agent_wpm", "agent wpm", " wpm")),
     "agent_pace_above_band": Condition(
-        bool, lambda s, v: ((s["agent_wpm"] or 0) > s["agent_pace_band_high"]) == v,
-        lambda s, v: f"agent pace {_n(s['agent_wpm'])} wpm, {'above' if v else 'within'} the "
-                     f"{s['agent_pace_band_high']:g} wpm band",
+        bool, ("agent_wpm", "agent_pace_band_high"), lambda s, v: ((s.agent_wpm or 0) > s.agent_pace_band_high) == v,
+        lambda s, v: f"agent pace {_n(s.agent_wpm)} wpm, {'above' if v else 'within'} the "
+                     f"{s.agent_pace_band_high:g} wpm band",
     ),
     "agent_wpm_over_baseline_pct": Condition(
-        (int, float),
-        lambda s, v: bool(s["agent_wpm"] and s["agent_baseline"]) and s["agent_wpm"] > s["agent_baseline"] * (1 + v / 100),
-        lambda s, v: f"agent pace {s['agent_wpm']:g} wpm, {v:g}% over their own {s['agent_baseline']:g} wpm",
+        _NUMBER, ("agent_wpm", "agent_baseline"),
+        lambda s, v: bool(s.agent_wpm and s.agent_baseline) and s.agent_wpm > s.agent_baseline * (1 + v / 100),
+        lambda s, v: f"agent pace {s.agent_wpm:g} wpm, {v:g}% over their own {s.agent_baseline:g} wpm",
     ),
-    "dead_air_at_least_s": Condition((int, float), lambda s, v: s["dead_air_s"] >= v,
-                                     lambda s, v: f"{s['dead_air_s']:.0f} s of silence"),
-    "hold_announced": Condition(bool, lambda s, v: s["hold_announced"] == v,
-                                lambda s, v: f'after "{s["hold_phrase"]}"' if v else "no hold announced"),
-    "agent_talkovers_at_least": Condition(int, lambda s, v: s["agent_talkovers"] >= v,
-                                          lambda s, v: f"agent talked over the customer {s['agent_talkovers']} times in the last minute"),
-    "agent_talk_share_above": Condition((int, float), lambda s, v: (s["agent_talk_share"] or 0) > v,
-                                        lambda s, v: f"agent talk share {_n(s['agent_talk_share'], '.0%')}"),
-    "customer_raised_db_at_least": Condition((int, float), lambda s, v: (s["customer_raised_db"] or 0) >= v,
-                                             lambda s, v: f"customer {_n(s['customer_raised_db'], '+.0f')} dB louder than usual"),
-    "agent_raised_db_at_least": Condition((int, float), lambda s, v: (s["agent_raised_db"] or 0) >= v,
-                                          lambda s, v: f"agent {_n(s['agent_raised_db'], '+.0f')} dB louder than usual"),
-    "attempts_at_least": Condition(int, lambda s, v: s["attempts"] >= v,
-                                   lambda s, v: f"{s['attempts']} attempts to help so far"),
-    "upset_count_at_least": Condition(int, lambda s, v: s["upset_count"] >= v,
-                                      lambda s, v: f"{s['upset_count']} upset customer turns in the last 2 minutes"),
-    "escalated": Condition(bool, lambda s, v: s["escalated"] == v, lambda s, v: ""),
+    "dead_air_at_least_s": Condition(_NUMBER, ("dead_air_s",), lambda s, v: s.dead_air_s >= v,
+                                     lambda s, v: f"{s.dead_air_s:.0f} s of silence"),
+    "hold_announced": Condition(bool, ("hold_announced", "hold_phrase"), lambda s, v: s.hold_announced == v,
+                                lambda s, v: f'after "{s.hold_phrase}"' if v else "no hold announced"),
+    "agent_talkovers_at_least": Condition(
+        int, ("agent_talkovers",), lambda s, v: s.agent_talkovers >= v,
+        lambda s, v: f"agent talked over the customer {s.agent_talkovers} times in the last minute"),
+    "agent_talk_share_above": Condition(_NUMBER, ("agent_talk_share",), lambda s, v: (s.agent_talk_share or 0) > v,
+                                        lambda s, v: f"agent talk share {_n(s.agent_talk_share, '.0%')}"),
+    "customer_raised_db_at_least": Condition(
+        _NUMBER, ("customer_raised_db",), lambda s, v: (s.customer_raised_db or 0) >= v,
+        lambda s, v: f"customer {_n(s.customer_raised_db, '+.0f')} dB louder than usual"),
+    "agent_raised_db_at_least": Condition(
+        _NUMBER, ("agent_raised_db",), lambda s, v: (s.agent_raised_db or 0) >= v,
+        lambda s, v: f"agent {_n(s.agent_raised_db, '+.0f')} dB louder than usual"),
+    "attempts_at_least": Condition(int, ("attempts",), lambda s, v: s.attempts >= v,
+                                   lambda s, v: f"{s.attempts} attempts to help so far"),
+    "upset_count_at_least": Condition(int, ("upset_count",), lambda s, v: s.upset_count >= v,
+                                      lambda s, v: f"{s.upset_count} upset customer turns in the last 2 minutes"),
+    "escalated": Condition(bool, ("escalated",), lambda s, v: s.escalated == v, lambda s, v: ""),
 }
 
 
@@ -104,16 +124,24 @@ class Rule:
     on: str
     conditions: tuple[tuple[str, Any], ...]
 
-    def matches(self, signals: dict) -> bool:
+    def matches(self, signals: Signals) -> bool:
         return all(CONDITIONS[name].test(signals, value) for name, value in self.conditions)
 
-    def because(self, signals: dict) -> str:
+    def because(self, signals: Signals) -> str:
         conditions = self.conditions
         if any(name.endswith("_cues_any") for name, _ in conditions):
             # The cue's own words say it better than the whole upset utterance.
             conditions = tuple(c for c in conditions if c[0] != "upset")
         parts = [CONDITIONS[name].explain(signals, value) for name, value in conditions]
         return "; ".join(dict.fromkeys(p for p in parts if p))  # once each, in order
+
+    def prompt(self, *, t: float, because: str, latency_s: float | None, handoff: str | None = None,
+               from_partial: bool = False) -> Prompt:
+        """The prompt this rule raises at call time `t`; the scheduler gives it its id when it shows."""
+        return Prompt(id=0, t=t, kind=self.kind, severity=self.severity, title=self.title, message=self.message,
+                      phrase=self.phrase, tactic=self.tactic, because=because, rule=self.id,
+                      priority=self.priority, sticky=False, latency_s=latency_s, handoff=handoff,
+                      from_partial=from_partial)
 
 
 @dataclass(frozen=True)
@@ -241,6 +269,9 @@ def _parse_rule(i: int, rule: dict, where: _Locator) -> Rule:
     for key, value in when.items():
         if key not in CONDITIONS:
             raise PlaybookError(where.rule(i, key, f"unknown condition {key!r}"))
+        unknown = [name for name in CONDITIONS[key].reads if name not in SIGNAL_NAMES]
+        if unknown:  # a condition the code got wrong: said now, not mid-call
+            raise PlaybookError(where.rule(i, key, f"condition {key} reads {unknown[0]!r}, which is not a signal"))
         if not _is(value, CONDITIONS[key].kind) or (CONDITIONS[key].kind is list and not _names(value)):
             raise PlaybookError(where.rule(i, key, f"condition {key} has the wrong type"))
     return Rule(
