@@ -265,15 +265,20 @@ class EchoCanceller:
 
     def source_event(self, event: object) -> list[AudioBlock]:
         """Microphone audio to hand on before `event` takes effect."""
-        if not self.s.enabled:
-            return []
-        if isinstance(event, DeviceLost):
-            if event.role == "customer":
-                self._ref_live = False
-            return self.flush()
-        if isinstance(event, DeviceBack) and event.role == "customer":
+        handler = self._SOURCE_EVENTS.get(type(event)) if self.s.enabled else None
+        return handler(self, event) if handler else []
+
+    def _device_lost(self, event: DeviceLost) -> list[AudioBlock]:
+        if event.role == "customer":
+            self._ref_live = False
+        return self.flush()
+
+    def _device_back(self, event: DeviceBack) -> list[AudioBlock]:
+        if event.role == "customer":
             self._ref_live = True  # cleaning restarts with the next microphone block
         return []
+
+    _SOURCE_EVENTS = {DeviceLost: _device_lost, DeviceBack: _device_back}
 
     def flush(self) -> list[AudioBlock]:
         """Everything still held (end of call, a device lost), cleaned as well as it can be."""
