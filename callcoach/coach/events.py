@@ -27,7 +27,7 @@ class Prompt:
     from_partial: bool = False  # raised from partial text, before the utterance's final text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # by name: several adjacent texts
 class PromptWithheld:
     """A prompt the coach would have shown, held back and then dropped: for QA, never the agent."""
 

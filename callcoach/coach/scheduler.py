@@ -208,8 +208,9 @@ class PromptScheduler:
     def _drop(self, held: _Held, now: float, fate: Fate) -> PromptWithheld:
         self.dropped[held.reason.value] = self.dropped.get(held.reason.value, 0) + 1
         c = held.candidate
-        return PromptWithheld(round(held.since, 2), round(now, 2), c.kind, c.severity, c.title, c.because, c.rule,
-                              held.reason.value, fate.value)
+        return PromptWithheld(t=round(held.since, 2), until=round(now, 2), kind=c.kind, severity=c.severity,
+                              title=c.title, because=c.because, rule=c.rule, reason=held.reason.value,
+                              fate=fate.value)
 
     def _cooling(self, kind: str, cooldown_s: float, now: float) -> bool:
         last = self._last_by_kind.get(kind)

@@ -333,10 +333,14 @@ class CoachApp(QObject):
         self.probe.start()
 
     def _idle_level(self, event: object) -> None:
-        if isinstance(event, Level):
-            self.window.show_level(event.role, event.rms_db)
-        elif isinstance(event, Picked):
-            self._show_picked(event)
+        handler = self._IDLE_EVENTS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _idle_meter(self, level: Level) -> None:
+        self.window.show_level(level.role, level.rms_db)
+
+    _IDLE_EVENTS = {Level: _idle_meter, Picked: _show_picked}  # what the idle meters' probe posts
 
     def _meters_failed(self, message: str) -> None:
         self.window.show_problem(message)
