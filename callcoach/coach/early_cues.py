@@ -9,8 +9,9 @@ consecutive partials of the same utterance, and the second still has it without 
 audio, and the words after a cue can take it back: "speak to the manager | of the Leeds
 branch", "cancel | the appointment" (on calls written to have them, the final text took
 back 3 of 6 cues that two partials had agreed on). While a cue waits, each partial asks the engine for the
-next at once (from the audio that came meanwhile), not a second later. The final text of
-that utterance does not raise them again.
+next at once (from the audio that came meanwhile), not a second later, and decoded as the
+final text will be (beam search; greedy partials share mishearings the final text does not
+have). The final text of that utterance does not raise them again.
 
 Partials are only transcribed live and at real time (fast `analyze` skips them), so a
 prompt raised here is marked `from_partial`; the final text would have raised it too.

@@ -365,17 +365,19 @@ class Engine:
         due = max(onset, ch.last_partial_at) + wait
         if ch.clock < due or self._queue.partial_waiting(role):
             return
-        ch.last_partial_at, ch.confirm = ch.clock, False
         entered = ch.entry_time(ch.clock) if self.measure_latency else None
         job = Job(role, audio, audio_start / SAMPLE_RATE, False,
-                  meta={"start": onset, "t": audio_start + len(audio), "entered": entered})
+                  meta={"start": onset, "t": audio_start + len(audio), "entered": entered}, beam=ch.confirm)
+        ch.last_partial_at, ch.confirm = ch.clock, False
         if not self._queue.offer_partial(job):
             self.stats["partials_skipped"] += 1
 
     def confirm_partial(self, role: str) -> None:
-        """Transcribe `role`'s next partial from the next audio, not a second later: a
-        listener heard something in the last one that it will act on once it is heard again
-        (any thread; costs one partial)."""
+        """Transcribe `role`'s next partial from the next audio, not a second later, and with
+        the final text's beam search: a listener heard something in the last one that it will
+        act on once it is heard again, and greedy partials share mishearings the final text
+        does not ("switch to another provider" for "wish to have a reminder"). Any thread;
+        costs one partial."""
         ch = self._channels.get(role)
         if ch is not None:
             ch.confirm = True

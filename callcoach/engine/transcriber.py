@@ -50,6 +50,7 @@ class Job:
     final: bool  # final text with word timestamps, or a quick partial
     speech_prob: float = 1.0  # mean VAD probability over the speech
     meta: dict = field(default_factory=dict)  # carried through for the caller
+    beam: bool = False  # a partial decoded as the final text will be: it confirms what a listener heard
 
     @property
     def duration(self) -> float:
@@ -129,8 +130,8 @@ class WhisperTranscriber:
         encoded = self._whisper.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
         max_tokens = max(_token_budget(job.duration) for job in jobs)
         # Beam search for final text (it matches one-pass accuracy); greedy for partials,
-        # which are replaced a second later anyway.
-        beam = self._beam_size if any(job.final for job in jobs) else 1
+        # which are replaced a second later anyway, unless one confirms a cue.
+        beam = self._beam_size if any(job.final or job.beam for job in jobs) else 1
         results = self._whisper.model.generate(
             encoded, [self._prompt] * len(jobs), beam_size=beam, max_length=max_tokens,
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
