@@ -26,11 +26,12 @@ def _prompts(got) -> list[Prompt]:
     return [e for e in got if isinstance(e, Prompt)]
 
 
-def _partials(coach, start, texts, first_t, role="customer"):
-    """Partials a second apart; the watermark passes each soon after (the speech goes on)."""
+def _partials(coach, start, texts, first_t, role="customer", beam=True):
+    """Partials a second apart (decoded like the final text: as the coach asks for them once
+    it hears a cue); the watermark passes each soon after (the speech goes on)."""
     for i, text in enumerate(texts):
         t = first_t + i
-        coach(Partial(role, start, t, text, 0.2))
+        coach(Partial(role, start, t, text, 0.2, beam))
         coach(Watermark(t + 0.1))
 
 
@@ -87,6 +88,15 @@ def test_words_after_the_cue_can_take_it_back():
     assert not _prompts(got), "not a manager demand, not a threat to leave"
 
 
+def test_quick_greedy_partials_do_not_confirm_a_cue():
+    coach, got, _ = _coach()
+    _partials(coach, 2.0, ["I want to talk to a manager and help the job you", "I want to talk to a manager and "
+                           "help the job you can"], 4.0, beam=False)
+    assert not _prompts(got), "they share mishearings the final text does not have"
+    _partials(coach, 2.0, ["I want to talk to a manager about the job you advertised"], 6.0)
+    assert not _prompts(got)
+
+
 def test_partials_of_two_utterances_are_not_consecutive():
     coach, got, _ = _coach()
     _partials(coach, 2.0, ["I want to speak to your manager right now please"], 4.0)
@@ -109,9 +119,9 @@ def test_abuse_sets_a_boundary_from_partials():
 
 def test_a_partial_behind_the_watermark_is_coached_at_the_watermark():
     coach, got, _ = _coach()
-    coach(Partial("customer", 2.0, 4.0, "I want to speak to your manager", 0.2))
+    coach(Partial("customer", 2.0, 4.0, "I want to speak to your manager", 0.2, True))
     coach(Watermark(6.0))  # the agent's text came meanwhile; the watermark ran past 5 s
-    coach(Partial("customer", 2.0, 5.0, "I want to speak to your manager right now please", 0.2))
+    coach(Partial("customer", 2.0, 5.0, "I want to speak to your manager right now please", 0.2, True))
     [prompt] = _prompts(got)
     assert prompt.t == 6.0, "events up to 6 s were coached already: it comes after them"
 

@@ -4,14 +4,20 @@ or sue, or abusing the agent is coached before they finish the sentence.
 While someone talks, the engine sends the text so far of their utterance (a `Partial`)
 about once a second. The playbook's critical cue rules (severity critical, checked on the
 customer's utterances, with `customer_cues_any`) may fire from it once a cue is in two
-consecutive partials of the same utterance, and the second still has it without its last
-`SETTLE_WORDS` words. One partial alone may end on a word misheard at the edge of the
-audio, and the words after a cue can take it back: "speak to the manager | of the Leeds
-branch", "cancel | the appointment" (on calls written to have them, the final text took
-back 3 of 6 cues that two partials had agreed on). While a cue waits, each partial asks the engine for the
-next at once (from the audio that came meanwhile), not a second later, and decoded as the
-final text will be (beam search; greedy partials share mishearings the final text does not
-have). The final text of that utterance does not raise them again.
+consecutive partials of the same utterance, both decoded as the final text will be (beam
+search), and the second still has it without its last `SETTLE_WORDS` words:
+
+* one partial alone may end on a word misheard at the edge of the audio;
+* the words after a cue can take it back: "speak to the manager | of the Leeds branch",
+  "cancel | the appointment" (on calls written to have them, the final text took back 3 of
+  6 cues that two partials had agreed on);
+* the quick greedy partials share mishearings the final text does not have ("talk to a
+  manager and help the job" for "about the job"): every cue the final text took back on
+  generated calls had a greedy partial in its pair.
+
+A partial with a cue still waiting asks the engine for the next one at once (from the audio
+that came meanwhile, not a second later), with beam search. The final text of that
+utterance does not raise the rules again.
 
 Partials are only transcribed live and at real time (fast `analyze` skips them), so a
 prompt raised here is marked `from_partial`; the final text would have raised it too.
@@ -57,7 +63,7 @@ class EarlyCues:
         self._confirm = confirm  # asks for that role's next partial now (Engine.confirm_partial)
         self._watched = frozenset(cue for r in self.rules for name, value in r.conditions
                                   if name == "customer_cues_any" for cue in value)
-        self._last: tuple[float, frozenset[str]] | None = None  # (onset, cues) of the latest partial
+        self._last: tuple[float, frozenset[str]] | None = None  # (onset, cues if beam) of the latest partial
         self._passed_on: dict[float, frozenset[str]] = {}  # onset -> cues given out as StableCues
         self._fired: dict[float, frozenset[str]] = {}  # onset -> ids of the rules offered early
         self._final_end = -1.0  # end of the customer's latest final utterance coached
@@ -67,8 +73,8 @@ class EarlyCues:
             return None
         sentiment = score(p.text, _ROLE)
         cues = frozenset(sentiment.cues) & self._watched
-        previous, self._last = self._last, (p.start, cues)
-        before = previous[1] if previous is not None and previous[0] == p.start else frozenset()
+        previous, self._last = self._last, (p.start, cues if p.beam else frozenset())
+        before = previous[1] if previous is not None and previous[0] == p.start and p.beam else frozenset()
         passed_on = self._passed_on.get(p.start, frozenset())
         settled = cues & frozenset(score(" ".join(p.text.split()[:-SETTLE_WORDS]), _ROLE).cues) if cues else cues
         stable = settled & before - passed_on

@@ -412,7 +412,8 @@ class Engine:
             self._finalised(job, result, lag)
         elif result is not None:
             self.stats["partials"] += 1
-            self._emit(Partial(job.role, meta["start"] / SAMPLE_RATE, meta["t"] / SAMPLE_RATE, result.text, lag))
+            self._emit(Partial(job.role, meta["start"] / SAMPLE_RATE, meta["t"] / SAMPLE_RATE, result.text, lag,
+                               job.beam))
 
     def _finalised(self, job: Job, result: Transcript | None, lag: float | None) -> None:
         meta = job.meta

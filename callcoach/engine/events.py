@@ -44,6 +44,7 @@ class Partial:
     t: float  # audio covered up to here
     text: str
     lag_s: float | None  # wall time from audio `t` entering the engine to this text
+    beam: bool = False  # decoded as the final text will be (asked for by Engine.confirm_partial)
 
 
 @dataclass(frozen=True)
