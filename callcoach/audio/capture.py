@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import enum
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
@@ -34,6 +32,7 @@ import numpy as np
 
 from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
 from callcoach.audio.devices import Device, DeviceList, DeviceNotFound, Target
+from callcoach.audio.handoff import Handoff, Lost
 from callcoach.errors import CallCoachError
 
 log = logging.getLogger("callcoach.events")
@@ -77,13 +76,6 @@ class _Role:
         self.reconnects = 0
 
 
-@dataclass(frozen=True)
-class _Lost:
-    role: str
-    epoch: int
-    reason: str
-
-
 class CaptureSource:
     """Two roles captured from a sound system; yields what `Engine.run` consumes.
 
@@ -94,9 +86,8 @@ class CaptureSource:
         self._lock = threading.RLock()
         devices = self._listing()
         self._roles = {role: _Role(role, target, target.resolve(devices, None)) for role, target in roles.items()}
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_fragments)
-        self.queue_capacity = queue_fragments
-        self.max_queued = 0
+        # (role, epoch, samples, monotonic time) from the server's thread, and Lost
+        self._queue: Handoff[tuple[str, int, np.ndarray, float] | Lost] = Handoff(queue_fragments, POLL_S)
         self._dropped = dict.fromkeys(roles, 0)  # samples that found the queue full
         self._dropped_fragments = dict.fromkeys(roles, 0)
         self._delivering: set[str] = set()  # roles whose current recording has sent audio
@@ -171,9 +162,7 @@ class CaptureSource:
     def _audio(self, role: str, epoch: int, samples: np.ndarray) -> None:
         # The server's thread: queue it and count, nothing else.
         self._delivering.add(role)
-        try:
-            self._queue.put_nowait((role, epoch, samples, time.monotonic()))
-        except queue.Full:
+        if not self._queue.offer((role, epoch, samples, time.monotonic())):
             self._dropped[role] += len(samples)
             self._dropped_fragments[role] += 1
 
@@ -242,7 +231,7 @@ class CaptureSource:
         r.state = RoleState.LOST
         r.retry_at = time.monotonic()
         log.warning("the %s's device is lost (%s): %s; reconnecting", r.role, reason, r.device.name)
-        self._put(_Lost(r.role, r.epoch, reason))
+        self._queue.put(Lost(r.role, r.epoch, reason), stopping=lambda: self._stopping)
         r.epoch += 1  # whatever the closed stream still queues is not used
 
     def _try_reopen(self, r: _Role, devices: DeviceList, now: float) -> None:
@@ -255,16 +244,6 @@ class CaptureSource:
             return
         r.reconnects += 1
 
-    def _put(self, item) -> None:
-        """Queue a control item in order with the audio; waits for room (never on the
-        server's thread)."""
-        while not self._stopping:
-            try:
-                self._queue.put(item, timeout=POLL_S)
-                return
-            except queue.Full:
-                continue
-
     # -- figures -----------------------------------------------------------------------------
 
     def dropped_by_role(self) -> dict[str, int]:
@@ -274,7 +253,7 @@ class CaptureSource:
     def stats(self) -> dict:
         roles = {role: {"device": r.device.name, "state": r.state.value, "reconnects": r.reconnects,
                         "dropped_samples": self._dropped[role]} for role, r in self._roles.items()}
-        return {"roles": roles, "max_queued": self.max_queued, "queue_capacity": self.queue_capacity}
+        return {"roles": roles, "max_queued": self._queue.max_queued, "queue_capacity": self._queue.capacity}
 
     # -- the consumer ------------------------------------------------------------------------
 
@@ -283,20 +262,12 @@ class CaptureSource:
         if not self._closed.is_set():
             self.start()
         clocks = {role: _RoleClock(role, self) for role in self._roles}
-        while True:
-            try:
-                item = self._queue.get(timeout=POLL_S)
-            except queue.Empty:
-                if self._closed.is_set() and self._queue.empty():
-                    break
-                item = None
-            if item is not None:
-                self.max_queued = max(self.max_queued, self._queue.qsize() + 1)
-                if isinstance(item, _Lost):
-                    yield from clocks[item.role].lost(item)
-                else:
-                    role, epoch, samples, at = item
-                    yield from clocks[role].audio(epoch, samples, at)
+        for item in self._queue.drain(self._closed):
+            if isinstance(item, Lost):
+                yield from clocks[item.role].lost(item)
+            elif item is not None:
+                role, epoch, samples, at = item
+                yield from clocks[role].audio(epoch, samples, at)
             if not self._stopping and self._queue.empty():  # not while audio waits: it may fill the gap
                 now = time.monotonic()
                 for clock in clocks.values():
@@ -347,7 +318,7 @@ class _RoleClock:
         yield AudioBlock(self.role, self.clock, samples)
         self.clock += len(samples)
 
-    def lost(self, item: _Lost) -> Iterator:
+    def lost(self, item: Lost) -> Iterator:
         if self.lost_epoch is not None or item.epoch < self.epoch:
             return
         self.lost_epoch = item.epoch

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import queue
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ import numpy as np
 from ..errors import CallCoachError
 from ..roles import DEVICE_WORD, ROLES
 from .block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
+from .handoff import Handoff, Lost
 from .resample import StreamingResampler, downmix
 
 log = logging.getLogger("callcoach.events")
@@ -187,15 +187,6 @@ def _quiet_stderr():
         os.close(saved)
 
 
-class _Lost:
-    """Queue item: the stream of `epoch` was given up on."""
-
-    __slots__ = ("role", "epoch", "reason")
-
-    def __init__(self, role: str, epoch: int, reason: str):
-        self.role, self.epoch, self.reason = role, epoch, reason
-
-
 class LiveSource:
     """Captures each role from its own input device and yields 16 kHz AudioBlocks.
 
@@ -218,8 +209,9 @@ class LiveSource:
         self.lost_after_s = max(lost_after_s, 2 * block_seconds)
         self.reconnect_every_s = reconnect_every_s
         self.start_grace_s = start_grace_s
-        self.queue_capacity = queue_blocks * max(1, len(devices))
-        self._queue: queue.Queue = queue.Queue(maxsize=self.queue_capacity)
+        # (role, epoch, start frame, raw block) from PortAudio's threads, and Lost
+        self._queue: Handoff[tuple[str, int, int, np.ndarray] | Lost] = Handoff(
+            queue_blocks * max(1, len(devices)), POLL_SECONDS)
         roles = list(devices)
         # Written by each role's callback only, read by the others.
         self._dropped = dict.fromkeys(roles, 0)  # blocks that found the queue full
@@ -246,7 +238,6 @@ class LiveSource:
         self._probe_at = dict.fromkeys(roles, 0.0)
         self._last_restart = 0.0
         self.reconnects = dict.fromkeys(roles, 0)
-        self.max_queued = 0  # the deepest the capture queue has been
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._stopping = False
@@ -297,7 +288,7 @@ class LiveSource:
         return stream
 
     def _callback_for(self, role: str, epoch: int, rate: int):
-        q = self._queue
+        offer = self._queue.offer
 
         def callback(indata, frames, time_info, status):
             # Runs on PortAudio's real-time thread: copy and hand over, count, nothing else.
@@ -323,9 +314,7 @@ class LiveSource:
             self._adc[role] = (adc, frames)
             self._next_frame[role] = start + frames
             self._frames[role] += frames
-            try:
-                q.put_nowait((role, epoch, start, indata.copy()))
-            except queue.Full:
+            if not offer((role, epoch, start, indata.copy())):
                 self._dropped[role] += 1
 
         return callback
@@ -383,7 +372,7 @@ class LiveSource:
                         "frames": self._frames[role], "dropped_blocks": self._dropped[role],
                         "overflow_frames": self._overflow_frames[role], "status_events": self._status[role],
                         "reconnects": self.reconnects[role]} for role in self._names}
-        return {"roles": roles, "max_queued": self.max_queued, "queue_capacity": self.queue_capacity}
+        return {"roles": roles, "max_queued": self._queue.max_queued, "queue_capacity": self._queue.capacity}
 
     # -- running -----------------------------------------------------------------------------
 
@@ -459,11 +448,11 @@ class LiveSource:
         self._epoch[role] = epoch + 1
         stream = self._streams.pop(role, None)
         if stream is not None:
-            _close(stream)  # waits for a running callback: its block is queued before _Lost
+            _close(stream)  # waits for a running callback: its block is queued before Lost
         self._state[role] = "lost"
         self._retry_at[role] = time.monotonic()  # a hiccup comes back at once
         log.warning("input device for the %s lost (%s): %s; reconnecting", role, reason, self._names[role])
-        self._put(_Lost(role, epoch, reason))
+        self._queue.put(Lost(role, epoch, reason), stopping=lambda: self._stopping)
 
     def _reconnect(self, role: str, now: float) -> None:
         with _PA_LOCK:
@@ -518,15 +507,6 @@ class LiveSource:
             if self._state[role] == "lost" and not self._stopping:
                 self._try_open(role)
 
-    def _put(self, item) -> None:
-        """Queue a control item in order with the audio; waits for room (never in a callback)."""
-        while not self._stopping:
-            try:
-                self._queue.put(item, timeout=POLL_SECONDS)
-                return
-            except queue.Full:
-                continue
-
     # -- the consumer ------------------------------------------------------------------------
 
     def stream(self) -> Iterator[AudioBlock | DeviceLost | DeviceBack | AudioDropped]:
@@ -535,19 +515,10 @@ class LiveSource:
         if not self._closed.is_set():
             self.start()
         converters = {role: _RoleConverter(self, role) for role in self._names}
-        while True:
-            try:
-                item = self._queue.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                # Closing happens before _closed is set, so once it is set, nothing new
-                # can arrive: whatever is left in the queue is all there is.
-                if self._closed.is_set() and self._queue.empty():
-                    break
-                continue
-            self.max_queued = max(self.max_queued, self._queue.qsize() + 1)
-            if isinstance(item, _Lost):
+        for item in self._queue.drain(self._closed):
+            if isinstance(item, Lost):
                 yield from converters[item.role].lost(item)
-            else:
+            elif item is not None:
                 role, epoch, start, data = item
                 yield from converters[role].convert(epoch, start, data)
         for conv in converters.values():
@@ -617,7 +588,7 @@ class _RoleConverter:
             self.lost_epoch = None
             yield DeviceBack(self.role, self.clock / SAMPLE_RATE, self.device)
 
-    def lost(self, item: _Lost) -> Iterator:
+    def lost(self, item: Lost) -> Iterator:
         if item.epoch < self.epoch or self.lost_epoch is not None:
             return  # about a stream already replaced, or already said
         yield from self.finish()
