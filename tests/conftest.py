@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests import sound_servers  # after the path above
+from tests import postgres, sound_servers  # after the path above
 from tests.sound_servers import SoundServer
+from tools.central_server import CentralServer
 
 # --------------------------------------------------------------------------- sound servers
 # Real, private sound servers (tests/sound_servers.py), each with a Test Headset and a Test
@@ -71,6 +72,35 @@ def pulse_server(request, monkeypatch) -> Iterator[SoundServer]:
     """Like `sound_server`, PulseAudio only: for heavier tests that need not run twice."""
     yield from _in_use(request.getfixturevalue("_pulseaudio_server"), monkeypatch)
 
+
+
+# --------------------------------------------------------------------------- central PostgreSQL
+# The team store's central server (tests/postgres.py, tools/central_server.py): one real
+# cluster with TLS and client certificates per session, started on first use and stopped by
+# its pid at the end, whatever the tests did. Tests that want a clean database ask for
+# `central_db`: a new database of their own, reachable with the production pg_hba.conf rules.
+
+
+@pytest.fixture(scope="session")
+def central_server() -> Iterator[CentralServer]:
+    """The session's running server (tools.central_server.CentralServer): .dsn(cn, user,
+    dbname="callcoach"), .admin_dsn, .admin_sql(sql, dbname), .kill(), .start(), .restart()."""
+    if missing := postgres.missing_programs():
+        pytest.skip(f"central server tests need {', '.join(missing)} (tools/setup.sh --test installs them)")
+    with postgres.server_folder() as folder:
+        server = postgres.start_server(folder)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def central_db(central_server) -> Iterator[postgres.CentralDatabase]:
+    """A fresh database of this test's own on the session's server (tests.postgres.CentralDatabase):
+    .name, .dsn(cn, user), .admin_dsn, .admin_sql(sql); dropped afterwards with the roles the test made."""
+    with postgres.fresh_database(central_server) as db:
+        yield db
 
 def pytest_configure(config):
     """Before any fixture, even a module-scoped one, runs: point every per-user folder at a

@@ -16,8 +16,9 @@ APP_DEBS=(python3-venv libportaudio2 libsndfile1 libxcb-cursor0 libxcb-icccm4 li
 # A real desktop for tests/test_desktop.py: a window manager with a tray, a compositor, X tools.
 # The device tests run on both sound servers (tests/sound_servers.py): PulseAudio, and PipeWire with
 # pipewire-pulse and WirePlumber, which will not run without a D-Bus session bus (dbus-daemon, in dbus).
+# The team store's tests run a real central PostgreSQL with TLS client certificates (tools/central_server.py).
 TEST_DEBS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb xdotool strace binutils icewm xcompmgr
-           x11-utils pipewire pipewire-pulse wireplumber dbus)
+           x11-utils pipewire pipewire-pulse wireplumber dbus postgresql openssl)
 
 debs=("${APP_DEBS[@]}")
 extras="gui"
