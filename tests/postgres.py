@@ -24,8 +24,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.central_server import (ADMIN, DATABASE, DESKTOP_ROLE, PEOPLE_ROLE, CentralServer, free_port,
-                                  libpq_dsn, missing_programs)
+from tools.central_server import (
+    ADMIN,
+    DATABASE,
+    DESKTOP_ROLE,
+    PEOPLE_ROLE,
+    CentralServer,
+    free_port,
+    libpq_dsn,
+    missing_programs,
+)
 
 TEST_DATABASE_PREFIX = "callcoach_test_"
 

@@ -12,7 +12,10 @@ For IT, from the checkout (as root the server runs as the `postgres` OS user):
     python3 -m tools.central_server start /srv/cc-test                # after a stop or a reboot
     python3 -m tools.central_server stop /srv/cc-test
 
-`issue` prints the libpq connection string for the certificate. The folder holds:
+Run it from the checkout's top folder. `issue` prints the libpq connection string for the
+certificate (sslmode=verify-full: the client checks the server's name against its
+certificate). On a desktop the key must be owned by the user who runs CallCoach, mode 0600:
+libpq refuses a key that others can read. The folder holds:
     ca/        the test CA (ca.key never leaves this folder; ca.crt goes to every desktop)
     data/      the cluster (PGDATA): callcoach.conf (TLS, port, socket; included from
                postgresql.conf), pg_hba.conf, pg_ident.conf, server.crt/.key, root.crt,
@@ -22,7 +25,10 @@ For IT, from the checkout (as root the server runs as the `postgres` OS user):
 
 Who gets in (pg_hba.conf; the first matching line decides, the last lines refuse the rest):
 a certificate CN=desktop-<name> as callcoach_desktop; a certificate CN=<login> as that login
-only, and only if it is a member of callcoach_people; the administrator on the local socket.
+only, and only if it is a member of callcoach_people (so never as postgres or a role outside
+it; `issue` refuses CNs naming the shared roles); the administrator (postgres) only on the
+private socket, by OS user (peer; map admin in pg_ident.conf: the server's OS user and
+whoever ran setup).
 The roles themselves are made by `callcoach central init`. A real server differs only in
 listen_addresses, the client network in pg_hba.conf (127.0.0.1/32 and ::1/128 here) and the
 certificates (the company CA; the server certificate names the server's DNS name).
@@ -101,7 +107,7 @@ def missing_programs() -> list[str]:
 
 
 def _run(args: Sequence[str | os.PathLike], what: str, *, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env)
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise CentralServerError(f"{what} failed: {detail[-1] if detail else f'exit status {result.returncode}'}")
@@ -298,20 +304,22 @@ class CentralServer:
             text = (folder / "data" / CONF_NAME).read_text()
         except FileNotFoundError:
             raise CentralServerError(f"{folder} has no central server: run setup first") from None
-        port = int(re.search(r"^port = (\d+)$", text, re.M).group(1))
+        port = int(re.search(r"^port = (\d+)$", text, re.MULTILINE).group(1))
         hba = (folder / "data" / "pg_hba.conf").read_text()
-        databases = re.search(r"^hostssl\s+(\S+)", hba, re.M).group(1).split(",")
+        databases = re.search(r"^hostssl\s+(\S+)", hba, re.MULTILINE).group(1).split(",")
         return cls(folder, port, databases)
 
     def _conf(self) -> str:
         return CONF_TEMPLATE.format(port=self.port, socket=self.socket_dir)
 
     def _write(self, name: str, text: str) -> None:
-        path = self.data / name
-        path.write_text(text)
-        user = _server_user()
-        os.chown(path, user.pw_uid, user.pw_gid)
-        path.chmod(0o600)
+        # Written aside and renamed: a reload never reads half a pg_hba.conf.
+        path, user = self.data / name, _server_user()
+        partial = path.with_name(f".{name}.new")
+        partial.write_text(text)
+        os.chown(partial, user.pw_uid, user.pw_gid)
+        partial.chmod(0o600)
+        partial.replace(path)
 
     def _as_server_user(self, *args: str | os.PathLike) -> list[str]:
         command = [str(a) for a in args]
@@ -324,9 +332,14 @@ class CentralServer:
             raise CentralServerError(f"the server in {self.folder} is already running (pid {self.pid()})")
         self._wait_no_processes()  # a killed postmaster's children may still be on their way out
         self._clear_stale_locks()
-        _run(self._as_server_user(_bindir() / "pg_ctl", "start", "-w", "-t", int(WAIT_SECONDS), "-D", self.data,
-                                  "-l", self.log_file, "-s"),
-             f"starting PostgreSQL (see {self.log_file})")
+        try:
+            _run(self._as_server_user(_bindir() / "pg_ctl", "start", "-w", "-t", int(WAIT_SECONDS), "-D", self.data,
+                                      "-l", self.log_file, "-s"), "pg_ctl start")
+        except CentralServerError:
+            # pg_ctl only says "examine the log output": the server's last complaint is the reason.
+            complaints = [line for line in self.log_file.read_text().splitlines() if "FATAL" in line or "ERROR" in line]
+            reason = complaints[-1].split("  ", 1)[-1] if complaints else "no reason logged"
+            raise CentralServerError(f"PostgreSQL did not start: {reason} (log: {self.log_file})") from None
 
     def _clear_stale_locks(self) -> None:
         """After a crash the lock files name a dead postmaster. PostgreSQL checks that pid with
@@ -474,7 +487,6 @@ ssl_cert_file = 'server.crt'
 ssl_key_file = 'server.key'
 ssl_ca_file = 'root.crt'
 ssl_min_protocol_version = 'TLSv1.2'
-password_encryption = 'scram-sha-256'
 log_connections = on
 log_line_prefix = '%m [%p] %q%u@%d '
 """
