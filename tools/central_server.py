@@ -12,7 +12,7 @@ For IT, from the checkout (as root the server runs as the `postgres` OS user):
     python3 -m tools.central_server start /srv/cc-test                # after a stop or a reboot
     python3 -m tools.central_server stop /srv/cc-test
 
-Run it from the checkout's top folder. `issue` prints the libpq connection string for the
+Run it from the checkout's top folder (or as python3 tools/central_server.py). `issue` prints the libpq connection string for the
 certificate (sslmode=verify-full: the client checks the server's name against its
 certificate). On a desktop the key must be owned by the user who runs CallCoach, mode 0600:
 libpq refuses a key that others can read. The folder holds:
