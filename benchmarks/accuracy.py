@@ -16,6 +16,7 @@ import tempfile
 from callcoach.analyze import analyze_call
 from callcoach.audio.files import read_call
 from callcoach.engine.transcriber import resolve_model
+from callcoach.settings import Settings
 from tests import callgen
 
 CALLS = {
@@ -46,7 +47,7 @@ def main() -> None:
     for name in args.calls:
         path = os.path.join(tmp, f"{name}.wav")
         truth = callgen.render_call(CALLS[name](), path)
-        summary = analyze_call(call=path)
+        summary = analyze_call(call=path, settings=Settings())
         base = one_pass(path)
         for role in ("agent", "customer"):
             ref = truth.transcript(role)

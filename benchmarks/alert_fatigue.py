@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from callcoach.analyze import analyze_call
+from callcoach.settings import Settings
 from tests import callgen
 from tests.callgen import Turn
 from tests.test_coaching_scenarios import (DIFFICULT_CALL, MANAGER_DEMAND, POLICY_LINE_SOON_AFTER_A_PROMPT,
@@ -116,7 +117,7 @@ def main() -> None:
         for name, turns in CALLS.items():
             path = Path(tmp) / f"{name}.wav"
             callgen.render_call(turns, path)
-            row = call_figures(name, analyze_call(call=str(path)))
+            row = call_figures(name, analyze_call(call=str(path), settings=Settings()))
             rows.append(row)
             print(f"{name}: {row['duration_s']:.0f} s, {row['non_critical']} non-critical + {row['critical']} "
                   f"critical, shortest gap {row['shortest_gap_s']} s, held then shown {row['held_then_shown']}, "

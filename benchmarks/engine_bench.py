@@ -103,10 +103,11 @@ def worker_offline(args) -> dict:
     """analyze_call in fast mode, exactly as `callcoach analyze CALL` runs it."""
     from callcoach.analyze import analyze_call
     from callcoach.engine.engine import Engine
+    from callcoach.settings import Settings
 
     with Timed(Engine, "load") as load, Timed(Engine, "run") as run:
         started = time.monotonic()
-        summary = analyze_call(call=args.call)
+        summary = analyze_call(call=args.call, settings=Settings())  # read as the command does
         total = time.monotonic() - started
     return {
         "audio_s": summary["duration_s"],

@@ -145,12 +145,13 @@ def run(minutes: float, gap_s: float, sample_every_min: float) -> dict:
     from callcoach.engine.engine import EngineSettings
     from callcoach.paths import asset_path
     from callcoach.pipeline import CallPipeline
-    from callcoach.store import StoreWriter
+    from callcoach.settings import Settings
+    from callcoach.store import StoreWriter, default_store_path
 
     channels = read_call(asset_path("demo_call.flac"))
     source = TiledSource(channels, minutes * 60, gap_s)
     pipeline = CallPipeline(EngineSettings(partials=False), source_name="long_call")  # as analyze, fast mode
-    writer = StoreWriter.attach(pipeline, redact=True)
+    writer = StoreWriter.attach(pipeline, default_store_path(Settings()), redact=True)
     sampler = Sampler(sample_every_min * 60)
     sampler.pipeline, sampler.writer = pipeline, writer
     pipeline.subscribe(sampler)

@@ -42,15 +42,17 @@ def main() -> None:
         from PySide6.QtWidgets import QApplication
 
         from callcoach.gui.review.window import ReviewWindow
+        from callcoach.settings import Settings
 
         app = QApplication.instance() or QApplication(["review-bench"])
+        settings = Settings()  # once, as `callcoach review` reads them
 
         def first_page(cold: bool) -> tuple[float, float]:
             """Seconds to the table populated, and to the window shown and painted."""
             if cold:
                 evict(path)
             began = time.perf_counter()
-            window = ReviewWindow(path)
+            window = ReviewWindow(path, settings)
             listed = time.perf_counter() - began
             assert window.model.rowCount() == min(200, args.sessions), window.model.rowCount()
             window.show()
@@ -64,7 +66,7 @@ def main() -> None:
 
         def step(action) -> float:
             """Seconds for one action on an open window (median of 5)."""
-            window = ReviewWindow(path)
+            window = ReviewWindow(path, settings)
             window.show()
             app.processEvents()
             times = []

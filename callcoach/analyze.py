@@ -22,7 +22,7 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
                  agent_channel: str = "left", realtime: bool = False, out: str | None = None,
                  model: str | None = None, device: str = "cpu", playbook: str | None = None,
                  store: bool = True, progress: bool = True, agent_name: str | None = None,
-                 on_source: Callable[[FileSource], None] | None = None, settings: Settings | None = None) -> dict:
+                 on_source: Callable[[FileSource], None] | None = None, settings: Settings) -> dict:
     """Run a recorded call through the live pipeline; write OUT.json and keep it in the
     session store so QA can review it. With the `redact` setting on (the default; policy can
     lock it) both are redacted like a live call, and so is the summary returned. `on_source`
@@ -32,9 +32,9 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     the widget, starts from the agent's usual pace over their stored calls. Without it a
     recording is anyone's: it is coached on its own.
 
-    `settings`: the process's settings (the pace band, `redact`); read here when not given.
-    The model, device and playbook come from the arguments, as the command's flags."""
-    settings = settings or Settings()
+    `settings`: the process's settings (the pace band, `redact`, the store's folder), read
+    once by the command. The model, device and playbook come from the arguments, as the
+    command's flags."""
     if out:
         check_writable(out)
     channels = read_call(call, agent_channel) if call else read_pair(agent, customer)

@@ -125,8 +125,9 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _doctor(args: argparse.Namespace) -> int:
     from callcoach.doctor import main as doctor
+    from callcoach.settings import Settings
 
-    return doctor(as_json=args.json, tone=args.tone)
+    return doctor(Settings(), as_json=args.json, tone=args.tone)
 
 
 def _devices(args: argparse.Namespace) -> int:
@@ -157,12 +158,13 @@ def _devices(args: argparse.Namespace) -> int:
 
 def _listen(args: argparse.Namespace) -> int:
     from callcoach.listen import ListenOptions, listen
+    from callcoach.settings import Settings
 
     if args.seconds is not None and args.seconds <= 0:
         raise CallCoachError("--seconds must be more than 0")
     summary = listen(ListenOptions(mic=args.mic, call_output=args.call_output, call_input=args.call_input,
                                    seconds=args.seconds, out=args.json, events=args.events,
-                                   store=not args.no_store))
+                                   store=not args.no_store), Settings())
     print(f"{len(summary['utterances'])} utterances, {summary['duration_s']:.1f} s"
           + (f" -> {args.json}" if args.json else ""), file=sys.stderr)
     return 0

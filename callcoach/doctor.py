@@ -30,10 +30,10 @@ SCHEMA = "callcoach.doctor.v1"
 SAMPLE_CALL = "demo_call.flac"  # its first agent turn (text and times in demo_call.json) is the sample
 
 
-def run_checks(settings: Settings | None = None, tone: bool = False) -> dict:
+def run_checks(settings: Settings, tone: bool = False) -> dict:
     """Every check, in order; a check that raises is a failure, never a traceback. With
-    `tone`, a tone played on the call's output checks the whole sound loop."""
-    settings = settings or Settings()
+    `tone`, a tone played on the call's output checks the whole sound loop. `settings`: the
+    process's, read once by the command."""
     context: dict[str, Any] = {}
     checks = []
     try:
@@ -200,9 +200,9 @@ def render(report: dict) -> str:
     return "\n".join(lines)
 
 
-def main(as_json: bool = False, tone: bool = False) -> int:
+def main(settings: Settings, as_json: bool = False, tone: bool = False) -> int:
     """`callcoach doctor [--json] [--tone]`: exit status 0 when every check passes, else 1."""
-    report = run_checks(tone=tone)
+    report = run_checks(settings, tone=tone)
     print(json.dumps(report, indent=1, ensure_ascii=False) if as_json else render(report))
     logging.getLogger("callcoach.events").info(
         "doctor: %s", ", ".join(f"{c['name']} {c['status']}" for c in report["checks"]))

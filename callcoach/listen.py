@@ -81,10 +81,10 @@ class EventPrinter:
 
 
 
-def listen(options: ListenOptions) -> dict:
+def listen(options: ListenOptions, settings: Settings) -> dict:
+    """`settings`: the process's, read once by the command."""
     if options.out:
         check_writable(options.out)
-    settings = Settings()
     plan = plan_for(options, settings)
     system = sound_system()
     try:

@@ -40,7 +40,7 @@ def _call_as_in_the_widget(path, agent: str) -> tuple[dict, list[CoachState]]:
     """The widget's path: a pipeline from the settings, journaled into the store under the
     agent's name; the gauges it would show."""
     pipeline = CallPipeline.from_settings(Settings(), measure_latency=False, source_name="call.wav")
-    writer = StoreWriter.attach(pipeline, default_store_path(), agent=agent)
+    writer = StoreWriter.attach(pipeline, default_store_path(Settings()), agent=agent)
     states: list[CoachState] = []
     pipeline.subscribe(lambda e: states.append(e) if isinstance(e, CoachState) else None)
     pipeline.load()
@@ -55,8 +55,8 @@ def _call_as_in_the_widget(path, agent: str) -> tuple[dict, list[CoachState]]:
 def test_the_agents_usual_pace_is_the_baseline_from_the_start_of_their_next_call(tmp_path):
     path = tmp_path / "call.wav"
     callgen.render_call(PACED_CALL, path)
-    first = analyze_call(call=str(path), agent_name="X", progress=False)
-    second = analyze_call(call=str(path), agent_name="X", progress=False)
+    first = analyze_call(call=str(path), agent_name="X", progress=False, settings=Settings())
+    second = analyze_call(call=str(path), agent_name="X", progress=False, settings=Settings())
     assert first["coach"]["past_pace"] is None, "no calls of X stored yet"
     assert second["coach"]["past_pace"] == {"wpm": first["metrics"]["agent_wpm"], "calls": 1}
     rates = [first["metrics"]["agent_wpm"], second["metrics"]["agent_wpm"]]
@@ -77,7 +77,7 @@ def test_the_agents_usual_pace_is_the_baseline_from_the_start_of_their_next_call
 def test_a_call_stored_without_an_agent_name_is_coached_on_its_own():
     """A recording is anyone's: `analyze` uses a past only for an agent it is told about."""
     _store_call("X", 200.0, 120)
-    with SessionStore(default_store_path()) as store:
+    with SessionStore(default_store_path(Settings())) as store:
         anyone, agent_x = CallPipeline(), CallPipeline()
         StoreWriter.attach(anyone, store).close()  # analyze without --agent-name
         StoreWriter.attach(agent_x, store, agent="X").close()  # analyze --agent-name X, listen, the widget
@@ -97,7 +97,7 @@ def test_agent_name_mistakes_get_one_line(tmp_path, flags, message):
 
 def _store_call(agent: str, wpm: float, words: int | None, started: str = "2025-03-01T09:00:00+00:00") -> None:
     metrics = {"agent_wpm": wpm, **({"agent_words": words} if words is not None else {})}
-    with SessionStore(default_store_path()) as store:
+    with SessionStore(default_store_path(Settings())) as store:
         sid = store.begin({"started_at": started, "agent": agent})
         store.finish(sid, {"schema": "callcoach.session.v1", "utterances": [], "prompts": [], "metrics": metrics})
 
@@ -108,9 +108,9 @@ def test_the_median_of_the_last_ten_calls_with_enough_words():
     _store_call("X", 320.0, 12, "2025-03-20T09:00:00+00:00")  # "hello? hello?": too few words to count
     _store_call("X", float("nan"), 200, "2025-03-21T09:00:00+00:00")  # a damaged record
     _store_call("Z", 100.0, 300, "2025-03-22T09:00:00+00:00")  # someone else
-    past = AgentHistory("X").past_pace()
+    past = AgentHistory("X", default_store_path(Settings())).past_pace()
     assert past == PastPace(statistics.median(150.0 + d for d in range(3, 13)), 10)
-    assert AgentHistory("nobody").past_pace() is None
+    assert AgentHistory("nobody", default_store_path(Settings())).past_pace() is None
 
 
 def test_no_store_file_yet_means_no_past_and_no_file(tmp_path):

@@ -14,6 +14,7 @@ import pytest
 import soundfile as sf
 
 from callcoach.analyze import analyze_call
+from callcoach.settings import Settings
 from tests import callgen
 
 pytestmark = pytest.mark.slow
@@ -46,7 +47,7 @@ def billing(tmp_path_factory):
 def test_stereo_call_text_speakers_and_times(billing, tmp_path):
     path, truth = billing
     out = tmp_path / "session.json"
-    summary = analyze_call(call=str(path), out=str(out))
+    summary = analyze_call(call=str(path), out=str(out), settings=Settings())
     assert json.loads(out.read_text()) == summary
     assert summary["schema"] == "callcoach.session.v1"
     assert summary["engine"]["finals"] >= 1, "the load-policy counters are kept"
@@ -59,9 +60,9 @@ def test_stereo_call_text_speakers_and_times(billing, tmp_path):
     assert any(u["wpm"] for u in summary["utterances"])
     starts = [u["start"] for u in summary["utterances"]]
     assert starts == sorted(starts)
-    from callcoach.store import SessionStore
+    from callcoach.store import SessionStore, default_store_path
 
-    stored = SessionStore().get(summary["id"])
+    stored = SessionStore(default_store_path(Settings())).get(summary["id"])
     assert stored["status"] == "complete", "analyze keeps the session for QA review"
     assert len(stored["utterances"]) == len(summary["utterances"])
 
@@ -71,7 +72,7 @@ def test_agent_channel_right_swaps_speakers(tmp_path):
     truth = callgen.render_call(turns, tmp_path / "call.wav")
     audio, sr = sf.read(tmp_path / "call.wav", dtype="float32")
     callgen.write_channels(tmp_path / "swapped.wav", audio[:, 1], audio[:, 0], sr)
-    summary = analyze_call(call=str(tmp_path / "swapped.wav"), agent_channel="right")
+    summary = analyze_call(call=str(tmp_path / "swapped.wav"), agent_channel="right", settings=Settings())
     _assert_matches_script(summary, truth)
 
 
@@ -80,7 +81,7 @@ def test_two_mono_files(tmp_path):
     audio, sr = sf.read(tmp_path / "call.wav", dtype="float32")
     sf.write(tmp_path / "agent.wav", audio[:, 0], sr)
     sf.write(tmp_path / "customer.wav", audio[:, 1], sr)
-    summary = analyze_call(agent=str(tmp_path / "agent.wav"), customer=str(tmp_path / "customer.wav"))
+    summary = analyze_call(agent=str(tmp_path / "agent.wav"), customer=str(tmp_path / "customer.wav"), settings=Settings())
     _assert_matches_script(summary, truth)
 
 
@@ -92,7 +93,7 @@ def test_rates_and_channel_counts(billing, tmp_path, variant):
         callgen.to_multichannel(path, out, channels=4)
     else:
         callgen.resample_file(path, out, int(variant))
-    summary = analyze_call(call=str(out))
+    summary = analyze_call(call=str(out), settings=Settings())
     # 8 kHz costs the wide-band agent voice some accuracy; the customer is a phone line anyway.
     _assert_matches_script(summary, truth, max_wer=0.25 if variant == "8000" else 0.15)
 
@@ -110,14 +111,14 @@ def test_rates_and_channel_counts(billing, tmp_path, variant):
 def test_no_text_from_non_speech(tmp_path, noise):
     seconds = 25
     callgen.write_channels(tmp_path / "quiet.wav", noise(seconds), noise(seconds), 16000)
-    summary = analyze_call(call=str(tmp_path / "quiet.wav"))
+    summary = analyze_call(call=str(tmp_path / "quiet.wav"), settings=Settings())
     assert summary["utterances"] == [], [u["text"] for u in summary["utterances"]]
 
 
 def test_speech_after_noise_is_transcribed(tmp_path):
     turns = [callgen.Turn("customer", "Hello, I am calling about a refund for my broken headphones.", gap_before=0)]
     truth = callgen.render_call(turns, tmp_path / "speech.wav", leading_silence=12.0, noise_db=-40, seed=2)
-    summary = analyze_call(call=str(tmp_path / "speech.wav"))
+    summary = analyze_call(call=str(tmp_path / "speech.wav"), settings=Settings())
     text = _speaker_text(summary, "customer")
     # tiny.en mishears a word or two in -40 dB hiss; what matters is the speech is not lost.
     assert callgen.word_error_rate(truth.transcript("customer"), text) <= 0.35, text
@@ -132,7 +133,7 @@ def test_realtime_measures_latency(tmp_path):
         callgen.Turn("customer", "Hi, my order never arrived and I would like to know where it is."),
     ]
     truth = callgen.render_call(turns, tmp_path / "short.wav")
-    summary = analyze_call(call=str(tmp_path / "short.wav"), realtime=True)
+    summary = analyze_call(call=str(tmp_path / "short.wav"), realtime=True, settings=Settings())
     _assert_matches_script(summary, truth)
     latencies = [u["latency_s"] for u in summary["utterances"]]
     assert latencies and all(lat is not None and 0 < lat < 3 for lat in latencies), latencies
@@ -186,7 +187,7 @@ class _Terminal(io.StringIO):
 
 def test_a_folder_of_recordings_with_one_progress_bar(billing, tmp_path):
     from callcoach.analyze_folder import analyze_folder
-    from callcoach.store import SessionStore
+    from callcoach.store import SessionStore, default_store_path
 
     path, truth = billing
     folder = tmp_path / "calls"
@@ -198,13 +199,14 @@ def test_a_folder_of_recordings_with_one_progress_bar(billing, tmp_path):
     (folder / "notes.txt").write_text("not a recording: skipped")
     terminal, seen = _Terminal(), []
     results = analyze_folder(folder, out_dir=tmp_path / "json", stream=terminal,
-                             on_result=lambda i, n, r: seen.append((i, n, r.path.name, r.error is None)))
+                             on_result=lambda i, n, r: seen.append((i, n, r.path.name, r.error is None)),
+                             settings=Settings())
     assert seen == [(1, 3, "broken.wav", False), (2, 3, "monday.wav", True), (3, 3, "tuesday.flac", True)]
     assert "broken.wav" in results[0].error
     monday = json.loads((tmp_path / "json" / "monday.json").read_text())
     _assert_matches_script(monday, truth)
     assert json.loads((tmp_path / "json" / "tuesday.json").read_text())["duration_s"] == pytest.approx(20, abs=0.2)
-    assert len(SessionStore().list_sessions()) == 2, "both calls are kept for QA review"
+    assert len(SessionStore(default_store_path(Settings())).list_sessions()) == 2, "both calls are kept for QA review"
     percents = [float(p) for p in re.findall(r"\] +([\d.]+)%", terminal.getvalue())]
     assert percents[-1] == 100.0 and percents == sorted(percents), percents
 

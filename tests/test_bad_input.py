@@ -130,7 +130,7 @@ def test_commands_say_what_was_wrong_with_the_settings_and_run_on(fresh_settings
     assert lines == [f"callcoach: warning: {path}: unreadable settings ({lines[0].split('(', 1)[1]}"], lines
     assert lines[0].endswith("; using defaults") and "Unterminated string" in lines[0]
     _heard_the_script(json.loads(out.read_text()))
-    assert len(SessionStore().list_sessions()) == 1, "stored, with the default (redaction on)"
+    assert len(SessionStore(default_store_path(Settings())).list_sessions()) == 1, "stored, with the default (redaction on)"
     explained = _cli("explain", "--role", "customer", "I want to speak to your manager")
     assert explained.returncode == 0 and json.loads(explained.stdout)["upset"] is True
     assert _stderr_lines(explained) == []  # explain reads no settings
@@ -322,7 +322,7 @@ def test_damaged_store_is_refused_with_one_line_and_left_as_it_is(tmp_path, kind
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["truncated", "garbage bytes", "empty", "a folder"])
 def test_analyze_and_doctor_with_a_damaged_store(clip_wav, tmp_path, kind):
-    path = default_store_path()
+    path = default_store_path(Settings())
     path.parent.mkdir(parents=True, exist_ok=True)
     _damage(path, kind)
     before = _snapshot(path)
@@ -353,7 +353,7 @@ def test_any_sample_rate(clip_wav, tmp_path, rate):
     path = tmp_path / f"{rate}.wav"
     callgen.resample_file(clip_wav, path, rate)
     assert sf.info(str(path)).samplerate == rate
-    summary = analyze_call(call=str(path), store=False, progress=False)
+    summary = analyze_call(call=str(path), store=False, progress=False, settings=Settings())
     assert summary["duration_s"] == pytest.approx(CLIP_S, abs=0.05)
     _heard_the_script(summary)
 
@@ -362,7 +362,7 @@ def test_any_sample_rate(clip_wav, tmp_path, rate):
 def test_six_channels_use_the_first_two(clip_wav, tmp_path):
     path = tmp_path / "six.wav"
     callgen.to_multichannel(clip_wav, path, channels=6, fill="copy")  # 3-6 repeat 1-2: not used
-    _heard_the_script(analyze_call(call=str(path), store=False, progress=False))
+    _heard_the_script(analyze_call(call=str(path), store=False, progress=False, settings=Settings()))
 
 
 @pytest.mark.slow
@@ -377,7 +377,7 @@ def test_clipping_and_dc_offset_are_still_heard(clip, tmp_path, name, change):
     audio, rate = clip
     path = tmp_path / "changed.wav"
     sf.write(str(path), change(audio).astype(np.float32), rate, subtype="FLOAT")
-    _heard_the_script(analyze_call(call=str(path), store=False, progress=False))
+    _heard_the_script(analyze_call(call=str(path), store=False, progress=False, settings=Settings()))
 
 
 @pytest.mark.slow

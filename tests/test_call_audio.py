@@ -151,7 +151,7 @@ def test_listen_for_some_seconds_saves_and_stores_the_session(sound_server, tmp_
     assert "listening: microphone Test Microphone; call audio: what plays on Test Headset" in result.stderr
     session = json.loads(out.read_text())
     assert 2.5 < session["duration_s"] < 4.5 and session["utterances"] == []
-    with SessionStore(default_store_path()) as store:
+    with SessionStore(default_store_path(Settings())) as store:
         stored = store.list_sessions()
     assert [(s["id"], s["agent"], s["source"]) for s in stored] == [(session["id"], "Sam Agent", "listen")]
 

@@ -30,12 +30,12 @@ def test_the_report_draws_the_band_and_names_the_playbook_the_call_was_coached_w
     playbook = tmp_path / "team.toml"
     playbook.write_text(builtin_path().read_text().replace("version = 2\n", 'version = "qa-7"\n', 1))
     callgen.render_call(callgen.BILLING_CALL, tmp_path / "call.wav")  # the agent speaks at about 170 wpm
-    summary = analyze_call(call=str(tmp_path / "call.wav"), playbook=str(playbook), progress=False)
+    summary = analyze_call(call=str(tmp_path / "call.wav"), playbook=str(playbook), progress=False, settings=Settings())
     used = {"pace_band": [100.0, 150.0], "playbook": {"source": str(playbook), "version": "qa-7"}, "past_pace": None}
     assert summary["coach"] == used and summary["schema"] == "callcoach.session.v1"
 
     _band(120, 190)  # the reviewer's settings today are not what the call was coached with
-    with SessionStore(default_store_path()) as store:
+    with SessionStore(default_store_path(Settings())) as store:
         stored = store.get(summary["id"])
     assert stored["coach"] == used
     page = _Page(render_html(stored))
@@ -59,7 +59,7 @@ def _old_session() -> dict:
 
 def test_an_old_stored_session_opens_on_the_default_band():
     _band(100, 150)
-    with SessionStore(default_store_path()) as store:
+    with SessionStore(default_store_path(Settings())) as store:
         sid = store.begin({"id": "old-one", "started_at": "2025-03-01T09:00:00+00:00", "agent": "sam"})
         store.finish(sid, _old_session())
         page = _Page(render_html(store.get(sid)))
@@ -71,7 +71,7 @@ def test_an_old_stored_session_opens_on_the_default_band():
 
 def test_a_call_cut_short_keeps_what_it_was_coached_with():
     """The record is journaled when the call starts: a call the app never finished has it too."""
-    with SessionStore(default_store_path()) as store:
+    with SessionStore(default_store_path(Settings())) as store:
         writer = StoreWriter(store, meta={"agent": "sam"})
         writer(CoachSetup((140.0, 170.0), "built-in", 2, 182.5, 4))
         writer(Utterance("agent", 1.0, 4.0, "thank you for calling how can I help", (), 200.0, None))

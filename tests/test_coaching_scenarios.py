@@ -7,6 +7,7 @@ import statistics
 import pytest
 
 from callcoach.analyze import analyze_call
+from callcoach.settings import Settings
 from tests import callgen
 from tests.callgen import Turn
 
@@ -17,7 +18,7 @@ A, C = "agent", "customer"
 def _run(tmp_path, turns, realtime=False, **render):
     path = tmp_path / "call.wav"
     truth = callgen.render_call(turns, path, **render)
-    return truth, analyze_call(call=str(path), realtime=realtime)
+    return truth, analyze_call(call=str(path), realtime=realtime, settings=Settings())
 
 
 def _kinds(summary) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 
 from callcoach.analyze import analyze_call
+from callcoach.settings import Settings
 from tests import callgen
 
 pytestmark = pytest.mark.slow
@@ -27,7 +28,7 @@ def script() -> dict:
 
 @pytest.fixture(scope="module")
 def summary() -> dict:
-    return analyze_call(call=str(CALL))
+    return analyze_call(call=str(CALL), settings=Settings())
 
 
 def _kinds(summary: dict) -> list[str]:

@@ -132,8 +132,8 @@ def test_the_storage_place_setting_moves_the_session_store(paths, tmp_path, monk
     write_policy(policy, {"session_folder": str(folder)}, ["session_folder"])
     monkeypatch.setenv("CALLCOACH_CONFIG_DIR", str(user.parent))
     monkeypatch.setenv("CALLCOACH_POLICY_FILE", str(policy))
-    assert default_store_path() == folder / "sessions.db"
-    SessionStore().close()
+    assert default_store_path(Settings()) == folder / "sessions.db"
+    SessionStore(default_store_path(Settings())).close()
     assert (folder / "sessions.db").exists()
 
 

@@ -28,6 +28,7 @@ from callcoach.redact import contains_planted
 from callcoach.report import load_session, render_html, write_report
 from callcoach.report.values import SEVERITY_COLOR
 from callcoach.session_values import clock
+from callcoach.settings import Settings
 from callcoach.store import SessionStore, StoreWriter
 from tests.report_demo import ANSWERS, demo_session
 from tests.pii_call import CARD, planted_card
@@ -420,7 +421,7 @@ def test_a_session_file_is_redacted_before_it_is_reported(demo, tmp_path):
     raw["utterances"][1]["text"] = "my card number is 4539 1488 0343 6467"
     raw["handoff_note"] = "card 4539148803436467"
     path = Path(_write(tmp_path / "raw.json", json.dumps(raw)))
-    assert not contains_planted(render_html(load_session(str(path))), [CARD])
+    assert not contains_planted(render_html(load_session(str(path), Settings())), [CARD])
     done = _cli("report", str(path), "--out", str(tmp_path / "r.html"))
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "r.html").read_text(encoding="utf-8")

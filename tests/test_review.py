@@ -18,6 +18,7 @@ from callcoach.gui import theme
 from callcoach.gui.review import window as window_module
 from callcoach.gui.review.session_model import COLUMNS, PAGE, SessionModel
 from callcoach.gui.review.window import ReviewWindow
+from callcoach.settings import Settings
 from callcoach.store import SessionStore, default_store_path
 from tests.widget_helpers import wait_threads_finished
 
@@ -79,7 +80,7 @@ def _journal(store: SessionStore, sid: str, session: dict) -> None:
 
 def build_store(path=None) -> dict:
     """24 complete sessions, 2 incomplete (the app closed mid-call), 1 damaged summary."""
-    store = SessionStore(path or default_store_path())
+    store = SessionStore(path or default_store_path(Settings()))
     for i in range(N_COMPLETE):
         s = _session(i)
         sid = store.begin({"id": s["id"], "started_at": s["started_at"], "agent": AGENTS[i % 3], "source": "test.wav"})
@@ -109,7 +110,7 @@ def open_window(qtbot):
     windows = []
 
     def make(path=None) -> ReviewWindow:
-        w = ReviewWindow(path)
+        w = ReviewWindow(path, Settings())
         qtbot.addWidget(w)
         w.show()
         qtbot.waitExposed(w)
@@ -152,7 +153,7 @@ def _select(qtbot, w: ReviewWindow, session_id: str) -> None:
 
 def test_lists_the_store_with_counts_markers_and_recovery(open_window):
     counts = build_store()
-    store = SessionStore(default_store_path())
+    store = SessionStore(default_store_path(Settings()))
     live = store.begin({"id": "orphan", "started_at": BASE.isoformat(), "agent": "sam"})
     store._db.execute("UPDATE sessions SET writer_pid = ? WHERE id = ?", (_dead_pid(), live))
     store.close()
@@ -162,7 +163,7 @@ def test_lists_the_store_with_counts_markers_and_recovery(open_window):
     assert w.status.text() == f"{counts['all'] + 1} sessions"
     starts = [r["started_at"] for r in _rows(w)]
     assert starts == sorted(starts, reverse=True), "newest first"
-    with SessionStore(default_store_path()) as again:
+    with SessionStore(default_store_path(Settings())) as again:
         assert again.list_sessions(status="live") == [], "the window recovered the orphaned call"
 
     status = _column("status")
@@ -175,7 +176,7 @@ def test_lists_the_store_with_counts_markers_and_recovery(open_window):
 
 
 def test_pages_of_200_are_fetched_as_the_table_scrolls(open_window, qtbot):
-    store = SessionStore(default_store_path())
+    store = SessionStore(default_store_path(Settings()))
     with store.batch():
         for i in range(450):
             sid = store.begin({"started_at": (BASE + timedelta(minutes=i)).isoformat(), "agent": AGENTS[i % 3]})
@@ -357,7 +358,7 @@ def test_open_report_writes_the_html_and_opens_it(open_window, qtbot, monkeypatc
     qtbot.mouseClick(w.detail.report_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(opened) == 1, timeout=10_000)
     path = opened[0].toLocalFile()
-    assert path.startswith(str(default_store_path().parent / "reports"))
+    assert path.startswith(str(default_store_path(Settings()).parent / "reports"))
     html = open(path, encoding="utf-8").read()
     assert "my refund for order 8 never arrived" in html and ESCALATE_TITLE in html
 
@@ -369,7 +370,7 @@ def test_open_report_writes_the_html_and_opens_it(open_window, qtbot, monkeypatc
 
 def test_damaged_and_incomplete_sessions_never_crash(open_window, qtbot):
     build_store()
-    with SessionStore(default_store_path()) as store:  # damaged after it was last read
+    with SessionStore(default_store_path(Settings())) as store:  # damaged after it was last read
         store._db.execute("UPDATE summaries SET summary_json = '[1, 2' WHERE session_id = 's02'")
     w = open_window()
     status = w.model.index(w.model.row_of("s02"), _column("status"))

@@ -54,7 +54,7 @@ def _fresh_user(root: Path, app_dirs: bool) -> dict[str, str]:
 def _app_folders(env: dict[str, str]) -> list[Path]:
     """Where this environment's CallCoach keeps settings, sessions and logs (asked of it)."""
     code = ("from callcoach import logs, settings, store; "
-            "print(settings.user_settings_path().parent); print(store.default_store_path().parent); "
+            "print(settings.user_settings_path().parent); print(store.default_store_path(settings.Settings()).parent); "
             "print(logs.log_dir())")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
     return [Path(line) for line in out.stdout.split()]
@@ -121,7 +121,7 @@ def _policy_run(tmp_path, wav: Path, policy: str | None) -> tuple[bytes, dict, b
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     folder = Path(env["CALLCOACH_DATA_DIR"])
     data = b"".join(p.read_bytes() for p in sorted(folder.iterdir()) if p.name.startswith("sessions.db"))
-    code = "import json; from callcoach.store import SessionStore; s = SessionStore(); " \
+    code = "import json; from callcoach.settings import Settings; from callcoach.store import SessionStore, default_store_path; s = SessionStore(default_store_path(Settings())); " \
            "print(json.dumps(s.get(s.list_sessions()[0]['id'])))"
     stored = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                             cwd=ROOT)

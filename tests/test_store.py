@@ -18,6 +18,7 @@ from callcoach.coach.events import CallSummary, CoachState, Feedback, Prompt, Pr
 from callcoach.engine.events import CallEnded, Notice, Utterance
 from callcoach.engine.transcriber import Word
 from callcoach.errors import CallCoachError
+from callcoach.settings import Settings
 from callcoach.store import STORED_KINDS, SessionStore, StoreWriter, default_store_path
 from tests import callgen
 from tests.callgen import Turn
@@ -75,9 +76,9 @@ def _mode(path) -> int:
 
 def test_default_path_follows_the_data_dir_env(tmp_path, monkeypatch):
     monkeypatch.setenv("CALLCOACH_DATA_DIR", str(tmp_path / "x"))
-    assert default_store_path() == tmp_path / "x" / "sessions.db"
+    assert default_store_path(Settings()) == tmp_path / "x" / "sessions.db"
     monkeypatch.delenv("CALLCOACH_DATA_DIR")
-    assert default_store_path().name == "sessions.db" and "CallCoach" in str(default_store_path())
+    assert default_store_path(Settings()).name == "sessions.db" and "CallCoach" in str(default_store_path(Settings()))
 
 
 def test_round_trip_through_the_writer(tmp_path):

@@ -79,9 +79,10 @@ def main() -> int:
     os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(folder, "policy.toml")
     os.environ["CALLCOACH_DATA_DIR"] = os.path.join(folder, "data")
     try:
-        from callcoach.store import SessionStore
+        from callcoach.settings import Settings
+        from callcoach.store import SessionStore, default_store_path
 
-        with SessionStore() as store:
+        with SessionStore(default_store_path(Settings())) as store:
             other_calls(store)
             demo_id = demo_session(store)
         shoot(out, demo_id)
@@ -96,9 +97,10 @@ def main() -> int:
 
 def shoot(out: Path, session_id: str) -> None:
     from callcoach.gui.review.window import ReviewWindow
+    from callcoach.settings import Settings
 
     shooter = Shooter(out)
-    window = ReviewWindow()
+    window = ReviewWindow(None, Settings())
     window.move(0, 0)
     window.resize(1280, 800)
     window.show()

@@ -9,7 +9,7 @@ is given, so a stored session (already redacted) stays redacted; `load_session` 
 JSON file the same way.
 
     from callcoach.report import render_html, write_report
-    write_report(SessionStore().get(session_id), "call.html")
+    write_report(SessionStore(default_store_path(settings)).get(session_id), "call.html")
 
 No Qt here (import-linter contract in pyproject.toml).
 """

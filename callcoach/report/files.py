@@ -33,14 +33,13 @@ def write_report(session: dict, path: str | os.PathLike) -> Path:
     return path
 
 
-def load_session(ref: str, settings: Settings | None = None) -> dict:
+def load_session(ref: str, settings: Settings) -> dict:
     """A session from a JSON file, or by id from the session store.
 
     A JSON file (`callcoach analyze --json`) holds the words as they were heard, so it is
     redacted here as the store would be, unless the `redact` setting is off. `settings`:
-    the process's settings (read here when not given).
+    the process's settings, read once by the command.
     """
-    settings = settings or Settings()
     path = Path(ref)
     if path.is_file() or path.suffix.lower() == ".json" or os.sep in ref:
         try:

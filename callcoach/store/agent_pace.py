@@ -11,7 +11,6 @@ from pathlib import Path
 from callcoach.coach.pace import PastPace
 from callcoach.store.common import finite
 from callcoach.store.database import SessionStore
-from callcoach.store.paths import default_store_path
 
 RECENT_CALLS = 10  # the median over the agent's last this many calls with enough speech
 MIN_WORDS = 40  # a call in which the agent said fewer words has no rate worth keeping
@@ -24,7 +23,7 @@ class AgentHistory:
     """Whose past calls give a new call its pace baseline, and the store they are in."""
 
     agent: str
-    store: SessionStore | str | os.PathLike | None = None  # None: the default store
+    store: SessionStore | str | os.PathLike
 
     def past_pace(self) -> PastPace | None:
         """The median pace of the agent's recent complete calls; None without any.
@@ -33,7 +32,7 @@ class AgentHistory:
         call's thread, never the GUI's. A store that cannot be read raises CallCoachError."""
         if isinstance(self.store, SessionStore):
             return past_pace(self.store, self.agent)
-        path = Path(self.store) if self.store is not None else default_store_path()
+        path = Path(self.store)
         if not path.exists():
             return None  # no calls stored yet: nothing to read, no file to create
         with SessionStore(path) as store:

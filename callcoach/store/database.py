@@ -18,7 +18,7 @@ from typing import Any
 from callcoach.errors import CallCoachError, one_line
 from callcoach.store.common import finite, now_iso, orphaned, summary_figures, utc_iso
 from callcoach.store.events import json_default
-from callcoach.store.paths import private_files, private_folder, default_store_path
+from callcoach.store.paths import private_files, private_folder
 from callcoach.store.reading import SessionReading
 from callcoach.store.redaction import redact_text
 from callcoach.store.schema import SCHEMA_SQL, SQLITE_MAGIC, LIST_COLUMNS, SCHEMA_VERSION
@@ -27,8 +27,8 @@ from callcoach.store.schema import SCHEMA_SQL, SQLITE_MAGIC, LIST_COLUMNS, SCHEM
 class SessionStore(SessionReading):
     """All sessions of this user. Thread-safe (one connection behind a lock)."""
 
-    def __init__(self, path: str | os.PathLike | None = None, *, timeout_s: float = 5.0):
-        self.path = Path(path) if path is not None else default_store_path()
+    def __init__(self, path: str | os.PathLike, *, timeout_s: float = 5.0):
+        self.path = Path(path)  # the command's store: default_store_path(settings) or its own
         self._lock = threading.RLock()
         self._batch_depth = 0
         self._seq: dict[str, int] = {}

@@ -6,17 +6,16 @@ import os
 from pathlib import Path
 
 from callcoach.errors import CallCoachError, one_line
+from callcoach.settings import Key, Settings, expand_path
 
 STORE_FILE = "sessions.db"
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
-def default_store_path(settings=None) -> Path:
+def default_store_path(settings: Settings) -> Path:
     """sessions.db in the `session_folder` setting (IT may set and lock it), else in
-    CALLCOACH_DATA_DIR, else in the per-user data folder."""
-    from callcoach.settings import Key, Settings, expand_path
-
-    settings = settings or Settings()
+    CALLCOACH_DATA_DIR, else in the per-user data folder. `settings`: the process's, read
+    once by the command."""
     folder = expand_path(settings.get(Key.SESSION_FOLDER)) or os.environ.get("CALLCOACH_DATA_DIR")
     if not folder:
         from platformdirs import user_data_dir

@@ -39,7 +39,7 @@ class StoreWriter:
     `errors` (one line each) and passed to `on_error`.
     """
 
-    def __init__(self, store: SessionStore | str | os.PathLike | None = None, *, meta: dict | None = None,
+    def __init__(self, store: SessionStore | str | os.PathLike, *, meta: dict | None = None,
                  redact: bool = True, flush_s: float = 0.5, on_error=None):
         self._own_store = not isinstance(store, SessionStore)
         self.store = store if isinstance(store, SessionStore) else SessionStore(store)
@@ -75,7 +75,7 @@ class StoreWriter:
         self._thread.start()
 
     @classmethod
-    def attach(cls, pipeline, store: SessionStore | str | os.PathLike | None = None, *, agent: str | None = None,
+    def attach(cls, pipeline, store: SessionStore | str | os.PathLike, *, agent: str | None = None,
                redact: bool = True, **kwargs) -> StoreWriter:
         """A writer for this pipeline's call (same id and start time as its recorder), subscribed.
         A call stored under an agent's name starts from their usual pace over the calls of

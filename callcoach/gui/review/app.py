@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from callcoach.errors import CallCoachError
 from callcoach.gui.review.window import ReviewWindow
 from callcoach.gui.tray import app_icon
+from callcoach.settings import Settings
 
 
 def run(store_path: str | None = None) -> int:
@@ -21,7 +22,7 @@ def run(store_path: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CallCoach")
     app.setWindowIcon(app_icon())
-    window = ReviewWindow(store_path)  # opens the store and recovers calls cut short
+    window = ReviewWindow(store_path, Settings())  # opens the store and recovers calls cut short
     signal.signal(signal.SIGINT, lambda *_: window.close())
     wake = QTimer()  # lets Python see Ctrl+C while Qt's loop runs
     wake.timeout.connect(lambda: None)

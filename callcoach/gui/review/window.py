@@ -37,10 +37,10 @@ MIN_DETAIL = 470  # px the detail keeps when the window is too narrow for every 
 class ReviewWindow(QWidget):
     idle = Signal()  # the last background task (export, report) has finished
 
-    def __init__(self, store_path: str | os.PathLike | None = None, settings: Settings | None = None,
-                 parent: QWidget | None = None):
+    def __init__(self, store_path: str | os.PathLike | None, settings: Settings, parent: QWidget | None = None):
+        """`store_path`: None for the settings' store; `settings`: the process's, read once
+        by the command."""
         super().__init__(parent)
-        settings = settings or Settings()
         self.setObjectName("ReviewWindow")
         self.setWindowTitle("CallCoach — QA review")
         self.setStyleSheet(STYLE)
