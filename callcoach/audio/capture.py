@@ -32,7 +32,7 @@ import numpy as np
 
 from callcoach.audio.block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
 from callcoach.audio.devices import Device, DeviceList, DeviceNotFound, Target
-from callcoach.audio.handoff import Handoff, Lost
+from callcoach.audio.handoff import CaptureEvent, Handoff, Lost, QueuedCapture
 from callcoach.errors import CallCoachError
 
 log = logging.getLogger("callcoach.events")
@@ -76,7 +76,7 @@ class _Role:
         self.reconnects = 0
 
 
-class CaptureSource:
+class CaptureSource(QueuedCapture):
     """Two roles captured from a sound system; yields what `Engine.run` consumes.
 
     A backend subclass provides `_listing`, `_record` and, if its connection can break,
@@ -257,29 +257,14 @@ class CaptureSource:
 
     # -- the consumer ------------------------------------------------------------------------
 
-    def stream(self) -> Iterator[AudioBlock | DeviceLost | DeviceBack | AudioDropped]:
-        """AudioBlocks and what happened to the devices, in order, until stop()."""
-        if not self._closed.is_set():
-            self.start()
-        clocks = {role: _RoleClock(role, self) for role in self._roles}
-        for item in self._queue.drain(self._closed):
-            if isinstance(item, Lost):
-                yield from clocks[item.role].lost(item)
-            elif item is not None:
-                role, epoch, samples, at = item
-                yield from clocks[role].audio(epoch, samples, at)
-            if not self._stopping and self._queue.empty():  # not while audio waits: it may fill the gap
-                now = time.monotonic()
-                for clock in clocks.values():
-                    yield from clock.fill(now)
-        for clock in clocks.values():  # what was dropped after the last audio
-            yield from clock._drops()
+    def _readers(self) -> dict[str, _RoleClock]:
+        return {role: _RoleClock(role, self) for role in self._roles}
 
-    def blocks(self) -> Iterator[AudioBlock]:
-        """Only the AudioBlocks of `stream()` (level meters, tests)."""
-        for item in self.stream():
-            if isinstance(item, AudioBlock):
-                yield item
+    def _between(self, clocks: dict[str, _RoleClock]) -> Iterator[CaptureEvent]:
+        if not self._stopping and self._queue.empty():  # not while audio waits: it may fill the gap
+            now = time.monotonic()
+            for clock in clocks.values():
+                yield from clock.fill(now)
 
 
 class _RoleClock:
@@ -300,7 +285,8 @@ class _RoleClock:
         """Where a fragment that arrived at `at` began, on the call clock."""
         return round((at - self.source._t0 - FRAGMENT_S) * SAMPLE_RATE) - samples
 
-    def audio(self, epoch: int, samples: np.ndarray, at: float) -> Iterator:
+    def take(self, item: tuple[str, int, np.ndarray, float]) -> Iterator[CaptureEvent]:
+        _, epoch, samples, at = item
         if epoch < self.epoch or (self.lost_epoch is not None and epoch <= self.lost_epoch):
             return  # late audio of a stream already given up on
         self.heard_at = at
@@ -318,7 +304,7 @@ class _RoleClock:
         yield AudioBlock(self.role, self.clock, samples)
         self.clock += len(samples)
 
-    def lost(self, item: Lost) -> Iterator:
+    def lost(self, item: Lost) -> Iterator[CaptureEvent]:
         if self.lost_epoch is not None or item.epoch < self.epoch:
             return
         self.lost_epoch = item.epoch
@@ -336,6 +322,10 @@ class _RoleClock:
             return
         self.realign = True
         yield from self._silence_to(round((now - self.source._t0 - wait) * SAMPLE_RATE))
+
+    def end(self) -> Iterator[AudioDropped]:
+        """What was dropped after the last audio."""
+        return self._drops()
 
     def _silence_to(self, position: int) -> Iterator[AudioBlock]:
         if position > self.clock:

@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import CallCoachError
 from ..roles import DEVICE_WORD, ROLES
 from .block import SAMPLE_RATE, AudioBlock, AudioDropped, DeviceBack, DeviceLost
-from .handoff import Handoff, Lost
+from .handoff import CaptureEvent, Handoff, Lost, QueuedCapture
 from .resample import StreamingResampler, downmix
 
 log = logging.getLogger("callcoach.events")
@@ -187,7 +187,7 @@ def _quiet_stderr():
         os.close(saved)
 
 
-class LiveSource:
+class LiveSource(QueuedCapture):
     """Captures each role from its own input device and yields 16 kHz AudioBlocks.
 
     The PortAudio callbacks only copy audio into a bounded queue (and count); all
@@ -509,27 +509,8 @@ class LiveSource:
 
     # -- the consumer ------------------------------------------------------------------------
 
-    def stream(self) -> Iterator[AudioBlock | DeviceLost | DeviceBack | AudioDropped]:
-        """AudioBlocks, and what happened to the devices, in order, until stop(); the audio
-        queued at stop() is not lost."""
-        if not self._closed.is_set():
-            self.start()
-        converters = {role: _RoleConverter(self, role) for role in self._names}
-        for item in self._queue.drain(self._closed):
-            if isinstance(item, Lost):
-                yield from converters[item.role].lost(item)
-            elif item is not None:
-                role, epoch, start, data = item
-                yield from converters[role].convert(epoch, start, data)
-        for conv in converters.values():
-            yield from conv.finish()
-            yield from conv.unreported_drops()
-
-    def blocks(self) -> Iterator[AudioBlock]:
-        """Only the AudioBlocks of `stream()` (level meters, tests)."""
-        for item in self.stream():
-            if isinstance(item, AudioBlock):
-                yield item
+    def _readers(self) -> dict[str, _RoleConverter]:
+        return {role: _RoleConverter(self, role) for role in self._names}
 
 
 def _close(stream) -> None:
@@ -558,7 +539,8 @@ class _RoleConverter:
         self.reported_blocks = 0
         self.reported_overflow = 0
 
-    def convert(self, epoch: int, start_frame: int, data: np.ndarray) -> Iterator:
+    def take(self, item: tuple[str, int, int, np.ndarray]) -> Iterator[CaptureEvent]:
+        _, epoch, start_frame, data = item
         if epoch < self.epoch or (self.lost_epoch is not None and epoch <= self.lost_epoch):
             return  # late audio of a stream already given up on
         if epoch != self.epoch:
@@ -588,7 +570,7 @@ class _RoleConverter:
             self.lost_epoch = None
             yield DeviceBack(self.role, self.clock / SAMPLE_RATE, self.device)
 
-    def lost(self, item: Lost) -> Iterator:
+    def lost(self, item: Lost) -> Iterator[CaptureEvent]:
         if item.epoch < self.epoch or self.lost_epoch is not None:
             return  # about a stream already replaced, or already said
         yield from self.finish()
@@ -619,6 +601,10 @@ class _RoleConverter:
             self.reported_blocks += missing
             yield AudioDropped(self.role, self.clock / SAMPLE_RATE, missing * self.block / self.rate, missing,
                                "the capture queue was full")
+
+    def end(self) -> Iterator[CaptureEvent]:
+        yield from self.finish()
+        yield from self.unreported_drops()
 
     def finish(self) -> Iterator[AudioBlock]:
         if self.resampler is not None:
