@@ -59,6 +59,14 @@ class SettingsDialog(QDialog):
         self.fields[field.key] = field
         form.addRow(label, field.row)
 
+    def _add_text(self, form: QFormLayout, label: str, key: Key, empty_means: str) -> None:
+        """A text setting, saved without the spaces around it; `empty_means` is shown while
+        it is empty."""
+        edit = QLineEdit()
+        edit.setObjectName(key)
+        edit.setPlaceholderText(empty_means)
+        self._add(form, label, Field(key, edit, lambda: edit.text().strip(), edit.setText))
+
     def _model_group(self) -> QGroupBox:
         box = QGroupBox("Speech model")
         form = QFormLayout(box)
@@ -100,15 +108,8 @@ class SettingsDialog(QDialog):
             check = QCheckBox(text)
             check.setObjectName(key)
             self._add(form, "", Field(key, check, check.isChecked, check.setChecked))
-        folder = QLineEdit()
-        folder.setObjectName("session_folder")
-        folder.setPlaceholderText("the per-user data folder")
-        self._add(form, "Sessions kept in", Field(Key.SESSION_FOLDER, folder, lambda: folder.text().strip(),
-                                                  folder.setText))
-        name = QLineEdit()
-        name.setObjectName("agent_name")
-        name.setPlaceholderText("your login name")
-        self._add(form, "Your name for QA", Field(Key.AGENT_NAME, name, lambda: name.text().strip(), name.setText))
+        self._add_text(form, "Sessions kept in", Key.SESSION_FOLDER, "the per-user data folder")
+        self._add_text(form, "Your name for QA", Key.AGENT_NAME, "your login name")
         key = QKeySequenceEdit()
         key.setObjectName("hotkey")
         key.setMaximumSequenceLength(1)
