@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     devices.set_defaults(func=_devices)
     _add_listen(sub)
 
+    _add_team_store(sub)
     review = sub.add_parser("review", help="the QA review window over the stored sessions")
     review.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the "
                         "data folder; CALLCOACH_DATA_DIR moves it)")
@@ -71,6 +72,68 @@ def _add_analyze(sub) -> None:
     analyze.add_argument("--agent-name", metavar="NAME", help="whose calls these are: stored under NAME, coached "
                          "from NAME's usual pace over their stored calls (default: no agent)")
     analyze.set_defaults(func=_analyze)
+
+
+def _add_team_store(sub) -> None:
+    central = sub.add_parser("central", help="set up the team store (for IT, with an administrator's connection)")
+    steps = central.add_subparsers(dest="step", required=True)
+    init = steps.add_parser("init", help="create or upgrade the team store's schema and roles (safe to run again)")
+    init.add_argument("--dsn", required=True, help="PostgreSQL connection string of an administrator")
+    init.set_defaults(func=_central_init)
+    person = steps.add_parser("person", help="let a person log in: whose calls are theirs, which team they lead")
+    person.add_argument("login", help="their PostgreSQL login (their certificate's CN)")
+    person.add_argument("--dsn", required=True, help="PostgreSQL connection string of an administrator")
+    person.add_argument("--agent-name", help="the name their calls are stored under, if they take calls")
+    person.add_argument("--team", help="their team")
+    person.add_argument("--lead", action="store_true", help="QA lead or supervisor: sees and reviews the team's calls")
+    person.set_defaults(func=_central_person)
+
+    sync = sub.add_parser("sync", help="upload every finished session not yet in the team store")
+    sync.add_argument("--json", action="store_true", help="print the counts as one JSON object")
+    sync.set_defaults(func=_sync)
+
+
+def _central_init(args: argparse.Namespace) -> int:
+    from callcoach.central.admin import init
+
+    result = init(args.dsn)
+    print(f"team store schema version {result.version}"
+          + (" (already up to date)" if result.version_before == result.version
+             else f" (was {result.version_before or 'not set up'})"))
+    return 0
+
+
+def _central_person(args: argparse.Namespace) -> int:
+    from callcoach.central.admin import add_person
+
+    add_person(args.dsn, args.login, agent_name=args.agent_name, team=args.team, lead=args.lead)
+    print(f"{args.login}: agent name {args.agent_name or '-'}, team {args.team or '-'}"
+          + (", lead" if args.lead else ""))
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    import json
+
+    from callcoach.central.uploader import upload_pending
+    from callcoach.settings import Key, Settings
+    from callcoach.store import SessionStore
+    from callcoach.store.paths import default_store_path
+
+    settings = Settings()
+    dsn = settings.get(Key.CENTRAL_STORE)
+    if not dsn:
+        raise CallCoachError(f"no team store: the machine policy ({settings.policy_path}) does not set central_store")
+    with SessionStore(default_store_path(settings)) as store:
+        result = upload_pending(store, dsn)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        print(f"{result.uploaded} uploaded, {result.already_there} already there, {result.pending} pending, "
+              f"{result.failed} failed")
+    if result.error:
+        print(f"callcoach: {result.error}", file=sys.stderr)
+    return 1 if result.error or result.failed else 0
 
 
 def _add_listen(sub) -> None:

@@ -47,6 +47,7 @@ class Key(StrEnum):
     OPACITY = "opacity"
     COLLAPSED = "collapsed"
     WINDOW_GEOMETRY = "window_geometry"
+    CENTRAL_STORE = "central_store"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Option:
     description: str
     check: Callable[[Any], bool] = lambda v: True  # extra validation beyond the type
     hint: str = ""  # what a valid value looks like, for error messages
+    policy_only: bool = False  # IT's to set in the machine policy; a user's file cannot
 
 
 def _between(lo: float, hi: float) -> Callable[[Any], bool]:
@@ -85,6 +87,8 @@ OPTIONS: dict[Key, Option] = {o.key: o for o in [
     Option(Key.OPACITY, 0.95, "Window opacity", _between(0.3, 1.0), "0.3-1.0"),
     Option(Key.COLLAPSED, False, "Show the window as a slim bar"),
     Option(Key.WINDOW_GEOMETRY, {}, "Window position and size per screen (kept by the widget)"),
+    Option(Key.CENTRAL_STORE, "", "The team store: a PostgreSQL connection string (empty: sessions stay on this "
+           "PC and nothing opens a network connection)", policy_only=True),
 ]}
 
 
@@ -196,6 +200,8 @@ class Settings:
     # -- writing -------------------------------------------------------------------------
 
     def set(self, key: Key, value: Any) -> None:
+        if OPTIONS[key].policy_only:
+            raise SettingsError(f"{key} is set by the machine policy only ({self.policy_path})")
         if self.locked(key):
             raise SettingsError(f"{key} is locked by the machine policy ({self.policy_path})")
         self._user[key] = validate(key, value)
@@ -230,6 +236,8 @@ class Settings:
         for name, value in data.items():
             try:
                 key = parse_key(name)
+                if OPTIONS[key].policy_only:
+                    raise SettingsError(f"{key} is set by the machine policy only")
                 self._user[key] = validate(key, value)
             except SettingsError as exc:
                 self.errors.append(f"{path}: {exc}; ignored")

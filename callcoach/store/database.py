@@ -21,10 +21,11 @@ from callcoach.store.events import json_default
 from callcoach.store.paths import private_files, private_folder
 from callcoach.store.reading import SessionReading
 from callcoach.store.redaction import redact_text
-from callcoach.store.schema import SCHEMA_SQL, SQLITE_MAGIC, LIST_COLUMNS, SCHEMA_VERSION
+from callcoach.store.outbox import Outbox
+from callcoach.store.schema import MIGRATIONS, SCHEMA_SQL, SQLITE_MAGIC, LIST_COLUMNS, SCHEMA_VERSION
 
 
-class SessionStore(SessionReading):
+class SessionStore(SessionReading, Outbox):
     """All sessions of this user. Thread-safe (one connection behind a lock)."""
 
     def __init__(self, path: str | os.PathLike, *, timeout_s: float = 5.0):
@@ -104,8 +105,14 @@ class SessionStore(SessionReading):
         with self._tx():
             for statement in filter(str.strip, SCHEMA_SQL.split(";")):
                 self._db.execute(statement)
-            if self._db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
+            version = self._db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+            if version is None:
                 self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                return
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    self._db.execute(statement)
+            self._db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     def close(self) -> None:
         with self._lock:
@@ -156,15 +163,19 @@ class SessionStore(SessionReading):
     # -- writing -------------------------------------------------------------------------
 
     def begin(self, meta: dict | None = None) -> str:
-        """A new live session; `meta` may give id, started_at, agent, source. Returns the id."""
+        """A new live session; `meta` may give id, started_at, agent, source, and redacted
+        (whether what is stored went through the redactor; only such sessions ever leave the
+        PC). Returns the id."""
         meta = dict(meta or {})
         session_id = str(meta.get("id") or uuid.uuid4().hex)
         started = utc_iso(meta.get("started_at"))
+        redacted = meta.get("redacted")
         with self._tx():
             self._db.execute(
-                "INSERT INTO sessions (id, started_at, agent, source, status, writer_pid, updated_at)"
-                " VALUES (?, ?, ?, ?, 'live', ?, ?)",
-                (session_id, str(started), meta.get("agent"), meta.get("source"), os.getpid(), now_iso()))
+                "INSERT INTO sessions (id, started_at, agent, source, status, writer_pid, updated_at, redacted)"
+                " VALUES (?, ?, ?, ?, 'live', ?, ?, ?)",
+                (session_id, str(started), meta.get("agent"), meta.get("source"), os.getpid(), now_iso(),
+                 None if redacted is None else int(bool(redacted))))
         self._seq[session_id] = 0
         return session_id
 
@@ -212,13 +223,16 @@ class SessionStore(SessionReading):
                              (session_id, body))
             if not keep_events:
                 self._db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+            self._queue_upload(session_id)
         self.forget_seq(session_id)
 
     def abandon(self, session_id: str) -> None:
         """The writer stops before the call ended (app closed mid-call): incomplete."""
         with self._tx():
-            self._db.execute("UPDATE sessions SET status = 'incomplete', updated_at = ? "
-                             "WHERE id = ? AND status = 'live'", (now_iso(), session_id))
+            cur = self._db.execute("UPDATE sessions SET status = 'incomplete', updated_at = ? "
+                                   "WHERE id = ? AND status = 'live'", (now_iso(), session_id))
+            if cur.rowcount:
+                self._queue_upload(session_id)
         self.forget_seq(session_id)
 
     def recover(self) -> list[str]:
@@ -236,6 +250,7 @@ class SessionStore(SessionReading):
                     "UPDATE sessions SET status = 'incomplete', updated_at = ?,"
                     " duration_s = coalesce(max(coalesce(duration_s, 0), ?), duration_s) WHERE id = ?",
                     (now_iso(), duration if finite(duration) else None, session_id))
+                self._queue_upload(session_id)
                 recovered.append(session_id)
         return recovered
 
@@ -253,7 +268,10 @@ class SessionStore(SessionReading):
     def mark_damaged(self, session_id: str) -> None:
         try:
             with self._tx():
-                self._db.execute("UPDATE sessions SET status = 'damaged' WHERE id = ?", (session_id,))
+                cur = self._db.execute("UPDATE sessions SET status = 'damaged' WHERE id = ? AND status != 'damaged'",
+                                       (session_id,))
+                if cur.rowcount:
+                    self._queue_upload(session_id)
         except CallCoachError:
             pass  # a read-only or broken file: the reader still shows it as damaged
 

@@ -1,6 +1,6 @@
 """The store file's layout: its SQLite schema and version, session statuses, listing columns."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the outbox of uploads to the team store; sessions' revision and redacted
 STATUSES = ("live", "complete", "incomplete", "damaged")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     prompts_acted INTEGER NOT NULL DEFAULT 0,
     qa_score      REAL,
     updated_at    TEXT NOT NULL,
-    qa_note       TEXT
+    qa_note       TEXT,
+    revision      INTEGER NOT NULL DEFAULT 0,  -- each end state (finished, incomplete...) one more
+    redacted      INTEGER  -- 1 or 0 as stored, NULL: stored before the store recorded it
 );
 -- The summary JSON (tens of kB) lives in its own table: the sessions table stays a few
 -- hundred bytes a row, so listing 10,000 of them reads ~2 MB, not the whole file.
@@ -47,4 +49,24 @@ CREATE TABLE IF NOT EXISTS events (
     json       TEXT NOT NULL,
     PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
+-- Sessions still to go to the team store: one row per session, its newest revision. Written
+-- in the transaction that ends the session, deleted once the server has it. Never expires.
+CREATE TABLE IF NOT EXISTS outbox (
+    session_id  TEXT PRIMARY KEY,
+    revision    INTEGER NOT NULL,
+    queued_at   TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_try    REAL NOT NULL DEFAULT 0,  -- Unix time: not before (backoff after a failure)
+    last_error  TEXT
+);
 """
+
+# A store written by version 1 gets the new columns; its ended sessions join the outbox, so
+# turning the team store on uploads the calls from before the upgrade too.
+MIGRATIONS = {
+    1: ("ALTER TABLE sessions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN redacted INTEGER",
+        "UPDATE sessions SET revision = 1 WHERE status != 'live'",
+        "INSERT OR IGNORE INTO outbox (session_id, revision, queued_at) "
+        "SELECT id, revision, updated_at FROM sessions WHERE status != 'live'"),
+}

@@ -56,6 +56,7 @@ class StoreWriter:
         self.recorder = SessionRecorder(meta.get("source"))  # sees only redacted events
         meta.setdefault("id", self.recorder.id)
         meta.setdefault("started_at", self.recorder.started_at)
+        meta["redacted"] = bool(redact)  # only redacted sessions ever leave the PC
         try:
             self.id = self.store.begin(meta)
         except CallCoachError:
