@@ -55,9 +55,20 @@ def run_checks(settings: Settings, tone: bool = False) -> dict:
         "system": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
         "bundle": bool(getattr(sys, "frozen", False)),
         "checks": [asdict(c) for c in checks],
-        "settings": {key: {"value": value, "source": source, "locked": settings.locked(key)}
+        "settings": {key: {"value": _shown(key, value), "source": source, "locked": settings.locked(key)}
                      for key, (value, source) in settings.effective().items()},
     }
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A setting as the report may show it: a connection string without its password."""
+    from callcoach.settings import Key
+
+    if key == Key.CENTRAL_STORE and value:
+        from callcoach.central.status import without_password
+
+        return without_password(value)
+    return value
 
 
 # -- the checks --------------------------------------------------------------------------
@@ -122,6 +133,32 @@ def _session_store(settings: Settings, _context: dict) -> Check:
     return Check("session store", "ok", f"{path} ({count} sessions, writable)", {"path": str(path)})
 
 
+def _team_store(settings: Settings, _context: dict) -> Check:
+    """Off (no network at all), or: the server reached with this desktop's certificate, its
+    schema, and the oldest session still waiting to go there with the last error."""
+    from callcoach.settings import Key
+
+    dsn = settings.get(Key.CENTRAL_STORE)
+    if not dsn:
+        return Check("team store", "ok", "off: sessions stay on this PC, nothing opens a network connection")
+    from callcoach.central.status import team_store_status
+    from callcoach.store import SessionStore, default_store_path
+
+    with SessionStore(default_store_path(settings)) as store:
+        status = team_store_status(dsn, store.outbox_state())
+    waiting = status.outbox
+    details = {"server": status.server, "schema_version": status.schema_version, "pending": waiting.pending,
+               "oldest_pending": waiting.oldest_queued_at, "last_error": waiting.last_error,
+               "never_uploaded": waiting.never}
+    backlog = (f"{waiting.pending} waiting, the oldest since {waiting.oldest_queued_at}"
+               + (f" (last error: {waiting.last_error})" if waiting.last_error else "")) if waiting.pending \
+        else "nothing waiting"
+    kept = f"; {waiting.never} kept on this PC (stored with redaction off)" if waiting.never else ""
+    if status.error:
+        return Check("team store", "warn", f"{status.error}; {backlog}{kept}", details)
+    return Check("team store", "ok", f"{status.server}, schema {status.schema_version}: {backlog}{kept}", details)
+
+
 def _log_folder(_settings: Settings, _context: dict) -> Check:
     from callcoach import logs
 
@@ -142,6 +179,7 @@ _CHECKS: list[tuple[str, Callable[[Settings, dict], Check]]] = [
     ("model", _model),
     ("transcription", _transcription),
     ("session store", _session_store),
+    ("team store", _team_store),
     ("log folder", _log_folder),
 ]
 

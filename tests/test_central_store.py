@@ -362,3 +362,33 @@ def test_calls_stored_before_the_upgrade_go_too_redacted_again(team, tmp_path):
     assert (result.uploaded, result.pending) == (1, 0)
     dump = team.admin_sql("SELECT summary::text FROM callcoach.sessions")
     assert old in dump and live not in dump and "4111" not in dump
+
+
+def _doctor_team_check(env: dict) -> dict:
+    run = subprocess.run([sys.executable, "-m", "callcoach", "doctor", "--json"], env=env, capture_output=True,
+                         text=True, timeout=300)
+    report = json.loads(run.stdout)
+    shown = report["settings"]["central_store"]["value"]
+    assert "password=secret" not in shown, "doctor never shows the password"
+    return next(c for c in report["checks"] if c["name"] == "team store")
+
+
+def test_doctor_shows_the_oldest_pending_upload_and_the_last_error(team, central_server, tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f"[settings]\ncentral_store = {json.dumps(team.dsn(PC1, DESKTOP) + ' password=secret')}\n")
+    env = {**os.environ, "CALLCOACH_POLICY_FILE": str(policy), "CALLCOACH_DATA_DIR": str(tmp_path)}
+    with SessionStore(tmp_path / "sessions.db") as store:
+        _stored(store, "Ana", "waiting for the server")
+        central_server.kill()
+        try:
+            upload_pending(store, team.dsn(PC1, DESKTOP))
+            down = _doctor_team_check(env)
+        finally:
+            central_server.start()
+        oldest = store.outbox_state().oldest_queued_at
+    assert down["status"] == "warn"
+    assert down["details"]["pending"] == 1 and down["details"]["oldest_pending"] == oldest
+    assert f"1 waiting, the oldest since {oldest}" in down["message"] and "last error" in down["message"]
+    subprocess.run([sys.executable, "-m", "callcoach", "sync"], env=env, capture_output=True, timeout=120, check=True)
+    up = _doctor_team_check(env)
+    assert up["status"] == "ok" and "schema 1: nothing waiting" in up["message"]

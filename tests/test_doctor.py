@@ -41,7 +41,8 @@ def test_healthy_desktop_passes_and_shows_where_settings_come_from(sound_server,
     assert report["ok"] and report["schema"] == "callcoach.doctor.v1"
     assert {c["status"] for c in checks.values()} == {"ok"}, checks
     assert list(checks) == ["settings", "sound system", "devices", "open devices", "model", "transcription",
-                            "session store", "log folder"]
+                            "session store", "team store", "log folder"]
+    assert checks["team store"]["message"] == "off: sessions stay on this PC, nothing opens a network connection"
     devices = {(d["kind"], d["name"]): d["matches"] for d in checks["devices"]["details"]["devices"]}
     assert devices[("input", "Test Microphone")] == ["agent_device"]
     assert devices[("output", "Test Headset")] == ["call_output"]
