@@ -24,7 +24,9 @@ from callcoach.engine.events import Utterance
 from callcoach.pipeline import CallPipeline
 from callcoach.roles import ROLES
 from callcoach.session import write_json
-from callcoach.settings import Settings, agent_name
+from callcoach.settings import Key, Settings, agent_name
+
+UPLOAD_WAIT_S = 15.0  # the server's connect and statement timeouts bound it; then the outbox keeps it
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def listen(options: ListenOptions, settings: Settings) -> dict:
         print(f"listening: microphone {mic.name}; call audio: "
               + (f"what plays on {call.name}" if plan.call is CallAudio.OUTPUT else f"input {call.name}"),
               file=sys.stderr)
-        pipeline = CallPipeline.from_settings(settings, source_name="listen")
+        pipeline = CallPipeline.from_settings(settings, source_name="listen", live_text=False)  # no window
         printer = EventPrinter(sys.stdout) if options.events else None
         if printer:
             pipeline.subscribe(printer)
@@ -112,11 +114,29 @@ def listen(options: ListenOptions, settings: Settings) -> dict:
         stop()
         if writer:
             writer.close()
+    upload = _upload(writer, settings)
     if redacted:
         summary = {**redacted.summary(), "engine": summary["engine"]}
     if options.out:
         write_json(summary, options.out)
+    if upload:
+        upload.join(UPLOAD_WAIT_S)
     return summary
+
+
+def _upload(writer, settings: Settings):
+    """The call just stored goes to the team store, if the policy names one, while the JSON
+    is written; None when there is nothing to do."""
+    dsn = settings.get(Key.CENTRAL_STORE)
+    if not (writer and dsn):
+        return None
+    from callcoach.central.uploader import upload_once
+
+    def said(result) -> None:
+        print(f"team store: {result.error}" if result.error else
+              f"team store: {result.uploaded} uploaded, {result.pending} waiting", file=sys.stderr)
+
+    return upload_once(writer.store.path, dsn, said)
 
 
 def _wait_for_audio(source, timeout_s: float = 3.0) -> None:

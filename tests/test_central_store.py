@@ -20,7 +20,9 @@ from callcoach.central.schema import SCHEMA_VERSION
 from callcoach.central.uploader import upload_pending
 from callcoach.store import SessionStore
 from tests import callgen
+from tests.listen_harness import Listen
 from tests.pii_call import CARD_CALL, planted_card
+from tests.sound_servers import TEST_HEADSET
 
 DESKTOP = "callcoach_desktop"
 PC1, PC2 = "desktop-PC0001", "desktop-PC0002"
@@ -392,3 +394,24 @@ def test_doctor_shows_the_oldest_pending_upload_and_the_last_error(team, central
     subprocess.run([sys.executable, "-m", "callcoach", "sync"], env=env, capture_output=True, timeout=120, check=True)
     up = _doctor_team_check(env)
     assert up["status"] == "ok" and "schema 1: nothing waiting" in up["message"]
+
+
+def test_listen_sends_its_call_to_the_team_store_when_it_ends(sound_server, team, fresh_settings, tmp_path):
+    """A live call on the virtual devices: when `listen` stops, the call is on the server,
+    with no `sync` run by anyone."""
+    (fresh_settings / "settings.json").write_text(json.dumps({"agent_name": "Ana"}))
+    (fresh_settings / "policy.toml").write_text(
+        f"[settings]\ncentral_store = {json.dumps(team.dsn(PC1, DESKTOP))}\n")
+    truth = callgen.render_call([callgen.Turn(callgen.CUSTOMER, "I want to cancel my contract today.")],
+                                tmp_path / "call.wav", trailing_silence=1.0)
+    wavs = callgen.split_for_sinks(truth.path, tmp_path)
+    listen = Listen("--mic", "Test Microphone", "--call-output", "Test Headset")
+    try:
+        listen.ready()
+        sound_server.play(wavs[callgen.CUSTOMER], TEST_HEADSET).wait(60)
+        listen.wait_for(lambda lines: any(line.event.get("type") == "utterance" for line in lines), 30)
+    finally:
+        status = listen.stop()
+    assert status == 0, listen.stderr
+    assert "team store: 1 uploaded, 0 waiting" in listen.stderr
+    assert [(s[0], "cancel" in (s[2] or "").lower()) for s in _seen_by(team, "ana")] == [("Ana", True)]

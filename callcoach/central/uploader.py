@@ -139,6 +139,22 @@ def _server_error(db, exc) -> str:
     return f"the team store at {where}: {one_line(exc)}; sessions are kept and retried later"
 
 
+def upload_once(store_path, dsn: str, on_result) -> threading.Thread:
+    """One pass on its own thread, for a command that ends after its call (`listen`): join
+    it before exiting. `on_result(SyncResult)`."""
+
+    def run() -> None:
+        try:
+            with SessionStore(store_path) as store:
+                on_result(upload_pending(store, dsn, due_only=True))
+        except CallCoachError as exc:
+            on_result(SyncResult(0, 0, 0, 0, error=str(exc)))
+
+    thread = threading.Thread(target=run, name="callcoach-upload", daemon=True)
+    thread.start()
+    return thread
+
+
 class Uploader:
     """The background uploader of a widget or `listen`: wakes after each call (`wake()`), at
     the earliest retry time, or every minute, and sends what is due. Its own thread only."""
