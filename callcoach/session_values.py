@@ -8,11 +8,13 @@ never raises; a bad value reads as None, "" or an empty list.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from callcoach.coach.sentiment import ANGRY_ENTER as ANGRY
 from callcoach.coach.sentiment import FRUSTRATED_ENTER as FRUSTRATED
+from callcoach.roles import ROLES
 
 NONE = "—"  # shown for a value that is missing or unreadable
 
@@ -68,6 +70,30 @@ def mood_state(mood: Any) -> str | None:
     if m is None:
         return None
     return "angry" if m <= ANGRY else "frustrated" if m <= FRUSTRATED else "calm"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of call time where one speaker's device was gone: that audio does not exist."""
+
+    speaker: str
+    start: float
+    end: float
+    reason: str
+
+    def tip(self) -> str:
+        why = self.reason or "no reason given"
+        return f"{clock(self.start)}–{clock(self.end)} no {self.speaker} audio (device gap): {why}"
+
+
+def device_gaps(session: dict) -> list[Gap]:
+    """The session's readable device gaps (`gaps`), by start; a damaged entry is skipped."""
+    out = []
+    for g in dicts(session.get("gaps")):
+        start, end, speaker = number(g.get("start")), number(g.get("end")), g.get("speaker")
+        if start is not None and end is not None and end >= start and speaker in ROLES:
+            out.append(Gap(speaker, start, end, text(g.get("reason"))))
+    return sorted(out, key=lambda g: (g.start, g.speaker))
 
 
 def pace_band(session: dict, default: tuple[float, float]) -> tuple[float, float]:

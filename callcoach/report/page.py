@@ -116,7 +116,8 @@ def _legend(session: dict) -> str:
     items = [f'<span><i class="swatch" style="background:{c}"></i>{_e(s)} prompt</span>'
              for s, c in SEVERITY_COLOR.items()]
     items += ['<span><i class="swatch withheld"></i>held back, not shown</span>',
-              '<span><i class="swatch dashed"></i>notice / device gap</span>',
+              '<span><i class="swatch dashed"></i>notice</span>',
+              '<span><i class="swatch gap"></i>device gap: no audio from that speaker</span>',
               '<span><i class="swatch band"></i>target pace {:.0f}–{:.0f} wpm</span>'.format(*pace_band(session))]
     items += [f'<span><i class="swatch" style="background:{c}"></i>{s}</span>' for s, c in SPEAKER_COLOR.items()]
     return f'<div class="legend">{"".join(items)}</div>'

@@ -33,6 +33,8 @@ svg.timeline { display: block; width: 100%; height: auto; }
           vertical-align: middle; }
 .swatch.dashed { height: 0; border-top: 2px dashed #7a8290; border-radius: 0; }
 .swatch.withheld { height: 0; border-top: 2px dotted #b4bac4; border-radius: 0; }
+.swatch.gap { background: repeating-linear-gradient(135deg, #7a8290 0 1px, #eceef1 1px 4px);
+             border: 1px solid #7a8290; }
 .swatch.band { background: #e2f3e8; border: 1px solid #b9dfc7; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
 th, td { text-align: left; padding: 5px 10px 5px 0; border-bottom: 1px solid var(--line); vertical-align: top; }

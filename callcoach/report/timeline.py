@@ -4,7 +4,9 @@ Three bands share the time axis: the customer's mood (each utterance's sentiment
 who is talking, and the agent's pace (each utterance's words per minute against the
 target band). Prompts are vertical lines in their severity's color, numbered as in the
 transcript and labeled by kind; prompts the coach held back and dropped are faint dotted
-lines; notices (device gaps, problems) are grey dashed lines.
+lines; notices (device gaps, problems) are grey dashed lines. A device gap (the session's
+`gaps`: that speaker's audio does not exist there) is a hatched band on the speaker's talk
+lane and a grey veil over the speaker's panel (mood for the customer, pace for the agent).
 Hovering anything shows its details (SVG <title>, no script).
 """
 
@@ -16,7 +18,7 @@ from html import escape
 
 from callcoach.report.values import SEVERITY_COLOR, SPEAKER_COLOR, duration_of, kind_label, pace_band, severity
 from callcoach.roles import ROLES
-from callcoach.session_values import clock, dicts, number, text
+from callcoach.session_values import clock, device_gaps, dicts, number, text
 
 WIDTH, LEFT, RIGHT = 960, 74, 20
 ROW_H, MAX_ROWS = 14, 4  # prompt label rows above the chart
@@ -25,6 +27,7 @@ CHAR_W = 7.0  # rough width of one bold 11 px label character, to keep labels ap
 OFF_PACE = "#c27c0e"
 GRID, FRAME, INK, MUTED = "#eceef1", "#d9dde3", "#3b4250", "#7a8290"
 WITHHELD = "#b4bac4"  # prompts held back and dropped
+HATCH_STEP = 4.0  # px between a gap band's diagonal lines
 
 
 def _f(v: float) -> str:
@@ -100,6 +103,8 @@ def timeline_svg(session: dict, numbered: list[tuple[int, dict]]) -> str:
     out += _mood(utterances, x, mood_y)
     out += _talk(utterances, x, talk_y)
     out += _pace(utterances, pace_band(session), x, pace_y)
+    panels = {"customer": (mood_y, MOOD_H), "agent": (pace_y, PACE_H)}
+    out += _gaps(session, x, talk_y, panels)
 
     # Notices, then prompts on top of everything.
     out += _notices(session, x, mood_y, axis_y)
@@ -127,6 +132,36 @@ def _notices(session: dict, x, top: float, axis_y: float) -> list[str]:
                    f'stroke-dasharray="4 3"/><path d="M{_f(x(t))} {axis_y - 7} l4 7 h-8 z" fill="{MUTED}"/>'
                    f'<text x="{_f(x(t) + 6)}" y="{axis_y - 2}" font-size="9" fill="{MUTED}">{escape(label)}</text></g>')
     return out
+
+
+def _gaps(session: dict, x, talk_y: float, panels: dict[str, tuple[float, float]]) -> list[str]:
+    """Device gaps: hatched on the speaker's talk lane, veiled over their panel. Drawn as
+    plain lines (a fill pattern would need url(), which the page never uses)."""
+    out = []
+    for g in device_gaps(session):
+        x0, x1 = x(g.start), max(x(g.end), x(g.start) + 2)
+        lane_y = talk_y + 3 + ROLES.index(g.speaker) * 12
+        top, h = panels.get(g.speaker, (lane_y, 0))
+        out.append(f'<g class="gap-band" data-speaker="{g.speaker}" data-start="{g.start:.2f}" '
+                   f'data-end="{g.end:.2f}"><title>{escape(g.tip())}</title>'
+                   f'<rect x="{_f(x0)}" y="{top}" width="{_f(x1 - x0)}" height="{h}" fill="{MUTED}" '
+                   f'fill-opacity="0.12"/><rect class="gap-lane" x="{_f(x0)}" y="{lane_y}" width="{_f(x1 - x0)}" '
+                   f'height="10" fill="{GRID}" stroke="{MUTED}" stroke-width="0.6"/>'
+                   f'<path d="{_hatch(x0, x1, lane_y, 10)}" stroke="{MUTED}" stroke-width="0.8"/></g>')
+    return out
+
+
+def _hatch(x0: float, x1: float, top: float, h: float) -> str:
+    """Diagonal lines (/) filling the rectangle, each cut at its left and right edges."""
+    segments = []
+    a = x0 - h
+    while a < x1:
+        sx, sy = (a, top + h) if a >= x0 else (x0, top + h - (x0 - a))
+        ex, ey = (a + h, top) if a + h <= x1 else (x1, top + (a + h - x1))
+        if ex > sx:
+            segments.append(f"M{_f(sx)} {_f(sy)}L{_f(ex)} {_f(ey)}")
+        a += HATCH_STEP
+    return "".join(segments)
 
 
 def _withheld(session: dict, x, top: float, axis_y: float) -> list[str]:

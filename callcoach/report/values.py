@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from callcoach import session_values
-from callcoach.session_values import dicts, number, text
+from callcoach.session_values import device_gaps, dicts, number, text
 from callcoach.settings import OPTIONS, Key
 
 SEVERITY_COLOR = {"info": "#2f6fdb", "warning": "#c27c0e", "critical": "#d0353b"}
@@ -32,6 +32,7 @@ def duration_of(session: dict) -> float:
     times += [number(u.get("end")) or number(u.get("start")) or 0.0 for u in dicts(session.get("utterances"))]
     times += [number(p.get("t")) or 0.0 for p in dicts(session.get("prompts"))]
     times += [number(n.get("t")) or 0.0 for n in dicts(session.get("notices"))]
+    times += [g.end for g in device_gaps(session)]
     return max(times)
 
 

@@ -1,7 +1,9 @@
 """The call on one time axis, drawn with QPainter: the customer's mood (the sentiment of
 each customer line, with the frustrated and angry zones), the agent's pace (words per
 minute of each agent line, against the target band), a marker for every prompt in its
-severity's color, and the notices (device gaps, errors) on the time axis.
+severity's color, and the notices (device gaps, errors) on the time axis. A device gap
+(that speaker's audio does not exist) is a hatched grey band over the speaker's panel:
+the mood panel for the customer, the pace panel for the agent.
 
 Hovering a marker shows what it was; clicking anywhere emits the call time there.
 """
@@ -12,11 +14,11 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from callcoach.gui import theme
-from callcoach.session_values import ANGRY, FRUSTRATED, clock, dicts, mood_state, number, text
+from callcoach.session_values import ANGRY, FRUSTRATED, Gap, clock, device_gaps, dicts, mood_state, number, text
 
 LEFT, RIGHT, TOP, AXIS = 46, 12, 32, 30  # margins: y labels, right edge, legend row and prompt flags, time axis
 GAP = 12  # between the mood and the pace panels
@@ -54,6 +56,7 @@ class TimelineChart(QWidget):
         self.pace: list[tuple[float, float]] = []
         self.prompts: list[Mark] = []
         self.notices: list[Mark] = []
+        self.gaps: list[Gap] = []
         self.update()
 
     def set_session(self, session: dict, band: tuple[float, float]) -> None:
@@ -83,7 +86,8 @@ class TimelineChart(QWidget):
             if t is not None:
                 notices.append(Mark(t, NOTICE_COLOR.get(text(n.get("level")), theme.SECONDARY),
                                     f"{clock(t)}  {text(n.get('message'))}"))
-        ends += [m.t for m in prompts + notices]
+        self.gaps = device_gaps(session)
+        ends += [m.t for m in prompts + notices] + [g.end for g in self.gaps]
         self.duration = max(number(session.get("duration_s")) or 0.0, max(ends), 1.0)
         self.mood, self.pace = sorted(mood), sorted(pace)
         self.prompts, self.notices = sorted(prompts, key=lambda m: m.t), sorted(notices, key=lambda m: m.t)
@@ -105,6 +109,13 @@ class TimelineChart(QWidget):
         r = self.plot_rect()
         return r.left() + r.width() * min(max(t / self.duration, 0.0), 1.0) if self.duration else r.left()
 
+    def gap_rect(self, gap: Gap) -> QRectF:
+        """A device gap's band: its time span over its speaker's panel."""
+        mood_r, pace_r = self.panels()
+        panel = mood_r if gap.speaker == "customer" else pace_r
+        x0 = self.x_of(gap.start)
+        return QRectF(x0, panel.top(), max(self.x_of(gap.end) - x0, 2.0), panel.height())
+
     def pace_range(self) -> tuple[float, float]:
         values = [w for _, w in self.pace] + list(self.band)
         return 20 * math.floor((min(values) - 20) / 20), 20 * math.ceil((max(values) + 20) / 20)
@@ -125,6 +136,8 @@ class TimelineChart(QWidget):
         self._legend(p)
         self._mood_panel(p, mood_r)
         self._pace_panel(p, pace_r)
+        for gap in self.gaps:
+            _hatched(p, self.gap_rect(gap))
         self._time_axis(p)
         for mark in self.prompts:  # across both panels, a flag on top
             x = self.x_of(mark.t)
@@ -140,6 +153,8 @@ class TimelineChart(QWidget):
         entries += [(name, theme.SEVERITY[name], _flag) for name in ("info", "warning", "critical")]
         if self.notices:
             entries.append(("notice", NOTICE_COLOR["warning"], _diamond))
+        if self.gaps:
+            entries.append(("device gap", theme.SECONDARY, _gap_swatch))
         metrics = p.fontMetrics()
         x, y = 8.0, 11.0
         for label, color, mark in entries:
@@ -235,7 +250,10 @@ class TimelineChart(QWidget):
             return None
         near = [(abs(self.x_of(m.t) - x), m) for m in candidates]
         hit = min(near, key=lambda d: d[0], default=None)
-        return hit[1] if hit and hit[0] <= HIT_PX else None
+        if hit and hit[0] <= HIT_PX:
+            return hit[1]
+        gap = next((g for g in self.gaps if self.gap_rect(g).contains(QPointF(x, y))), None)
+        return Mark(gap.start, theme.SECONDARY, gap.tip()) if gap else None
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
@@ -268,6 +286,20 @@ def _flag(p: QPainter, x: float, y: float, color: str) -> None:
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(QColor(color))
     p.drawPolygon(QPolygonF([QPointF(x - 5, y - 8), QPointF(x + 5, y - 8), QPointF(x, y)]))
+
+
+def _hatched(p: QPainter, r: QRectF) -> None:
+    """A device gap: greyed, with diagonal hatching, so it reads as "no audio here"."""
+    veil = QColor(theme.SECONDARY)
+    veil.setAlphaF(0.18)
+    p.fillRect(r, veil)
+    hatch = QColor(theme.SECONDARY)
+    hatch.setAlphaF(0.6)
+    p.fillRect(r, QBrush(hatch, Qt.BrushStyle.BDiagPattern))
+
+
+def _gap_swatch(p: QPainter, x: float, y: float, _color: str) -> None:
+    _hatched(p, QRectF(x - 4, y - 4, 8, 8))
 
 
 def _diamond(p: QPainter, x: float, y: float, color: str) -> None:
