@@ -83,6 +83,7 @@ class CoachApp(QObject):
         self.store_path = store_path
         self.store = None  # the SessionStore, opened by start()
         self.writer = None  # journals the current or last call (late feedback included)
+        self.uploader = None  # sends finished calls to the team store, when the policy names one
         self.hotkey = None  # the system-wide start/stop shortcut, while registered
         # Other threads (the store writer, the hotkey listener) hand work to the GUI thread here.
         self.posted = EventBridge()
@@ -284,6 +285,11 @@ class CoachApp(QObject):
             return
         if recovered:
             log.info("%d interrupted call(s) kept as incomplete", len(recovered))
+        dsn = self.settings.get(Key.CENTRAL_STORE)
+        if dsn:
+            from callcoach.central.uploader import Uploader
+
+            self.uploader = Uploader(self.store.path, dsn)  # its own thread and connection
 
     def _journal(self, pipeline) -> None:
         from callcoach.store import StoreWriter
@@ -294,7 +300,8 @@ class CoachApp(QObject):
         try:
             self.writer = StoreWriter.attach(pipeline, self.store, agent=self._agent(),
                                              redact=self.settings.get(Key.REDACT),
-                                             on_error=lambda m: self.posted.post(lambda: self._store_problem(m)))
+                                             on_error=lambda m: self.posted.post(lambda: self._store_problem(m)),
+                                             on_finished=self.uploader.wake if self.uploader else None)
         except CallCoachError as exc:
             self._store_problem(str(exc))
 
@@ -312,6 +319,9 @@ class CoachApp(QObject):
 
     def _close_store(self) -> None:
         self._close_writer()
+        if self.uploader is not None:  # what is not sent yet stays in the outbox for next time
+            self.uploader.close(timeout=1.0)
+            self.uploader = None
         if self.store is not None:
             self.store.close()
             self.store = None

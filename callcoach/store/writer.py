@@ -36,11 +36,12 @@ class StoreWriter:
 
     `redact` is the effective setting: pass `settings.get("redact")` (a machine policy
     that locks it on wins there). Write failures never reach the engine: they are kept in
-    `errors` (one line each) and passed to `on_error`.
+    `errors` (one line each) and passed to `on_error`. `on_finished` hears when the session
+    is finished on disk (and so in the outbox): the team store uploader wakes then.
     """
 
     def __init__(self, store: SessionStore | str | os.PathLike, *, meta: dict | None = None,
-                 redact: bool = True, flush_s: float = 0.5, on_error=None):
+                 redact: bool = True, flush_s: float = 0.5, on_error=None, on_finished=None):
         self._own_store = not isinstance(store, SessionStore)
         self.store = store if isinstance(store, SessionStore) else SessionStore(store)
         if redact:
@@ -48,6 +49,7 @@ class StoreWriter:
         self.redactor = EventRedactor(redact)
         self.flush_s = flush_s
         self.on_error = on_error
+        self.on_finished = on_finished  # called on the writer thread once the session is finished on disk
         self.errors: list[str] = []
         self.dropped = 0
         meta = dict(meta or {})
@@ -178,6 +180,8 @@ class StoreWriter:
         self._rows = []
         if self._finish:
             self.finished.set()
+            if self.on_finished:
+                self.on_finished()
         return True
 
     def _track(self, event) -> None:
