@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from callcoach.audio.files import FileSource, read_call, read_pair
+from callcoach.audio.recorded import recorded_at
 from callcoach.engine.engine import EngineSettings
 from callcoach.errors import CallCoachError
 from callcoach.pipeline import CallPipeline, coach_settings
@@ -28,6 +29,9 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     lock it) both are redacted like a live call, and so is the summary returned. `on_source`
     sees the audio source before it plays (a caller drawing its own progress bar reads it).
 
+    The session is dated by the recording's own time (its date tag, else the file's
+    modification time; two mono files: the agent's) and named after its file.
+
     `agent_name`: whose call it is. The session is stored under that name and, like a call in
     the widget, starts from the agent's usual pace over their stored calls. Without it a
     recording is anyone's: it is coached on its own.
@@ -42,6 +46,7 @@ def analyze_call(*, call: str | None = None, agent: str | None = None, customer:
     engine = EngineSettings(model=model or "tiny.en", device=device, partials=realtime)
     pipeline = CallPipeline(engine, coach_settings(settings), playbook=playbook, measure_latency=realtime,
                             source_name=os.path.basename(call or agent))
+    pipeline.recorder.started_at = recorded_at(call or agent).iso()
     writer, redacted = session_outputs(pipeline, settings, store, agent_name)
     source = FileSource(channels, realtime=realtime)
     if on_source:

@@ -94,7 +94,7 @@ def listen(options: ListenOptions, settings: Settings) -> dict:
         print(f"listening: microphone {mic.name}; call audio: "
               + (f"what plays on {call.name}" if plan.call is CallAudio.OUTPUT else f"input {call.name}"),
               file=sys.stderr)
-        pipeline = CallPipeline.from_settings(settings, source_name="listen", live_text=False)  # no window
+        pipeline = CallPipeline.from_settings(settings, source_name="live", live_text=False)  # no window
         printer = EventPrinter(sys.stdout) if options.events else None
         if printer:
             pipeline.subscribe(printer)

@@ -153,7 +153,7 @@ def test_listen_for_some_seconds_saves_and_stores_the_session(sound_server, tmp_
     assert 2.5 < session["duration_s"] < 4.5 and session["utterances"] == []
     with SessionStore(default_store_path(Settings())) as store:
         stored = store.list_sessions()
-    assert [(s["id"], s["agent"], s["source"]) for s in stored] == [(session["id"], "Sam Agent", "listen")]
+    assert [(s["id"], s["agent"], s["source"]) for s in stored] == [(session["id"], "Sam Agent", "live")]
 
 
 # --- an unplugged headset, and a silent one ------------------------------------------------------

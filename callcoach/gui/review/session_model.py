@@ -31,7 +31,7 @@ LIVE_TIP = "Being recorded by a running CallCoach right now."
 class Column:
     key: str  # listing row key
     title: str
-    sort: str  # the store's sort key
+    sort: str | None  # the store's sort key; None: the store cannot sort by it
     sample: str  # typical widest content, for the column's first width
     numeric: bool = False
 
@@ -39,6 +39,8 @@ class Column:
 COLUMNS = (
     Column("started_at", "Date", "started_at", "2025-12-31 23:59"),
     Column("agent", "Agent", "agent", "jordan"),
+    # The recording's file name, or "live": calls analyzed together are told apart by it.
+    Column("source", "Source", None, "call-2025-12-31.wav"),
     Column("duration_s", "Duration", "duration_s", "12:59", True),
     Column("worst_mood", "Worst mood", "worst_mood", "frustrated −0.55", True),
     Column("escalated", "Escalated", "escalated", "yes"),
@@ -203,7 +205,7 @@ def _display(row: dict, key: str) -> str:
     value = row.get(key)
     if key == "started_at":
         return local_time(value) or NONE
-    if key == "agent":
+    if key in ("agent", "source"):
         return value if isinstance(value, str) and value else NONE
     if key == "duration_s":
         return clock(value)
