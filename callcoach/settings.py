@@ -200,7 +200,8 @@ class Settings:
     # -- writing -------------------------------------------------------------------------
 
     def set(self, key: Key, value: Any) -> None:
-        if OPTIONS[key].policy_only:
+        option = OPTIONS.get(key)
+        if option is not None and option.policy_only:
             raise SettingsError(f"{key} is set by the machine policy only ({self.policy_path})")
         if self.locked(key):
             raise SettingsError(f"{key} is locked by the machine policy ({self.policy_path})")
