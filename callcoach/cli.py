@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     review = sub.add_parser("review", help="the QA review window over the stored sessions")
     review.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the "
                         "data folder; CALLCOACH_DATA_DIR moves it)")
+    review.add_argument("--central", action="store_true", help="open on Team: the team store's sessions you may "
+                        "review (central_store in the machine policy, your central_login)")
     review.set_defaults(func=_review)
 
     report = sub.add_parser("report", help="a self-contained HTML report of one session, for QA")
@@ -166,7 +168,7 @@ def _review(args: argparse.Namespace) -> int:
         from callcoach.gui.review.app import run
     except ImportError as exc:
         raise CallCoachError(f"the review window needs PySide6: pip install 'callcoach[gui]' ({exc})") from None
-    return run(args.store)
+    return run(args.store, central=args.central)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -48,6 +48,7 @@ class Key(StrEnum):
     COLLAPSED = "collapsed"
     WINDOW_GEOMETRY = "window_geometry"
     CENTRAL_STORE = "central_store"
+    CENTRAL_LOGIN = "central_login"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ OPTIONS: dict[Key, Option] = {o.key: o for o in [
     Option(Key.WINDOW_GEOMETRY, {}, "Window position and size per screen (kept by the widget)"),
     Option(Key.CENTRAL_STORE, "", "The team store: a PostgreSQL connection string (empty: sessions stay on this "
            "PC and nothing opens a network connection)", policy_only=True),
+    Option(Key.CENTRAL_LOGIN, "", "Your own login to the team store, for QA review: libpq parameters "
+           "(user=… sslcert=… sslkey=…) laid over central_store's server"),
 ]}
 
 

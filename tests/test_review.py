@@ -412,6 +412,8 @@ def test_a_store_damaged_where_listing_reads_lists_every_readable_row(qtbot):
     errors = []
 
     class DamagedStore:
+        remote = False
+
         def count_sessions(self, **filters):
             return 1000
 
@@ -429,10 +431,10 @@ def test_cli_review_opens_the_window_on_the_store(monkeypatch, tmp_path):
     seen = []
     from callcoach.gui.review import app
 
-    monkeypatch.setattr(app, "run", lambda store=None: seen.append(store) or 0)
+    monkeypatch.setattr(app, "run", lambda store=None, central=False: seen.append((store, central)) or 0)
     assert cli.main(["review", "--store", str(tmp_path / "x.db")]) == 0
-    assert cli.main(["review"]) == 0
-    assert seen == [str(tmp_path / "x.db"), None]
+    assert cli.main(["review", "--central"]) == 0
+    assert seen == [(str(tmp_path / "x.db"), False), (None, True)]
 
 
 def _dead_pid() -> int:

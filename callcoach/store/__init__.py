@@ -20,7 +20,9 @@ No Qt here: the widget, the QA review and the tests all use this module.
 The package: `database` (SessionStore: opening, schema, writing, CSV export) with
 `reading` (its listing and reading side), `writer` (StoreWriter), `redaction` (what is
 stored, redacted), `events` (journal events <-> JSON), `paths` (where the file lives, its
-permissions), `schema` (the file's layout) and `common` (shared helpers).
+permissions), `schema` (the file's layout), `search` (the words-said filter), `source` (the
+SessionSource protocol the review window reads, which the team store implements too) and
+`common` (shared helpers).
 """
 
 from callcoach.store.common import HEARTBEAT_S, STALE_S, summary_figures

@@ -28,6 +28,8 @@ from callcoach.store.schema import MIGRATIONS, SCHEMA_SQL, SQLITE_MAGIC, LIST_CO
 class SessionStore(SessionReading, Outbox):
     """All sessions of this user. Thread-safe (one connection behind a lock)."""
 
+    remote = False  # a SessionSource read in milliseconds: the review window reads it on the GUI thread
+
     def __init__(self, path: str | os.PathLike, *, timeout_s: float = 5.0):
         self.path = Path(path)  # the command's store: default_store_path(settings) or its own
         self._lock = threading.RLock()

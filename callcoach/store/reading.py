@@ -12,6 +12,7 @@ from callcoach.errors import CallCoachError, one_line
 from callcoach.store.common import finite, orphaned
 from callcoach.store.events import event_from_json
 from callcoach.store.schema import LIST_COLUMNS, SORT_KEYS, STATUSES
+from callcoach.store.search import search_clause
 
 
 class SessionReading:
@@ -23,17 +24,18 @@ class SessionReading:
                       source: str | None = None, escalated: bool | None = None,
                       since: str | None = None, until: str | None = None,
                       min_duration: float | None = None, max_worst_mood: float | None = None,
-                      reviewed: bool | None = None, sort: str = "started_at", descending: bool = True,
-                      limit: int | None = None, offset: int = 0) -> list[dict]:
+                      reviewed: bool | None = None, search: str | None = None, sort: str = "started_at",
+                      descending: bool = True, limit: int | None = None, offset: int = 0) -> list[dict]:
         """Sessions as dicts of LIST_COLUMNS (+ "problem" for damaged ones), newest first.
 
         Filters combine with AND: status (one or several), agent, source, escalated,
         started_at in [since, until) (ISO-8601 strings), duration ≥ min_duration, worst mood
-        ≤ max_worst_mood, reviewed (has a QA score or note). `sort` is one of SORT_KEYS.
+        ≤ max_worst_mood, reviewed (has a QA score or note), search (every word of it said in
+        the call: store/search.py). `sort` is one of SORT_KEYS.
         A 'live' session whose writer is gone is listed as 'incomplete' even before recover().
         """
         where, args = self._where(status, agent, source, escalated, since, until, min_duration,
-                                  max_worst_mood, reviewed)
+                                  max_worst_mood, reviewed, search)
         if sort not in SORT_KEYS:
             raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}, not {sort!r}")
         order = "DESC" if descending else "ASC"
@@ -59,7 +61,7 @@ class SessionReading:
 
     @staticmethod
     def _where(status=None, agent=None, source=None, escalated=None, since=None, until=None,
-               min_duration=None, max_worst_mood=None, reviewed=None) -> tuple[str, list]:
+               min_duration=None, max_worst_mood=None, reviewed=None, search=None) -> tuple[str, list]:
         clauses, args = [], []
         if status is not None:
             wanted = [status] if isinstance(status, str) else list(status)
@@ -87,6 +89,10 @@ class SessionReading:
         if reviewed is not None:
             clauses.append("(qa_score IS NOT NULL OR coalesce(qa_note, '') != '')" if reviewed
                            else "(qa_score IS NULL AND coalesce(qa_note, '') = '')")
+        said, said_args = search_clause(search) if search else (None, [])
+        if said:
+            clauses.append(said)
+            args += said_args
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
     def _row(self, row: Sequence) -> dict:

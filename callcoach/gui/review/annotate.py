@@ -1,8 +1,10 @@
-"""The reviewer's QA note and score (0–100) for one session, saved to the store.
+"""The reviewer's QA note and score (0–100) for one session, saved to its source (this
+PC's store, or the team store when Team is open: there the server records who wrote it).
 
 The note is redacted like everything else the store keeps (unless redaction is off), so
 after saving the panel shows the note as stored. `save()` is also called by the window
-when the reviewer moves to another session or closes the window with unsaved changes.
+when the reviewer moves to another session or closes the window with unsaved changes. On
+the team store the save runs off the GUI thread (calls.py); `saved` or `failed` follows.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from callcoach.errors import CallCoachError
-from callcoach.session_values import number
+from callcoach.gui.review.calls import SourceCalls
+from callcoach.session_values import number, text
+from callcoach.store.source import SessionSource
 
 NOT_SCORED = -1  # the spin box's minimum, shown as "not scored"
 
@@ -24,7 +27,8 @@ class QAPanel(QWidget):
     def __init__(self, redact: bool = True, parent: QWidget | None = None):
         super().__init__(parent)
         self.redact = redact
-        self.store = None
+        self.store: SessionSource | None = None
+        self._calls = SourceCalls(self)
         self.session_id: str | None = None
         self._stored: tuple[str, int] = ("", NOT_SCORED)
         layout = QVBoxLayout(self)
@@ -73,32 +77,42 @@ class QAPanel(QWidget):
         for widget in (self.note, self.score):
             widget.blockSignals(False)
         self.setEnabled(session_id is not None)
-        self.state.setText("")
+        by = text(qa.get("by"))  # the team store records who wrote the note
+        self.state.setText(f"Last saved by {by}" if by else "")
         self._edited()
 
     def dirty(self) -> bool:
         return self.session_id is not None and self._current() != self._stored
 
-    def save(self) -> bool:
-        """Store the note and score; False (and `failed`) when the store refuses."""
+    def save(self) -> None:
+        """Store the note and score; `saved` when stored, `failed` when the source refuses."""
         if not self.dirty():
-            return True
+            return
+        store, session_id, redact = self.store, self.session_id, self.redact
         note, score = self._current()
-        try:
-            found = self.store.set_qa(self.session_id, note or None, None if score == NOT_SCORED else score,
-                                      redact=self.redact)
-            stored = self.store.get(self.session_id) if found else None
-        except (CallCoachError, ValueError) as exc:
-            self.failed.emit(f"The QA note was not saved: {exc}")
-            return False
+
+        def work() -> dict | None:
+            found = store.set_qa(session_id, note or None, None if score == NOT_SCORED else score, redact=redact)
+            return store.get(session_id) if found else None
+
+        self.state.setText("Saving…")
+        self._calls.run(store, "callcoach-review-qa", work,
+                        lambda stored: self._stored_as(store, session_id, (note, score), stored),
+                        lambda message: self.failed.emit(f"The QA note was not saved: {message}"))
+
+    def _stored_as(self, store: SessionSource, session_id: str, sent: tuple[str, int], stored: dict | None) -> None:
         if stored is None:
-            self.failed.emit("The QA note was not saved: the session is no longer in the store")
-            return False
+            self.failed.emit("The QA note was not saved: the session is no longer there, or you may not review it")
+            return
         qa = stored.get("qa") if isinstance(stored.get("qa"), dict) else {}
-        self.show_session(self.store, self.session_id, qa)
-        self.state.setText("Saved")
-        self.saved.emit(self.session_id, qa.get("note"), qa.get("score"))
-        return True
+        if (self.store, self.session_id) == (store, session_id):
+            if self._current() == sent:  # not edited while it was being saved
+                self.show_session(store, session_id, qa)
+                self.state.setText("Saved")
+            else:
+                self._stored = sent
+                self._edited()
+        self.saved.emit(session_id, qa.get("note"), qa.get("score"))
 
     def _current(self) -> tuple[str, int]:
         return self.note.toPlainText().strip(), self.score.value()

@@ -1,4 +1,4 @@
-"""`callcoach review [--store PATH]`: the review window until the reviewer closes it."""
+"""`callcoach review [--store PATH] [--central]`: the review window until the reviewer closes it."""
 
 from __future__ import annotations
 
@@ -10,19 +10,20 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from callcoach.errors import CallCoachError
+from callcoach.gui.bridge import running_threads
 from callcoach.gui.review.window import ReviewWindow
 from callcoach.gui.tray import app_icon
 from callcoach.settings import Settings
 
 
-def run(store_path: str | None = None) -> int:
+def run(store_path: str | None = None, central: bool = False) -> int:
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") \
             and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise CallCoachError("no display: run the review window in a desktop session")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CallCoach")
     app.setWindowIcon(app_icon())
-    window = ReviewWindow(store_path, Settings())  # opens the store and recovers calls cut short
+    window = ReviewWindow(store_path, Settings(), central=central)  # opens the store, recovers calls cut short
     signal.signal(signal.SIGINT, lambda *_: window.close())
     wake = QTimer()  # lets Python see Ctrl+C while Qt's loop runs
     wake.timeout.connect(lambda: None)
@@ -33,5 +34,18 @@ def run(store_path: str | None = None) -> int:
         loop = QEventLoop()
         window.idle.connect(loop.quit)
         loop.exec()
+    _finish_reads()
     wake.stop()
     return status
+
+
+def _finish_reads() -> None:
+    """A team store read or QA note still under way ends within the connection timeout:
+    its thread must not be torn down while it runs."""
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: running_threads() or loop.quit())
+    poll.start(50)
+    if running_threads():
+        loop.exec()
+    poll.stop()

@@ -1,8 +1,10 @@
-"""The filter bar: agent, date range, escalated only, status, reviewed, worst mood.
+"""The filter bar: words said in the call, agent, date range, escalated only, status,
+reviewed, worst mood.
 
-`filters()` is the keyword arguments of `SessionStore.list_sessions`/`count_sessions`, so
-every filter is applied by the store's SQL. `changed` fires once per edit (typing in the
-agent field waits for a pause, so a name is not listed letter by letter).
+`filters()` is the keyword arguments of a SessionSource's `list_sessions`/`count_sessions`,
+so every filter is applied by the source's SQL (this PC's or the team store's). `changed`
+fires once per edit (typing in the search or agent field waits for a pause, so a name is
+not listed letter by letter).
 """
 
 from __future__ import annotations
@@ -33,23 +35,23 @@ class FilterBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(TYPING_PAUSE_MS)
+        self._typing.timeout.connect(self._emit)
 
-        self.agent = QLineEdit()
-        self.agent.setObjectName("AgentFilter")
-        self.agent.setPlaceholderText("Agent")
-        self.agent.setClearButtonEnabled(True)
-        self.agent.setToolTip("Sessions of this agent (the exact name; names seen so far are offered)")
+        self.search = self._typed("SearchFilter", "Search what was said",
+                                  "Calls in which every one of these words was said (the team store also finds "
+                                  "other forms of a word, \"a phrase\", and -word for calls without it)")
+        self.search.setMinimumWidth(170)
+        layout.addWidget(self.search)
+        self.agent = self._typed("AgentFilter", "Agent",
+                                 "Sessions of this agent (the exact name; names seen so far are offered)")
         self.agent.setMaximumWidth(160)
         self._agents = QStringListModel(self)
         completer = QCompleter(self._agents, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.agent.setCompleter(completer)
-        self._typing = QTimer(self)
-        self._typing.setSingleShot(True)
-        self._typing.setInterval(TYPING_PAUSE_MS)
-        self._typing.timeout.connect(self._emit)
-        self.agent.textEdited.connect(self._typing.start)
-        self.agent.returnPressed.connect(self._emit)
         completer.activated.connect(self._emit)
         layout.addWidget(self.agent)
 
@@ -81,8 +83,22 @@ class FilterBar(QWidget):
         self.escalated.toggled.connect(self._emit)
         self._last: dict[str, Any] = {}
 
+    def _typed(self, name: str, placeholder: str, tip: str) -> QLineEdit:
+        """A text filter: applied after a pause in typing, or at once on Enter."""
+        edit = QLineEdit()
+        edit.setObjectName(name)
+        edit.setPlaceholderText(placeholder)
+        edit.setClearButtonEnabled(True)
+        edit.setToolTip(tip)
+        edit.textEdited.connect(self._typing.start)
+        edit.returnPressed.connect(self._emit)
+        return edit
+
     def filters(self) -> dict[str, Any]:
         f: dict[str, Any] = {}
+        said = self.search.text().strip()
+        if said:
+            f["search"] = said
         agent = self.agent.text().strip()
         if agent:
             f["agent"] = agent
@@ -106,17 +122,22 @@ class FilterBar(QWidget):
 
     def clear(self) -> None:
         self._typing.stop()
-        for widget in (self.agent, self.since, self.until, self.status, self.reviewed, self.mood, self.escalated):
+        for widget in self._editors():
             widget.blockSignals(True)
+        self.search.clear()
         self.agent.clear()
         self.since.setDate(NO_DATE)
         self.until.setDate(NO_DATE)
         for combo in (self.status, self.reviewed, self.mood):
             combo.setCurrentIndex(0)
         self.escalated.setChecked(False)
-        for widget in (self.agent, self.since, self.until, self.status, self.reviewed, self.mood, self.escalated):
+        for widget in self._editors():
             widget.blockSignals(False)
         self._emit()
+
+    def _editors(self) -> tuple[QWidget, ...]:
+        return (self.search, self.agent, self.since, self.until, self.status, self.reviewed, self.mood,
+                self.escalated)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """A calendar opened on "any" shows this month, not January 2000."""

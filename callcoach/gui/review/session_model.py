@@ -1,23 +1,25 @@
-"""The session list as a Qt table model over the store, one page at a time.
+"""The session list as a Qt table model over a session source (this PC's store or the team
+store), one page at a time.
 
-Sorting and filtering are the store's SQL (`list_sessions(sort=, descending=, filters...,
+Sorting and filtering are the source's SQL (`list_sessions(sort=, descending=, filters...,
 limit=, offset=)`); the model only holds the pages loaded so far, so 10,000 sessions cost
 what the first 200 do until the reviewer scrolls (`canFetchMore`/`fetchMore`).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
-from callcoach.errors import CallCoachError
 from callcoach.gui import theme
+from callcoach.gui.review.calls import SourceCalls
+from callcoach.gui.review.listing import Listing, ListingRequest, read_listing
 from callcoach.gui.review.values import score_text, signed
 from callcoach.session_values import NONE, clock, local_time, mood_state, number
+from callcoach.store.source import SessionSource
 
 PAGE = 200
 ROW_ROLE = Qt.ItemDataRole.UserRole  # the listing row (dict) of a session
@@ -55,15 +57,17 @@ STATUS_COLOR = {"incomplete": theme.SEVERITY["warning"], "damaged": theme.SEVERI
 
 
 class SessionModel(QAbstractTableModel):
-    """Rows are the store's listing dicts. `error(message)` when the store cannot be read;
-    `counted(shown, total)` after each (re)load."""
+    """Rows are the source's listing dicts. `error(message)` when the source cannot be read;
+    `counted(shown, total)` after each (re)load; `loading(bool)` while a read is under way
+    (a remote source's reads run off the GUI thread, see calls.py)."""
 
     error = Signal(str)
     counted = Signal(int, int)
+    loading = Signal(bool)
 
-    def __init__(self, store, parent=None):
+    def __init__(self, source: SessionSource | None, parent=None):
         super().__init__(parent)
-        self.store = store
+        self.source = source
         self.filters: dict[str, Any] = {}
         self.sort_key = "started_at"
         self.descending = True
@@ -71,22 +75,20 @@ class SessionModel(QAbstractTableModel):
         self.unfiltered_total = 0
         self._rows: list[dict] = []
         self._exhausted = False
+        self._calls = SourceCalls(self)
+        self._generation = 0  # a read answering an older reload is dropped
+        self._reading = False
 
     # -- loading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
         """Count, then load the first page, with the current filters and sort."""
-        self.beginResetModel()
-        self._rows, self._exhausted = [], False
-        try:
-            self.total = self.store.count_sessions(**self.filters) if self.store else 0
-            self.unfiltered_total = self.store.count_sessions() if self.filters and self.store else self.total
-        except (CallCoachError, sqlite3.Error) as exc:
-            self.total = self.unfiltered_total = 0
-            self.error.emit(str(exc))
-        self._take(self._read_page())
-        self.endResetModel()
-        self.counted.emit(self.total, self.unfiltered_total)
+        self._generation += 1
+        if self.source is None:
+            self._first_page(self._generation, Listing())
+            return
+        self._read(ListingRequest(dict(self.filters), self.sort_key, self.descending, 0, PAGE, True),
+                   self._first_page)
 
     def set_filters(self, filters: dict[str, Any]) -> None:
         if filters != self.filters:
@@ -94,24 +96,65 @@ class SessionModel(QAbstractTableModel):
             self.reload()
 
     def canFetchMore(self, parent=QModelIndex()) -> bool:
-        return not parent.isValid() and not self._exhausted and len(self._rows) < self.total
+        return (not parent.isValid() and not self._reading and not self._exhausted
+                and len(self._rows) < self.total)
 
     def fetchMore(self, parent=QModelIndex()) -> None:
-        if not self.canFetchMore(parent):
+        if self.canFetchMore(parent) and self.source is not None:
+            self._read(ListingRequest(dict(self.filters), self.sort_key, self.descending, len(self._rows), PAGE,
+                                      False), self._next_page)
+
+    def reading(self) -> bool:
+        return self._reading
+
+    def _read(self, request: ListingRequest, apply) -> None:
+        source, generation = self.source, self._generation
+        self._set_reading(True)
+        self._calls.run(source, "callcoach-review-list", lambda: read_listing(source, request),
+                        lambda listing: apply(generation, listing),
+                        lambda message: apply(generation, Listing(errors=[message], page_failed=True)))
+
+    def _set_reading(self, reading: bool) -> None:
+        if reading != self._reading:
+            self._reading = reading
+            self.loading.emit(reading)
+
+    def _first_page(self, generation: int, listing: Listing) -> None:
+        if generation != self._generation:
             return
-        page = self._read_page()
+        self.beginResetModel()
+        self._rows, self._exhausted = [], listing.page_failed
+        self.total, self.unfiltered_total = listing.total, listing.unfiltered_total
+        self._take(listing.rows)
+        self.endResetModel()
+        self._done(listing)
+
+    def _next_page(self, generation: int, listing: Listing) -> None:
+        if generation != self._generation:
+            return
+        page = listing.rows
         if len(page) > PAGE:  # the store's fallback (below): the list starts again
             self.beginResetModel()
             self._rows = []
             self._take(page)
             self.endResetModel()
-            self.counted.emit(self.total, self.unfiltered_total)
         elif page:
             self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
             self._rows.extend(page)
             self.endInsertRows()
         else:
             self._exhausted = True
+        self._done(listing)
+
+    def _done(self, listing: Listing) -> None:
+        """Counted, not reading, then the errors: a listener may start another read."""
+        self.counted.emit(self.total, self.unfiltered_total)
+        self._set_reading(False)
+        if len(listing.rows) > PAGE:
+            listing.errors.append("The session store is damaged in places: every session that could be read "
+                                  "is listed, without the filters and sorting.")
+        for message in listing.errors:
+            self.error.emit(message)
 
     def _take(self, page: list[dict]) -> None:
         """Rows read during a reset. More than a page is the store's fallback for a file
@@ -120,21 +163,6 @@ class SessionModel(QAbstractTableModel):
             self.total = self.unfiltered_total = len(page)
             self._exhausted = True
         self._rows.extend(page)
-
-    def _read_page(self) -> list[dict]:
-        if self.store is None:
-            return []
-        try:
-            page = self.store.list_sessions(**self.filters, sort=self.sort_key, descending=self.descending,
-                                            limit=PAGE, offset=len(self._rows))
-        except (CallCoachError, sqlite3.Error) as exc:
-            self._exhausted = True
-            self.error.emit(str(exc))
-            return []
-        if len(page) > PAGE:
-            self.error.emit("The session store is damaged in places: every session that could be read "
-                            "is listed, without the filters and sorting.")
-        return page
 
     # -- sorting ---------------------------------------------------------------------------
 

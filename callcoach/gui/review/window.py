@@ -1,16 +1,17 @@
-"""The QA review window: the filter bar, the session table (paged from the store), the
-detail of the selected session, and export / report.
+"""The QA review window: the "This PC / Team" switch, the filter bar, the session table
+(paged from the source), the detail of the selected session, and export / report.
 
-Nothing here waits on anything slow: a page of 200 rows or one session is read on the GUI
-thread (milliseconds); the CSV export and the HTML report run on a `Background` thread.
-Problems (a store that cannot be read, a file that cannot be written) are one line in the
-message bar, never a traceback.
+Nothing here waits on anything slow: on this PC a page of 200 rows or one session is read
+on the GUI thread (milliseconds); on the team store every read and QA note goes through a
+`Background` thread (calls.py), with a busy mark meanwhile; the CSV export and the HTML
+report always run on one. Problems (a store that cannot be read, a team store that cannot
+be reached, a file that cannot be written) are one line in the message bar, never a
+traceback; a team store that cannot be read puts the window back on This PC.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -19,27 +20,34 @@ from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QSplitter, QTableView, QVBoxLayout, QWidget)
 
+from callcoach.central.login import team_login
+from callcoach.central.reading import CentralSessions
 from callcoach.errors import CallCoachError
 from callcoach.gui.bridge import Background
 from callcoach.gui.message_bar import MessageBar
 from callcoach.gui.review import actions
+from callcoach.gui.review.calls import SourceCalls
 from callcoach.gui.review.detail import SessionDetail
 from callcoach.gui.review.filters import FilterBar
 from callcoach.gui.review.session_model import COLUMNS, ROW_ROLE, SessionModel
+from callcoach.gui.review.source_switch import Source, SourceSwitch
 from callcoach.gui.review.style import STYLE
 from callcoach.settings import Key, Settings
 from callcoach.store import SessionStore, default_store_path
+from callcoach.store.source import SessionSource
 
 MESSAGE_S = 8  # how long a confirmation stays
 MIN_DETAIL = 470  # px the detail keeps when the window is too narrow for every column
+TRY_TEAM = "Try Team again"
 
 
 class ReviewWindow(QWidget):
     idle = Signal()  # the last background task (export, report) has finished
 
-    def __init__(self, store_path: str | os.PathLike | None, settings: Settings, parent: QWidget | None = None):
+    def __init__(self, store_path: str | os.PathLike | None, settings: Settings, parent: QWidget | None = None,
+                 *, central: bool = False):
         """`store_path`: None for the settings' store; `settings`: the process's, read once
-        by the command."""
+        by the command; `central`: open on Team (the team store) rather than This PC."""
         super().__init__(parent)
         self.setObjectName("ReviewWindow")
         self.setWindowTitle("CallCoach — QA review")
@@ -48,7 +56,11 @@ class ReviewWindow(QWidget):
         # Reports go to the app's data folder, whichever store is being reviewed.
         self.data_folder = default_store_path(settings).parent
         self.store_path = Path(store_path) if store_path else default_store_path(settings)
-        self.store: SessionStore | None = None
+        self.store: SessionStore | None = None  # this PC's, open while the window is
+        self.login = team_login(settings.get(Key.CENTRAL_STORE), settings.get(Key.CENTRAL_LOGIN))
+        self.team = CentralSessions(self.login.dsn) if self.login.dsn else None
+        self.source: SessionSource | None = None  # what the list shows: the store or the team
+        self.calls = SourceCalls(self)
         self.export_dialog: QFileDialog | None = None
         self.export_folder = Path.home()
         self._tasks: set[Background] = set()
@@ -57,8 +69,13 @@ class ReviewWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 8)
         layout.setSpacing(8)
+        self.switch = SourceSwitch(self.login)
         self.filters = FilterBar()
-        layout.addWidget(self.filters)
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        top.addWidget(self.switch)
+        top.addWidget(self.filters, 1)
+        layout.addLayout(top)
         self.message = MessageBar()
         layout.addWidget(self.message)
 
@@ -79,6 +96,8 @@ class ReviewWindow(QWidget):
         layout.addLayout(self._bottom_bar())
         self._connect()
         self.open_store()
+        if central:
+            self.choose_source(Source.TEAM)
 
     def _session_table(self) -> QTableView:
         table = QTableView()
@@ -117,7 +136,10 @@ class ReviewWindow(QWidget):
     def _connect(self) -> None:
         """What the window does when its parts change (the parts are built by now)."""
         self.filters.changed.connect(self.model.set_filters)
-        self.model.error.connect(lambda message: self.show_message("error", message))
+        self.model.error.connect(self._listing_failed)
+        self.model.loading.connect(self._loading)
+        self.switch.chosen.connect(self.choose_source)
+        self.message.action.connect(lambda label: label == TRY_TEAM and self.choose_source(Source.TEAM))
         self.model.counted.connect(self._counted)
         self.model.modelReset.connect(self._listing_reset)
         self.model.rowsInserted.connect(lambda _parent, first, last: self._agents_seen(first, last))
@@ -147,23 +169,63 @@ class ReviewWindow(QWidget):
             store = SessionStore(self.store_path)
         except CallCoachError as exc:
             self.show_message("error", str(exc))
-            self.model.reload()
+            self._use(None)
             return
         try:
             recovered = store.recover()
         except CallCoachError as exc:  # a read-only store can still be reviewed
             recovered = []
             self.show_message("warning", str(exc))
-        self.store = self.model.store = store
-        self.model.reload()
+        self.store = store
+        if self.switch.source() is Source.LOCAL:
+            self._use(store)
         if recovered:
             n = len(recovered)
             self.show_message("info", f"{n} call{' was' if n == 1 else 's were'} cut short earlier (CallCoach "
                               "closed mid-call): listed as incomplete", MESSAGE_S)
 
-    def show_message(self, level: str, message: str, timeout_s: float | None = None) -> None:
+    def choose_source(self, source: Source) -> None:
+        """List This PC's store or the team store (Team only when this PC can open it)."""
+        self._save_notes()
+        if source is Source.TEAM and self.team is None:
+            self.show_message("warning", f"Team is not available: {self.login.problem}")
+            source = Source.LOCAL
+        self.switch.show_source(source)
+        if source is Source.TEAM:
+            self.message.dismiss()
+            self._use(self.team)
+        elif self.store is None:
+            self.open_store()
+        else:
+            self._use(self.store)
+
+    def _use(self, source: SessionSource | None) -> None:
+        self.source = self.model.source = source
+        self.detail.clear()  # the same call may be in both: the detail must be the listed source's
+        self.model.reload()
+
+    def _listing_failed(self, message: str) -> None:
+        if self.source is None or not self.source.remote:
+            self.show_message("error", message)
+            return
+        self.switch.show_source(Source.LOCAL)
+        self.show_message("error", f"Team: {message}",
+                          todo=("The sessions on this PC are shown.", TRY_TEAM))
+        if self.store is None:
+            self.open_store()
+        else:
+            self._use(self.store)
+
+    def _loading(self, reading: bool) -> None:
+        remote = self.source is not None and self.source.remote
+        self.switch.set_busy(reading and remote)
+        if reading and remote:
+            self.status.setText("Reading the team store…")
+
+    def show_message(self, level: str, message: str, timeout_s: float | None = None,
+                     todo: tuple[str, str | None] = ("", None)) -> None:
         # The widget's advice is about devices and models; none of it applies here.
-        self.message.show_message(level, message, timeout_s, todo=("", None))
+        self.message.show_message(level, message, timeout_s, todo=todo)
 
     # -- the list ----------------------------------------------------------------------------
 
@@ -175,12 +237,13 @@ class ReviewWindow(QWidget):
     def _counted(self, shown: int, total: int) -> None:
         noun = "session" if shown == 1 else "sessions"
         self.status.setText(f"{shown:,} {noun}" + (f" (of {total:,})" if total != shown else ""))
-        self.export_button.setEnabled(self.store is not None and shown > 0)
+        self.export_button.setEnabled(self.source is not None and shown > 0)
 
     def _listing_reset(self) -> None:
         """After a new sort or filter: keep the shown session selected if it is still listed."""
         self._save_notes()
         self._agents_seen(0, self.model.rows_loaded() - 1)
+        self.table.scrollToTop()  # a new order starts at its top (not at the bottom, fetching a page more)
         shown = self.detail.session.get("id") if self.detail.session else None
         row = self.model.row_of(shown) if shown else -1
         if row < 0:
@@ -198,7 +261,7 @@ class ReviewWindow(QWidget):
 
     def refresh(self) -> None:
         """List again; a store that could not be opened is tried again."""
-        if self.store is None:
+        if self.source is None:
             self.message.dismiss()
             self.open_store()
         else:
@@ -207,21 +270,36 @@ class ReviewWindow(QWidget):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._save_notes()
         row = current.data(ROW_ROLE) if current.isValid() else None
-        if row is None or self.store is None:
+        source = self.source
+        if row is None or source is None:
             self.detail.clear()
             return
-        try:
-            session = self.store.get(row["id"])
-        except (CallCoachError, sqlite3.Error) as exc:
+        session_id = row["id"]
+        if source.remote:
+            self.detail.clear("Reading this session from the team store…")
+        self.calls.run(source, "callcoach-review-session", lambda: source.get(session_id),
+                       lambda session: self._session_read(source, row, session),
+                       lambda message: self._session_failed(source, session_id, message))
+
+    def _still_current(self, source: SessionSource, session_id: str) -> bool:
+        """A read that comes back after the reviewer moved on (or switched) is dropped."""
+        row = self.table.selectionModel().currentIndex().data(ROW_ROLE)
+        return source is self.source and isinstance(row, dict) and row.get("id") == session_id
+
+    def _session_failed(self, source: SessionSource, session_id: str, message: str) -> None:
+        if self._still_current(source, session_id):
             self.detail.clear("This session could not be read.")
-            self.show_message("error", str(exc))
+            self.show_message("error", message)
+
+    def _session_read(self, source: SessionSource, row: dict, session: dict | None) -> None:
+        if not self._still_current(source, row["id"]):
             return
         if session is None:
             self.detail.clear("This session is no longer in the store; press Refresh.")
             return
         if session.get("status") == "damaged" and row.get("status") != "damaged":  # found out by reading it
             self.model.update_row(row["id"], status="damaged", problem=session.get("problem"))
-        self.detail.show_session(self.store, session)
+        self.detail.show_session(source, session)
 
     def _save_notes(self) -> None:
         """Notes typed for the shown session are kept when the reviewer moves on."""
@@ -232,7 +310,7 @@ class ReviewWindow(QWidget):
 
     def export_csv(self) -> None:
         """Ask where, then write every session the filters select (not only the loaded pages)."""
-        if self.store is None or self.export_dialog is not None:
+        if self.source is None or self.export_dialog is not None:
             return
         dialog = QFileDialog(self, "Export the listed sessions as CSV")
         dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the same dialog everywhere, and testable
@@ -253,7 +331,7 @@ class ReviewWindow(QWidget):
 
     def _export_to(self, path: str) -> None:
         self.export_folder = Path(path).parent
-        store, m = self.store, self.model
+        store, m = self.source, self.model
         filters, sort, descending = dict(m.filters), m.sort_key, m.descending
         self._run("callcoach-review-export", lambda: actions.export_listed(store, filters, sort, descending, path),
                   lambda n: self.show_message("info", f"Wrote {n:,} session{'' if n == 1 else 's'} to {path}",
@@ -292,6 +370,7 @@ class ReviewWindow(QWidget):
             self.idle.emit()
 
     def busy(self) -> bool:
+        """An export or a report is still being written (reads and QA notes: see app.py)."""
         return bool(self._tasks)
 
     # -- showing and closing ---------------------------------------------------------------------
@@ -320,4 +399,4 @@ class ReviewWindow(QWidget):
     def _close_store(self) -> None:
         if self.store is not None:
             self.store.close()
-            self.store = self.model.store = None
+        self.store = self.source = self.model.source = None
