@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("session", help="a session JSON file, or the id of a stored session")
     report.add_argument("--out", required=True, metavar="REPORT.html", help="where to write the report")
     report.set_defaults(func=_report)
+    _add_team_report(sub)
     return parser
 
 
@@ -307,6 +308,36 @@ def _report(args: argparse.Namespace) -> int:
     from callcoach.settings import Settings
 
     print(f"report -> {write_report(load_session(args.session, Settings()), args.out)}")
+    return 0
+
+
+def _add_team_report(sub) -> None:
+    team = sub.add_parser("team-report", help="an HTML team report over the stored calls, for supervisors")
+    team.add_argument("--out", required=True, metavar="TEAM.html", help="where to write the report (the example "
+                      "calls' reports go into TEAM-calls/ beside it)")
+    team.add_argument("--agent", metavar="NAME", help="only this agent's calls (default: every agent)")
+    team.add_argument("--since", metavar="DATE", help="first day, YYYY-MM-DD (default: the first call)")
+    team.add_argument("--until", metavar="DATE", help="last day, YYYY-MM-DD, included (default: the last call)")
+    team.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the data folder)")
+    team.set_defaults(func=_team_report)
+
+
+def _team_report(args: argparse.Namespace) -> int:
+    from callcoach.report.team import Selection
+    from callcoach.report.team_files import parse_day, store_sessions, write_team_report
+    from callcoach.settings import Settings
+    from callcoach.store import SessionStore, default_store_path
+
+    selection = Selection(agent=args.agent, since=parse_day(args.since, "--since"),
+                          until=parse_day(args.until, "--until"))
+    if selection.since and selection.until and selection.until < selection.since:
+        raise CallCoachError(f"--until {args.until} is before --since {args.since}")
+    where = args.store or default_store_path(Settings())
+    if not os.path.exists(where):  # a report must not create an empty store
+        raise CallCoachError(f"no session store at {where}")
+    with SessionStore(where) as store:
+        report = write_team_report(store_sessions(store, selection), args.out, selection, store.get)
+    print(f"{report.figures.total.calls} calls, {len(report.figures.agents)} agents -> {report.page}")
     return 0
 
 

@@ -11,10 +11,17 @@ JSON file the same way.
     from callcoach.report import render_html, write_report
     write_report(SessionStore(default_store_path(settings)).get(session_id), "call.html")
 
+The team report for supervisors (`team`: the figures, from any iterable of sessions;
+`team_page`: its HTML; `team_files`: the page with its example calls' reports, and the
+local store as a source) is here too.
+
 No Qt here (import-linter contract in pyproject.toml).
 """
 
 from callcoach.report.files import load_session, redact_session, write_report
 from callcoach.report.page import render_html
+from callcoach.report.team import Selection, team_figures
+from callcoach.report.team_files import write_team_report
 
-__all__ = ["render_html", "write_report", "load_session", "redact_session"]
+__all__ = ["render_html", "write_report", "load_session", "redact_session", "team_figures", "Selection",
+           "write_team_report"]

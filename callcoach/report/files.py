@@ -20,7 +20,11 @@ def write_report(session: dict, path: str | os.PathLike) -> Path:
     path = Path(path)
     if not path.parent.is_dir():
         raise CallCoachError(f"cannot write {path}: folder {path.parent} does not exist")
-    page = render_html(session)
+    return write_private(path, render_html(session))
+
+
+def write_private(path: Path, page: str) -> Path:
+    """Write `page` to `path` atomically, 0600: a report holds what was said on calls."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
