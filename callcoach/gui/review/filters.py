@@ -1,10 +1,11 @@
 """The filter bar: words said in the call, agent, date range, escalated only, status,
 reviewed, worst mood.
 
-`filters()` is the keyword arguments of a SessionSource's `list_sessions`/`count_sessions`,
-so every filter is applied by the source's SQL (this PC's or the team store's). `changed`
-fires once per edit (typing in the search or agent field waits for a pause, so a name is
-not listed letter by letter).
+The search box is the bar's, but the window places it on the row above, beside the "This
+PC / Team" switch, so the bar keeps the window's width. `filters()` is the keyword
+arguments of a SessionSource's `list_sessions`/`count_sessions`, so every filter is applied
+by the source's SQL (this PC's or the team store's). `changed` fires once per edit (typing
+in the search or agent field waits for a pause, so a name is not listed letter by letter).
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ class FilterBar(QWidget):
         self.search = self._typed("SearchFilter", "Search what was said",
                                   "Calls in which every one of these words was said (the team store also finds "
                                   "other forms of a word, \"a phrase\", and -word for calls without it)")
-        self.search.setMinimumWidth(170)
-        layout.addWidget(self.search)
+        self.search.setMinimumWidth(320)  # placed by the window, beside the source switch
+        self.search.setMaximumWidth(560)
         self.agent = self._typed("AgentFilter", "Agent",
                                  "Sessions of this agent (the exact name; names seen so far are offered)")
         self.agent.setMaximumWidth(160)

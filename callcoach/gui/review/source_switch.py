@@ -35,6 +35,7 @@ class SourceSwitch(QWidget):
             button.setObjectName(f"Source{source.name.title()}")
             button.setText(source.value)
             button.setCheckable(True)
+            button.setProperty("role", "source")
             self.group.addButton(button)
             layout.addWidget(button)
             self.buttons[source] = button

@@ -37,4 +37,10 @@ QFrame#MessageBar {{ background: {PANEL}; border-radius: 6px; }}
 QToolTip {{ background: {PANEL}; color: {TEXT}; border: 1px solid {BORDER}; font-size: {BODY_PT}pt; }}
 QPushButton:default {{ border-color: {SEVERITY['info']}; }}
 QLabel[role="muted"] {{ color: {MUTED}; }}
+QToolButton[role="source"] {{ background: {PANEL}; color: {SECONDARY}; border: 1px solid {BORDER};
+                              padding: 3px 12px; }}
+QToolButton[role="source"]:checked {{ background: {SELECTION}; color: {TEXT}; border-color: {SEVERITY['info']}; }}
+QToolButton[role="source"]:disabled {{ color: {MUTED}; }}
+QProgressBar#SourceBusy {{ background: {TRACK}; border: none; border-radius: 3px; }}
+QProgressBar#SourceBusy::chunk {{ background: {SEVERITY['info']}; border-radius: 3px; }}
 """

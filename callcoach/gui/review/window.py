@@ -73,9 +73,11 @@ class ReviewWindow(QWidget):
         self.filters = FilterBar()
         top = QHBoxLayout()
         top.setSpacing(12)
-        top.addWidget(self.switch)
-        top.addWidget(self.filters, 1)
+        top.addWidget(self.switch, 0)
+        top.addWidget(self.filters.search, 1)
+        top.addStretch(1)
         layout.addLayout(top)
+        layout.addWidget(self.filters)
         self.message = MessageBar()
         layout.addWidget(self.message)
 

@@ -1,0 +1,141 @@
+"""Screenshot of the QA review window on Team (the team store), with a search, for docs/ and
+the README, taken from the screen of an X server (Xvfb, started here when there is no
+DISPLAY) with the xcb platform plugin.
+
+    .venv/bin/python tools/review_team_screenshot.py [--out docs]
+
+Everything is real: a throwaway central PostgreSQL (tools/central_server.py: TLS, client
+certificates), `central init` and the people (a billing team and its lead, lea; a sales
+agent lea does not see), a desktop's store with the bundled demo call run through the real
+pipeline and model among two weeks of synthetic calls (tools/review_screenshot.py), sent
+by the real uploader. The window opens as lea (`--central`), searches for what the demo
+call's customer asked for, and shows the demo call with lea's QA note. Takes about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tools.screenshots import Shooter, start_xvfb  # noqa: E402 (after the path is set)
+
+SEARCH = "manager"
+QA_NOTE = "Offer the supervisor at the first ask, not after quoting policy."
+DESKTOP_CN = "desktop-PC0042"
+BILLING = ("jordan", "sam", "maria", "alex")
+
+
+def fill_team_store(db_dsn) -> str:
+    """The schema, the people, a desktop's calls uploaded; the demo call's id."""
+    from callcoach.central.admin import add_person, init
+    from callcoach.central.uploader import upload_pending
+    from callcoach.settings import Settings
+    from callcoach.store import SessionStore, default_store_path
+    from tools.review_screenshot import demo_session, other_calls
+
+    admin = db_dsn("admin")
+    init(admin)
+    for agent in BILLING:
+        add_person(admin, agent, agent_name=agent, team="billing", lead=False)
+    for agent in ("priya", "lee"):
+        add_person(admin, agent, agent_name=agent, team="sales", lead=False)
+    add_person(admin, "lea", agent_name=None, team="billing", lead=True)
+    with SessionStore(default_store_path(Settings()).parent / "desktop.db") as store:
+        other_calls(store)
+        demo_id = demo_session(store)
+        result = upload_pending(store, db_dsn(DESKTOP_CN))
+    if result.error:
+        sys.exit(f"review_team_screenshot: the upload failed: {result.error}")
+    return demo_id
+
+
+def configure(desktop_dsn: str, person_dsn: str) -> str:
+    """The machine policy names the server; lea's own settings hold her login (returned)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from callcoach.settings import Key, Settings
+
+    Path(os.environ["CALLCOACH_POLICY_FILE"]).write_text(f"[settings]\ncentral_store = {json.dumps(desktop_dsn)}\n")
+    mine = conninfo_to_dict(person_dsn)
+    settings = Settings()
+    login = make_conninfo(user="lea", sslcert=mine["sslcert"], sslkey=mine["sslkey"])
+    settings.set(Key.CENTRAL_LOGIN, login)
+    settings.save()
+    return login
+
+
+def shoot(out: Path, session_id: str) -> None:
+    from callcoach.gui.review.window import ReviewWindow
+    from callcoach.settings import Settings
+
+    shooter = Shooter(out)
+    window = ReviewWindow(None, Settings(), central=True)
+    window.move(0, 0)
+    window.resize(1280, 800)
+    window.show()
+    shooter.wait(lambda: window.model.rowCount() > 0 and not window.model.reading(), 30)
+    window.filters.search.setText(SEARCH)
+    window.filters.search.returnPressed.emit()
+    shooter.wait(lambda: window.model.filters.get("search") == SEARCH and not window.model.reading(), 30)
+    window.table.selectRow(window.model.row_of(session_id))
+    shooter.wait(lambda: (window.detail.session or {}).get("id") == session_id, 30)
+    shooter.pause(0.5)
+    g = window.frameGeometry()
+    path = out / "review-team.png"
+    window.screen().grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(str(path))
+    print(f"screenshot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    window.close()
+    shooter.wait(lambda: not window.busy() and not window.model.reading(), 30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNG")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    folder = tempfile.mkdtemp(prefix="callcoach-review-team-shot-")
+    os.environ["CALLCOACH_CONFIG_DIR"] = folder  # never the developer's own settings or sessions
+    os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(folder, "policy.toml")
+    os.environ["CALLCOACH_DATA_DIR"] = os.path.join(folder, "data")
+    from callcoach.central.login import merged_dsn
+    from callcoach.central.reading import CentralSessions
+    from tests.postgres import server_folder, start_server
+    from tools.central_server import ADMIN, DATABASE, libpq_dsn
+
+    try:
+        with server_folder() as where:
+            server = start_server(where)
+            try:
+                def db_dsn(cn: str) -> str:
+                    if cn == "admin":
+                        return libpq_dsn(host=server.socket_dir, port=server.port, user=ADMIN, dbname=DATABASE)
+                    return server.dsn(cn, "callcoach_desktop" if cn == DESKTOP_CN else cn)
+
+                demo_id = fill_team_store(db_dsn)
+                login = configure(db_dsn(DESKTOP_CN), db_dsn("lea"))
+                CentralSessions(merged_dsn(db_dsn(DESKTOP_CN), login)).set_qa(demo_id, QA_NOTE, 72)  # as lea
+                shoot(out, demo_id)
+            finally:
+                server.stop()
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown: PySide6 can crash garbage-collecting at exit
+
+
+if __name__ == "__main__":
+    sys.exit(main())
