@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -74,3 +75,51 @@ def test_widget_demo_call_opens_no_socket(tmp_path):
     assert widget.returncode == 0, output
     assert "widget ready" in text and "prompt raised: apologize" in text, text
     assert not guard.attempts(), guard.attempts()
+
+
+_CONNECT = re.compile(r"connect\(\d+, \{sa_family=AF_INET6?, sin6?_port=htons\((\d+)\),.*?"
+                      r"(?:inet_addr\(\"([\d.]+)\"\)|inet_pton\(AF_INET6, \"([0-9a-f:]+)\")")
+
+
+@pytest.mark.slow
+def test_with_a_team_store_the_widget_talks_to_it_and_nothing_else(central_db, tmp_path):
+    """central_store set: the widget plays a call and sends it to the team store. Every
+    internet connection any of its processes makes, native code included, goes to the
+    configured host and port."""
+    from callcoach.central.admin import init
+
+    guard = NetGuard(tmp_path)
+    if not guard.strace:
+        pytest.skip("strace cannot trace here (ptrace not allowed): the native connections cannot be seen")
+    init(central_db.admin_dsn)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f"[settings]\ncentral_store = {json.dumps(central_db.dsn('desktop-PC0001', 'callcoach_desktop'))}\n")
+    audio, rate = sf.read(DEMO, dtype="float32")
+    call = tmp_path / "demo_start.wav"
+    sf.write(str(call), audio[: 12 * rate], rate)
+    # strace alone: the Python layer refuses every host name lookup, and psycopg looks the
+    # configured host up in Python. Lookups that reach the network show as connect() too.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CALLCOACH_POLICY_FILE": str(policy)}
+    widget = subprocess.Popen(guard.command([sys.executable, "-m", "callcoach", "demo", "--call", str(call)]),
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and widget.poll() is None and not _sessions_on(central_db):
+            time.sleep(0.2)
+        os.killpg(widget.pid, signal.SIGINT)
+        output = widget.communicate(timeout=60)[0]
+    finally:
+        if widget.poll() is None:
+            os.killpg(widget.pid, signal.SIGKILL)
+            widget.wait()
+    assert _sessions_on(central_db) == 1, output
+    connects = [line for line in guard.attempts() if "connect(" in line]
+    parsed = [m for line in connects if (m := _CONNECT.search(line))]
+    assert len(parsed) == len(connects), connects  # every connection understood
+    targets = {(int(m.group(1)), m.group(2) or m.group(3)) for m in parsed}
+    assert targets and targets <= {(central_db.server.port, "127.0.0.1"), (central_db.server.port, "::1")}, targets
+
+
+def _sessions_on(db) -> int:
+    return int(db.admin_sql("SELECT count(*) FROM callcoach.sessions"))
