@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from callcoach.audio.block import Source
 from callcoach.coach.coach import Coach, CoachSettings
+from callcoach.coach.early_cues import partial_roles
 from callcoach.coach.pace import PastPace
 from callcoach.coach.playbook import load_playbook
 from callcoach.engine.engine import Engine, EngineSettings
@@ -28,12 +29,17 @@ class CallPipeline:
     def __init__(self, engine_settings: EngineSettings = EngineSettings(),
                  coach_settings: CoachSettings = CoachSettings(), playbook: str | None = None,
                  measure_latency: bool = False, source_name: str | None = None,
-                 prompt_budget: int | None = None, history: AgentHistory | None = None):
-        self.engine = Engine(engine_settings, measure_latency=measure_latency)
+                 prompt_budget: int | None = None, history: AgentHistory | None = None, live_text: bool = True):
+        """`live_text`: someone sees the text while it is spoken (the widget). Without, only the
+        partials the coach's early cues read are transcribed (the customer's): the agent's
+        cost ~5 % of a core in `listen` for nobody."""
         self.history = history  # the agent's stored calls: their usual pace is the baseline
         loaded, self.playbook_error = load_playbook(playbook)
         if prompt_budget is not None:  # the user's or IT's setting wins over the playbook's
             loaded = replace(loaded, policy=replace(loaded.policy, budget=prompt_budget))
+        if not live_text:
+            engine_settings = replace(engine_settings, partial_roles=partial_roles(loaded.rules))
+        self.engine = Engine(engine_settings, measure_latency=measure_latency)
         self.coach = Coach(loaded, coach_settings, measure_latency=measure_latency,
                            confirm_partial=self.engine.confirm_partial)
         self.recorder = SessionRecorder(source_name)
@@ -44,11 +50,11 @@ class CallPipeline:
 
     @classmethod
     def from_settings(cls, settings: Settings, measure_latency: bool = True, source_name: str | None = None,
-                      history: AgentHistory | None = None) -> CallPipeline:
+                      history: AgentHistory | None = None, live_text: bool = True) -> CallPipeline:
         """A pipeline configured from the settings (live calls, the demo)."""
         return cls(engine_settings(settings), coach_settings(settings), playbook=settings.get(Key.PLAYBOOK) or None,
                    measure_latency=measure_latency, source_name=source_name,
-                   prompt_budget=settings.get(Key.PROMPT_BUDGET), history=history)
+                   prompt_budget=settings.get(Key.PROMPT_BUDGET), history=history, live_text=live_text)
 
     def subscribe(self, listener) -> None:
         """Receive every engine and coach event (from the engine's threads)."""

@@ -54,6 +54,11 @@ def early_rules(rules) -> tuple[Rule, ...]:
                  and any(name == "customer_cues_any" for name, _ in r.conditions))
 
 
+def partial_roles(rules) -> frozenset[str]:
+    """The speakers whose partial text these rules read (none without early rules)."""
+    return frozenset({_ROLE}) if early_rules(rules) else frozenset()
+
+
 class EarlyCues:
     """Partials in (on arrival, from the engine's worker thread: calls are serialised by the
     coach), stable critical cues out; and which rules fired early, for the final text."""

@@ -51,6 +51,9 @@ class EngineSettings:
     segmenter: SegmenterSettings = field(default_factory=SegmenterSettings)
     echo: EchoSettings = field(default_factory=EchoSettings)  # the call audio heard by the mic
     partials: bool = True
+    # Whose partials are transcribed: the widget shows both speakers' live text; without a
+    # window only the coach's early cues read them (CallPipeline, live_text=False).
+    partial_roles: frozenset[str] = frozenset(ROLES)
     partial_every_s: float = 1.0  # audio between partial updates of one utterance
     max_batch: int = 4  # beam search over 4 windows at once: ~+110 MB peak; 8 costs ~+180 MB
     max_backlog: int = 16
@@ -65,7 +68,8 @@ class _Speculation:
     done: bool = False
     result: Transcript | None = None
     confirmed: bool = False  # the pause lasted: deliver as soon as done
-    cancelled: bool = False  # the speaker went on: throw the result away
+    cancelled: bool = False  # not this utterance after all: throw the result away
+    resumed: bool = False  # the speaker went on: the result is the text so far, a partial
 
 
 class _Channel:
@@ -304,7 +308,7 @@ class Engine:
             self._finish_segment(role, ch, seg)
         spec = ch.speculation
         if spec and ch.segmenter.last_speech is not None and ch.segmenter.last_speech > spec.key[1]:
-            self._cancel(spec)  # the pause was only a breath: the speaker went on
+            self._resume(role, ch, spec)  # the pause was only a breath: the speaker went on
             ch.speculation = None
         if out.candidate:
             self._cancel(ch.speculation)
@@ -316,7 +320,7 @@ class Engine:
     def _final_job(self, role: str, ch: _Channel, seg: Segment) -> Job:
         entered = ch.entry_time(seg.end) if self.measure_latency else None
         return Job(role, seg.audio, seg.audio_start / SAMPLE_RATE, True, seg.mean_prob,
-                   {"start": seg.start, "end": seg.end, "entered": entered})
+                   {"start": seg.start, "end": seg.end, "t": seg.audio_start + len(seg.audio), "entered": entered})
 
     def _finish_segment(self, role: str, ch: _Channel, seg: Segment) -> None:
         spec, ch.speculation = ch.speculation, None
@@ -345,6 +349,24 @@ class Engine:
         if self._queue.withdraw(spec.job):  # it never reaches the worker: break the job <-> spec cycle,
             spec.job.meta.pop("speculation", None)  # which would keep its audio until a full gc
 
+    def _resume(self, role: str, ch: _Channel, spec: _Speculation) -> None:
+        """The speaker went on after the pause. A speculative final the model has started on is
+        the utterance's text so far, beam-decoded: it is delivered as the next partial instead
+        of transcribing one more (two in five candidates on the live benchmark's calls)."""
+        if not self.settings.partials or role not in self.settings.partial_roles:
+            self._cancel(spec)
+            return
+        self.stats["speculative_misses"] += 1
+        if self._queue.withdraw(spec.job):  # not started: nothing to reuse
+            spec.job.meta.pop("speculation", None)
+            return
+        with self._spec_lock:
+            spec.resumed = True
+            ready = spec.done
+        ch.last_partial_at = max(ch.last_partial_at, spec.job.meta["t"])  # the next one a second on
+        if ready:  # transcribed during the pause
+            self._deliver(spec.job, spec.result, as_partial=True)
+
     def _levels(self, role: str, ch: _Channel, last_chunk_end: int, rms: np.ndarray) -> None:
         ch.level_acc.extend(float(r) for r in rms)
         if ch.level_acc and last_chunk_end - ch.level_start >= _LEVEL_EVERY:
@@ -355,7 +377,7 @@ class Engine:
             ch.level_start = last_chunk_end
 
     def _maybe_partial(self, role: str, ch: _Channel) -> None:
-        if not self.settings.partials:
+        if not self.settings.partials or role not in self.settings.partial_roles:
             return
         open_utt = ch.segmenter.open_utterance()
         if open_utt is None:
@@ -364,6 +386,10 @@ class Engine:
         wait = CHUNK if ch.confirm else int(self.settings.partial_every_s * SAMPLE_RATE)
         due = max(onset, ch.last_partial_at) + wait
         if ch.clock < due or self._queue.partial_waiting(role):
+            return
+        # Not in a pause: it may be the end of the utterance, whose final text starts at 0.2 s
+        # of it and would wait for the model behind this partial. Due when the speaker goes on.
+        if ch.clock - ch.vad.pending - ch.segmenter.last_speech >= CHUNK:
             return
         entered = ch.entry_time(ch.clock) if self.measure_latency else None
         job = Job(role, audio, audio_start / SAMPLE_RATE, False,
@@ -399,21 +425,24 @@ class Engine:
                 if spec is not None:
                     with self._spec_lock:
                         spec.done, spec.result = True, result
-                        if not spec.confirmed or spec.cancelled:
-                            continue  # delivered on confirmation, or never
+                        resumed, confirmed = spec.resumed, spec.confirmed and not spec.cancelled
+                    if resumed:
+                        self._deliver(job, result, as_partial=True)
+                    if not confirmed:
+                        continue  # delivered on confirmation, or as a partial, or never
                 self._deliver(job, result)
             queue.done()
 
-    def _deliver(self, job: Job, result: Transcript | None) -> None:
+    def _deliver(self, job: Job, result: Transcript | None, as_partial: bool = False) -> None:
         meta = job.meta
         entered = meta.get("entered")
         lag = round(time.monotonic() - entered, 3) if entered is not None else None
-        if job.final:
+        if job.final and not as_partial:
             self._finalised(job, result, lag)
         elif result is not None:
             self.stats["partials"] += 1
             self._emit(Partial(job.role, meta["start"] / SAMPLE_RATE, meta["t"] / SAMPLE_RATE, result.text, lag,
-                               job.beam))
+                               job.beam or job.final))
 
     def _finalised(self, job: Job, result: Transcript | None, lag: float | None) -> None:
         meta = job.meta

@@ -19,6 +19,10 @@ from .client import PulseClient, RecordStream, ServerUnavailable
 from .devices import PulseDevices, device_list
 
 log = logging.getLogger("callcoach.events")
+# The fragment size asked of the server. PipeWire sends exactly this much at a time, so with
+# 50 ms fragments a sound reached us 0.12-0.17 s after it was played, with 20 ms 0.06-0.10 s
+# (the reader still takes it every FRAGMENT_S); PulseAudio sends 5 ms pieces either way.
+SERVER_FRAGMENT_S = 0.02
 
 
 class _Polled:
@@ -54,7 +58,8 @@ class PulseSource(CaptureSource):
 
     def _record(self, device: Device, on_audio: Callable[[np.ndarray], None],
                 on_ended: Callable[[str], None]) -> Recording:
-        recording = _Polled(self._client.record(self._devices.record_from(device), on_ended, FRAGMENT_S), on_audio)
+        stream = self._client.record(self._devices.record_from(device), on_ended, SERVER_FRAGMENT_S)
+        recording = _Polled(stream, on_audio)
         self._recordings = [r for r in self._recordings if not r.closed] + [recording]
         if self._reader is None:
             self._reader = threading.Thread(target=self._read, name="callcoach-audio-reader", daemon=True)
