@@ -415,3 +415,43 @@ def test_listen_sends_its_call_to_the_team_store_when_it_ends(sound_server, team
     assert status == 0, listen.stderr
     assert "team store: 1 uploaded, 0 waiting" in listen.stderr
     assert [(s[0], "cancel" in (s[2] or "").lower()) for s in _seen_by(team, "ana")] == [("Ana", True)]
+
+
+# -- who can do what: every role against every table and the functions ----------------------
+
+_TABLES = ("sessions", "people", "desktops", "schema_info")
+_WRITES = {"INSERT": "INSERT INTO callcoach.{t} DEFAULT VALUES",
+           "UPDATE": "UPDATE callcoach.{t} SET {c} = {c}",
+           "DELETE": "DELETE FROM callcoach.{t}"}
+_A_COLUMN = {"sessions": "agent", "people": "team", "desktops": "name", "schema_info": "version"}
+
+
+def _outcome(conn, statement: str):
+    """'denied', or the rows read / the row count written (rolled back)."""
+    try:
+        with conn.transaction(force_rollback=True):
+            cur = conn.execute(statement)
+            return sorted(r[0] for r in cur.fetchall()) if cur.description else cur.rowcount
+    except psycopg.errors.InsufficientPrivilege:
+        return "denied"
+
+
+@pytest.mark.parametrize("who", ["desktop", "ana", "lea", "oto"])
+def test_every_role_against_every_table_and_operation(team, tmp_path, who):
+    with SessionStore(tmp_path / "sessions.db") as store:
+        for agent in ("Ana", "Ben", "Oto"):
+            _stored(store, agent, f"a call of {agent}")
+        upload_pending(store, team.dsn(PC1, DESKTOP))
+    seen = {"desktop": "denied", "ana": ["Ana"], "lea": ["Ana", "Ben"], "oto": ["Oto"]}[who]
+    reviews = {"desktop": "denied", "ana": 0, "lea": 2, "oto": 1}[who]
+    with _as(team, *((PC1, DESKTOP) if who == "desktop" else (who, who))) as conn:
+        for table in _TABLES:
+            read = _outcome(conn, f"SELECT {_A_COLUMN[table]}::text FROM callcoach.{table}")
+            assert read == (seen if table == "sessions" else "denied"), (table, "SELECT")
+            for op, sql in _WRITES.items():
+                got = _outcome(conn, sql.format(t=table, c=_A_COLUMN[table]))
+                assert got == "denied", (table, op)
+        assert _outcome(conn, "UPDATE callcoach.sessions SET qa_score = 3") == reviews
+        ingest = _outcome(conn, "SELECT callcoach.ingest_v1('[]')")
+        assert (ingest != "denied") == (who == "desktop"), "only desktops upload"
+        assert _outcome(conn, "SELECT (callcoach.server_info()->>'schema_version')::int") == [SCHEMA_VERSION]
