@@ -242,7 +242,10 @@ def test_search_finds_a_call_by_a_word_said_in_it_on_both_sources(team, tmp_path
         local = _store_calls(mine, calls)
     _configure(team)
     w = open_window()
+    busy = []
+    w.model.loading.connect(lambda reading: busy.append((reading, w.switch.busy.isVisible())))
     _search(qtbot, w, "parcel")
+    assert busy == [(True, True), (False, False)], "a search of this PC runs off the GUI thread too"
     assert [r["id"] for r in _rows(w)] == [local[1]] and w.status.text() == "1 session (of 3)"
     _search(qtbot, w, "CHARGED subscription")
     assert [r["id"] for r in _rows(w)] == [local[0]], "every word, any case"
@@ -301,8 +304,12 @@ def test_a_qa_note_written_on_team_lands_on_the_server_as_the_login(team, tmp_pa
     with SessionStore(tmp_path / "desktop" / "sessions.db") as desktop:
         assert desktop.get(ids[1])["qa"] == {"note": None, "score": None}, "the PC's copy is not touched"
 
-    with psycopg.connect(team.dsn("ana", "ana"), autocommit=True) as ana:  # an agent reads it, cannot write
-        assert ana.execute("SELECT count(*) FROM callcoach.sessions WHERE qa_by = 'lea'").fetchone()[0] == 0
+    as_lea = CentralSessions(merged_dsn(team.dsn(PC1, DESKTOP), _login_of(team, "lea")))
+    assert as_lea.set_qa(ids[0], "card 4111 1111 1111 1111", 50, redact=False)
+    assert "4111" not in team.admin_sql(f"SELECT qa_note FROM callcoach.sessions WHERE id = '{ids[0]}'"), \
+        "a note leaves the PC redacted even with redaction off here"
+    with psycopg.connect(team.dsn("ana", "ana"), autocommit=True) as ana:  # the note on her call, not on Ben's
+        assert ana.execute("SELECT id FROM callcoach.sessions WHERE qa_by = 'lea'").fetchall() == [(ids[0],)]
     assert not CentralSessions(merged_dsn(team.dsn(PC1, DESKTOP), _login_of(team, "ben"))).set_qa(
         ids[1], "my own call is great", 100), "row-level security: an agent cannot review their own calls"
 

@@ -77,11 +77,12 @@ class CentralSessions:
         return session
 
     def set_qa(self, session_id: str, note: str | None, score: float | None, *, redact: bool = True) -> bool:
-        """The note (redacted like the local store's) and score; False when there is no such
-        session or this login may not review it. The server stamps qa_by and qa_at."""
+        """The note, redacted, and score; False when there is no such session or this login
+        may not review it. The server stamps qa_by and qa_at. `redact` is the protocol's: a
+        note leaves this PC redacted whatever the local setting, like every session does."""
         if score is not None and not finite(score):
             raise ValueError(f"QA score must be a number, not {score!r}")
-        if note is not None and redact:
+        if note is not None:
             note = redact_text(str(note))
         with connect(self.dsn, purpose="save the QA note on the team store") as db:
             cur = db.execute("UPDATE callcoach.sessions SET qa_note = %s, qa_score = %s WHERE id = %s",

@@ -2,9 +2,10 @@
 
 A local store answers in milliseconds: its calls run at once, as the window always did (a
 page of rows, one session, a QA note). A remote one (the team store) may take as long as
-a connection timeout: its calls run on a `Background` thread, and the answer comes back to
-the GUI thread as a callback. Either way the callbacks run on the GUI thread, and a failure
-is one line.
+a connection timeout, and a search of every transcript on a big local store a second or
+so: those calls run on a `Background` thread (`slow`), and the answer comes back to the
+GUI thread as a callback. Either way the callbacks run on the GUI thread, and a failure is
+one line.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ class SourceCalls(QObject):
         self._tasks: set[Background] = set()
 
     def run(self, source: SessionSource, name: str, work: Callable[[], Any], on_done: Callable[[Any], None],
-            on_failed: Callable[[str], None]) -> None:
-        if not source.remote:
+            on_failed: Callable[[str], None], *, slow: bool = False) -> None:
+        """`work()` then `on_done(result)`, or `on_failed(message)`; off the GUI thread when
+        the source is remote or the caller knows this call is `slow`."""
+        if not (source.remote or slow):
             try:
                 result = work()
             except (CallCoachError, sqlite3.Error, ValueError) as exc:

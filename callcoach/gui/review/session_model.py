@@ -112,7 +112,8 @@ class SessionModel(QAbstractTableModel):
         self._set_reading(True)
         self._calls.run(source, "callcoach-review-list", lambda: read_listing(source, request),
                         lambda listing: apply(generation, listing),
-                        lambda message: apply(generation, Listing(errors=[message], page_failed=True)))
+                        lambda message: apply(generation, Listing(errors=[message], page_failed=True)),
+                        slow=bool(request.filters.get("search")))  # it reads every transcript
 
     def _set_reading(self, reading: bool) -> None:
         if reading != self._reading:

@@ -1,5 +1,5 @@
 """The "This PC / Team" switch above the list: which sessions the window reviews, and a busy
-mark while the team store is being read.
+mark while they are being read off the GUI thread (the team store; a search).
 
 Team is disabled, with the reason as its tooltip, when this PC cannot open it (no team
 store in the machine policy, no `central_login` of the reviewer's own).
@@ -52,7 +52,7 @@ class SourceSwitch(QWidget):
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
         self.busy.setFixedSize(60, 10)
-        self.busy_label = QLabel("Reading the team store…")
+        self.busy_label = QLabel()
         self.busy_label.setProperty("role", "secondary")
         layout.addWidget(self.busy)
         layout.addSpacing(4)
@@ -66,6 +66,7 @@ class SourceSwitch(QWidget):
         """Check `source` without telling anyone (the window chose it)."""
         self.buttons[source].setChecked(True)
 
-    def set_busy(self, busy: bool) -> None:
+    def set_busy(self, busy: bool, what: str = "") -> None:
+        self.busy_label.setText(what)
         self.busy.setVisible(busy)
         self.busy_label.setVisible(busy)

@@ -2,9 +2,9 @@
 (paged from the source), the detail of the selected session, and export / report.
 
 Nothing here waits on anything slow: on this PC a page of 200 rows or one session is read
-on the GUI thread (milliseconds); on the team store every read and QA note goes through a
-`Background` thread (calls.py), with a busy mark meanwhile; the CSV export and the HTML
-report always run on one. Problems (a store that cannot be read, a team store that cannot
+on the GUI thread (milliseconds); on the team store every read and QA note, and anywhere a
+search of every transcript, goes through a `Background` thread (calls.py), with a busy
+mark meanwhile; the CSV export and the HTML report always run on one. Problems (a store that cannot be read, a team store that cannot
 be reached, a file that cannot be written) are one line in the message bar, never a
 traceback; a team store that cannot be read puts the window back on This PC.
 """
@@ -219,10 +219,12 @@ class ReviewWindow(QWidget):
             self._use(self.store)
 
     def _loading(self, reading: bool) -> None:
+        """Shown while a read runs off the GUI thread (one on the GUI thread ends before a repaint)."""
         remote = self.source is not None and self.source.remote
-        self.switch.set_busy(reading and remote)
-        if reading and remote:
-            self.status.setText("Reading the team store…")
+        what = "Reading the team store…" if remote else "Searching the calls on this PC…"
+        self.switch.set_busy(reading, what)
+        if reading:
+            self.status.setText(what)
 
     def show_message(self, level: str, message: str, timeout_s: float | None = None,
                      todo: tuple[str, str | None] = ("", None)) -> None:
