@@ -393,7 +393,7 @@ def test_doctor_shows_the_oldest_pending_upload_and_the_last_error(team, central
     assert f"1 waiting, the oldest since {oldest}" in down["message"] and "last error" in down["message"]
     subprocess.run([sys.executable, "-m", "callcoach", "sync"], env=env, capture_output=True, timeout=120, check=True)
     up = _doctor_team_check(env)
-    assert up["status"] == "ok" and "schema 1: nothing waiting" in up["message"]
+    assert up["status"] == "ok" and f"schema {SCHEMA_VERSION}: nothing waiting" in up["message"]
 
 
 def test_listen_sends_its_call_to_the_team_store_when_it_ends(sound_server, team, fresh_settings, tmp_path):
@@ -419,11 +419,12 @@ def test_listen_sends_its_call_to_the_team_store_when_it_ends(sound_server, team
 
 # -- who can do what: every role against every table and the functions ----------------------
 
-_TABLES = ("sessions", "people", "desktops", "schema_info")
+_TABLES = ("sessions", "live_calls", "people", "desktops", "schema_info")
 _WRITES = {"INSERT": "INSERT INTO callcoach.{t} DEFAULT VALUES",
            "UPDATE": "UPDATE callcoach.{t} SET {c} = {c}",
            "DELETE": "DELETE FROM callcoach.{t}"}
-_A_COLUMN = {"sessions": "agent", "people": "team", "desktops": "name", "schema_info": "version"}
+_A_COLUMN = {"sessions": "agent", "live_calls": "agent", "people": "team", "desktops": "name",
+             "schema_info": "version"}
 
 
 def _outcome(conn, statement: str):
@@ -442,16 +443,24 @@ def test_every_role_against_every_table_and_operation(team, tmp_path, who):
         for agent in ("Ana", "Ben", "Oto"):
             _stored(store, agent, f"a call of {agent}")
         upload_pending(store, team.dsn(PC1, DESKTOP))
+    for desktop, agent in ((PC1, "Ana"), (PC2, "Oto")):  # a call going on at each desktop
+        with _as(team, desktop, DESKTOP) as conn:
+            conn.execute("SELECT callcoach.live_v1(%s)", (json.dumps({"call_id": "c1", "agent": agent}),))
     seen = {"desktop": "denied", "ana": ["Ana"], "lea": ["Ana", "Ben"], "oto": ["Oto"]}[who]
+    live = {"desktop": "denied", "ana": [], "lea": ["Ana"], "oto": ["Oto"]}[who]  # the board is for leads
     reviews = {"desktop": "denied", "ana": 0, "lea": 2, "oto": 1}[who]
     with _as(team, *((PC1, DESKTOP) if who == "desktop" else (who, who))) as conn:
         for table in _TABLES:
             read = _outcome(conn, f"SELECT {_A_COLUMN[table]}::text FROM callcoach.{table}")
-            assert read == (seen if table == "sessions" else "denied"), (table, "SELECT")
+            assert read == {"sessions": seen, "live_calls": live}.get(table, "denied"), (table, "SELECT")
             for op, sql in _WRITES.items():
                 got = _outcome(conn, sql.format(t=table, c=_A_COLUMN[table]))
                 assert got == "denied", (table, op)
         assert _outcome(conn, "UPDATE callcoach.sessions SET qa_score = 3") == reviews
         ingest = _outcome(conn, "SELECT callcoach.ingest_v1('[]')")
         assert (ingest != "denied") == (who == "desktop"), "only desktops upload"
+        status = _outcome(conn, "SELECT callcoach.live_v1('{\"call_id\": \"c2\"}')")
+        assert (status != "denied") == (who == "desktop"), "only desktops share live status"
+        ack = _outcome(conn, f"SELECT callcoach.acknowledge_v1('{PC1}', 'c1')::text")
+        assert ack == {"desktop": "denied", "ana": ["false"], "lea": ["true"], "oto": ["false"]}[who]
         assert _outcome(conn, "SELECT (callcoach.server_info()->>'schema_version')::int") == [SCHEMA_VERSION]

@@ -18,8 +18,10 @@ are in use, so desktops and the server can be upgraded at different times.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the live board (live_calls, live_v1, acknowledge_v1)
 INGEST_FUNCTION = "callcoach.ingest_v1"  # what this CallCoach's uploader calls
+LIVE_FUNCTION = "callcoach.live_v1"  # what a desktop sharing live status calls
+LIVE_CHANNEL_PREFIX = "callcoach_live_"  # + md5(team): a board LISTENs to its teams' channels
 
 OWNER, DESKTOP, PEOPLE = "callcoach_owner", "callcoach_desktop", "callcoach_people"
 
@@ -165,6 +167,106 @@ BEGIN
     RETURN jsonb_build_object('stored', to_jsonb(stored), 'already', to_jsonb(already),
                               'refused', to_jsonb(refused));
 END $$;
+""", 2: """
+SET LOCAL ROLE callcoach_owner;
+-- One row per desktop: its call now, a few numbers, no words (but the handoff note of an
+-- escalation, when the policy lets the desktop send it). Never read by desktops.
+CREATE TABLE callcoach.live_calls (
+    desktop         text PRIMARY KEY,
+    call_id         text NOT NULL,
+    agent           text,
+    started_at      timestamptz,
+    call_s          double precision,
+    mood            double precision,
+    mood_state      text,
+    mood_trend      text,
+    pace_state      text,      -- slow | ok | fast
+    talk_share      double precision,
+    dead_air_s      double precision,
+    prompt_kind     text,
+    prompt_severity text,
+    prompt_title    text,
+    escalation      boolean NOT NULL DEFAULT false,
+    handoff_note    text,
+    ended           boolean NOT NULL DEFAULT false,
+    updated_at      timestamptz NOT NULL DEFAULT now(),  -- the server's clock: a heartbeat
+    ack_by          text,      -- the supervisor on the way
+    ack_at          timestamptz
+);
+ALTER TABLE callcoach.live_calls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY leads_watch ON callcoach.live_calls FOR SELECT TO callcoach_people
+    USING (agent IN (SELECT callcoach.led_agents()));
+
+CREATE FUNCTION callcoach.team_of(agent_name text) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
+    SELECT team FROM people WHERE people.agent_name = team_of.agent_name
+$$;
+
+-- The channel a board of `team` listens on; the payload is only the desktop's name, and
+-- the board reads the row through row-level security.
+CREATE FUNCTION callcoach.live_channel(team text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+    SELECT 'callcoach_live_' || md5(coalesce(team, ''))
+$$;
+
+-- A desktop's live status. Returns the supervisor's acknowledgement of this call, if any.
+CREATE FUNCTION callcoach.live_v1(status jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
+DECLARE
+    me text := calling_desktop();
+    saved live_calls;
+BEGIN
+    IF me IS NULL THEN
+        RAISE EXCEPTION 'live_v1: only a desktop with its client certificate may share live status'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    INSERT INTO live_calls AS cur (desktop, call_id, agent, started_at, call_s, mood, mood_state, mood_trend,
+                                   pace_state, talk_share, dead_air_s, prompt_kind, prompt_severity,
+                                   prompt_title, escalation, handoff_note, ended, updated_at)
+    VALUES (me, status->>'call_id', status->>'agent', (status->>'started_at')::timestamptz,
+            (status->>'call_s')::double precision, (status->>'mood')::double precision, status->>'mood_state',
+            status->>'mood_trend', status->>'pace_state', (status->>'talk_share')::double precision,
+            (status->>'dead_air_s')::double precision, status->>'prompt_kind', status->>'prompt_severity',
+            status->>'prompt_title', coalesce((status->>'escalation')::boolean, false),
+            status->>'handoff_note', coalesce((status->>'ended')::boolean, false), now())
+    ON CONFLICT (desktop) DO UPDATE SET
+        call_id = excluded.call_id, agent = excluded.agent, started_at = excluded.started_at,
+        call_s = excluded.call_s, mood = excluded.mood, mood_state = excluded.mood_state,
+        mood_trend = excluded.mood_trend, pace_state = excluded.pace_state, talk_share = excluded.talk_share,
+        dead_air_s = excluded.dead_air_s, prompt_kind = excluded.prompt_kind,
+        prompt_severity = excluded.prompt_severity, prompt_title = excluded.prompt_title,
+        escalation = excluded.escalation, handoff_note = excluded.handoff_note, ended = excluded.ended,
+        updated_at = now(),
+        ack_by = CASE WHEN cur.call_id = excluded.call_id THEN cur.ack_by END,
+        ack_at = CASE WHEN cur.call_id = excluded.call_id THEN cur.ack_at END
+    RETURNING * INTO saved;
+    PERFORM pg_notify(live_channel(team_of(saved.agent)), me);
+    RETURN jsonb_build_object('ack_by', saved.ack_by, 'ack_at', saved.ack_at);
+END $$;
+
+CREATE OR REPLACE FUNCTION callcoach.server_info() RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
+    SELECT jsonb_build_object('schema_version', max(version), 'ingest', jsonb_build_array(1),
+                              'live', jsonb_build_array(1))
+    FROM schema_info
+$$;
+
+-- A supervisor's "I'm coming" for a call of their team; the desktop hears it in the reply
+-- to its next status.
+CREATE FUNCTION callcoach.acknowledge_v1(desktop_name text, call text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
+DECLARE
+    agent_name text;
+BEGIN
+    UPDATE live_calls SET ack_by = session_user, ack_at = now()
+    WHERE desktop = desktop_name AND call_id = call AND agent IN (SELECT led_agents())
+    RETURNING agent INTO agent_name;
+    IF agent_name IS NULL THEN
+        RETURN false;
+    END IF;
+    PERFORM pg_notify(live_channel(team_of(agent_name)), desktop_name);
+    RETURN true;
+END $$;
 """}
 
 # Run after every step, as the administrator: the grants, so a re-run repairs them.
@@ -174,9 +276,10 @@ REVOKE ALL ON ALL TABLES IN SCHEMA callcoach FROM PUBLIC, callcoach_desktop, cal
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA callcoach FROM PUBLIC, callcoach_desktop, callcoach_people;
 GRANT pg_read_all_stats TO callcoach_owner;
 GRANT USAGE ON SCHEMA callcoach TO callcoach_desktop, callcoach_people;
-GRANT EXECUTE ON FUNCTION callcoach.ingest_v1(jsonb), callcoach.server_info() TO callcoach_desktop;
-GRANT EXECUTE ON FUNCTION callcoach.server_info(), callcoach.visible_agents(), callcoach.led_agents()
-    TO callcoach_people;
-GRANT SELECT ON callcoach.sessions TO callcoach_people;
+GRANT EXECUTE ON FUNCTION callcoach.ingest_v1(jsonb), callcoach.live_v1(jsonb), callcoach.server_info()
+    TO callcoach_desktop;
+GRANT EXECUTE ON FUNCTION callcoach.server_info(), callcoach.visible_agents(), callcoach.led_agents(),
+    callcoach.acknowledge_v1(text, text), callcoach.live_channel(text) TO callcoach_people;
+GRANT SELECT ON callcoach.sessions, callcoach.live_calls TO callcoach_people;
 GRANT UPDATE (qa_score, qa_note) ON callcoach.sessions TO callcoach_people;
 """
