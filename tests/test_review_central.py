@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -351,9 +352,9 @@ def test_a_server_that_is_down_puts_the_window_back_on_this_pc(team, tmp_path, c
     w = open_window(central=True)
     _listed(qtbot, w, 2)
     meter = StallMeter()
-    meter.start()
-    central_server.kill()
+    central_server.kill()  # waits for the server's processes: not the window's time
     try:
+        meter.start()
         qtbot.mouseClick(w.refresh_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: w.switch.source() is Source.LOCAL, timeout=SERVER_WAIT_MS)
         alive = meter.ticks
@@ -370,6 +371,27 @@ def test_a_server_that_is_down_puts_the_window_back_on_this_pc(team, tmp_path, c
     qtbot.mouseClick(w.message.button, Qt.MouseButton.LeftButton)  # the server is back
     _listed(qtbot, w, 2)
     assert w.switch.source() is Source.TEAM and not w.message.isVisible()
+
+
+def test_a_server_that_never_answers_times_out_while_the_gui_runs(team, open_window, qtbot):
+    """A host that takes the TCP connection and says nothing (a firewall, a hung server):
+    the read gives up after connect.py's timeout; meanwhile the window is busy, not frozen."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever answers
+        server = conninfo_to_dict(team.dsn(PC1, DESKTOP))
+        _configure(team, central_store=make_conninfo(**{**server, "host": "127.0.0.1",
+                                                         "port": str(silent.getsockname()[1])}))
+        w = open_window()
+        meter = StallMeter()
+        meter.start()
+        _to_team(qtbot, w)
+        assert w.switch.busy.isVisible()
+        qtbot.waitUntil(lambda: w.switch.source() is Source.LOCAL, timeout=SERVER_WAIT_MS)
+        meter.stop()
+    assert meter.ticks > 200, "the event loop ran all along"
+    meter.assert_no_recurring_stall(0.1, 0.5, "while the server did not answer")
+    assert w.message.level == "error" and "did not accept the connection" in w.message.text.text()
 
 
 def test_no_timer_runs_after_the_window_closed(team, open_window, qtbot):
