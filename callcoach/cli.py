@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, metavar="REPORT.html", help="where to write the report")
     report.set_defaults(func=_report)
     _add_team_report(sub)
+    _add_board(sub)
     return parser
 
 
@@ -339,6 +340,27 @@ def _team_report(args: argparse.Namespace) -> int:
         report = write_team_report(store_sessions(store, selection), args.out, selection, store.get)
     print(f"{report.figures.total.calls} calls, {len(report.figures.agents)} agents -> {report.page}")
     return 0
+
+
+def _add_board(sub) -> None:
+    board = sub.add_parser("board", help="the supervisor's live board: your teams' calls now, most need first "
+                           "(central_store in the machine policy, your central_login)")
+    board.set_defaults(func=_board)
+
+
+def _board(args: argparse.Namespace) -> int:
+    from callcoach.central.login import team_login
+    from callcoach.settings import Key, Settings
+
+    settings = Settings()
+    login = team_login(settings.get(Key.CENTRAL_STORE), settings.get(Key.CENTRAL_LOGIN))
+    if login.dsn is None:
+        raise CallCoachError(f"cannot open the board: {login.problem}")
+    try:
+        from callcoach.gui.board.app import run
+    except ImportError as exc:
+        raise CallCoachError(f"the board needs PySide6: pip install 'callcoach[gui]' ({exc})") from None
+    return run(login.dsn, login.user)
 
 
 def main(argv: list[str] | None = None) -> int:

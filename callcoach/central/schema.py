@@ -18,7 +18,7 @@ are in use, so desktops and the server can be upgraded at different times.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2  # 2: the live board (live_calls, live_v1, acknowledge_v1)
+SCHEMA_VERSION = 2  # 2: the live board (live_calls, live_v1, acknowledge_v1, my_channels)
 INGEST_FUNCTION = "callcoach.ingest_v1"  # what this CallCoach's uploader calls
 LIVE_FUNCTION = "callcoach.live_v1"  # what a desktop sharing live status calls
 LIVE_CHANNEL_PREFIX = "callcoach_live_"  # + md5(team): a board LISTENs to its teams' channels
@@ -209,6 +209,13 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
     SELECT 'callcoach_live_' || md5(coalesce(team, ''))
 $$;
 
+-- The channels the board of the person logged in listens on: those of the teams they lead
+-- (people is not readable by people, and a board must not learn of other teams).
+CREATE FUNCTION callcoach.my_channels() RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
+    SELECT DISTINCT live_channel(team) FROM people WHERE login = session_user AND lead AND team IS NOT NULL
+$$;
+
 -- A desktop's live status. Returns the supervisor's acknowledgement of this call, if any.
 CREATE FUNCTION callcoach.live_v1(status jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
@@ -279,7 +286,8 @@ GRANT USAGE ON SCHEMA callcoach TO callcoach_desktop, callcoach_people;
 GRANT EXECUTE ON FUNCTION callcoach.ingest_v1(jsonb), callcoach.live_v1(jsonb), callcoach.server_info()
     TO callcoach_desktop;
 GRANT EXECUTE ON FUNCTION callcoach.server_info(), callcoach.visible_agents(), callcoach.led_agents(),
-    callcoach.acknowledge_v1(text, text), callcoach.live_channel(text) TO callcoach_people;
+    callcoach.acknowledge_v1(text, text), callcoach.live_channel(text), callcoach.my_channels()
+    TO callcoach_people;
 GRANT SELECT ON callcoach.sessions, callcoach.live_calls TO callcoach_people;
 GRANT UPDATE (qa_score, qa_note) ON callcoach.sessions TO callcoach_people;
 """
