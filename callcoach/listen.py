@@ -103,6 +103,7 @@ def listen(options: ListenOptions, settings: Settings) -> dict:
     finally:
         system.close()
     writer, redacted = session_outputs(pipeline, settings, options.store, agent_name(settings))
+    sharing = _share(pipeline, settings)
     stop = _stop_on_signals_and_timer(source, options.seconds)
     try:
         source.start()
@@ -112,6 +113,8 @@ def listen(options: ListenOptions, settings: Settings) -> dict:
         summary = pipeline.run(source)
     finally:
         stop()
+        if sharing:
+            sharing.close()
         if writer:
             writer.close()
     upload = _upload(writer, settings)
@@ -122,6 +125,20 @@ def listen(options: ListenOptions, settings: Settings) -> dict:
     if upload:
         upload.join(UPLOAD_WAIT_S)
     return summary
+
+
+def _share(pipeline, settings: Settings):
+    """The call's live status to the supervisors' board, when the policy says so (and then
+    the agent is told, as the widget tells them)."""
+    from callcoach.central.live_status import share_live_status
+
+    publisher = share_live_status(
+        pipeline, settings, agent_name(settings),
+        on_ack=lambda who: print(f"supervisor on the way: {who} acknowledged the escalation", file=sys.stderr))
+    if publisher:
+        print("live status of this call is shared with the supervisors' board (no audio, no words)",
+              file=sys.stderr)
+    return publisher
 
 
 def _upload(writer, settings: Settings):

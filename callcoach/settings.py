@@ -49,6 +49,8 @@ class Key(StrEnum):
     WINDOW_GEOMETRY = "window_geometry"
     CENTRAL_STORE = "central_store"
     CENTRAL_LOGIN = "central_login"
+    LIVE_BOARD = "live_board"
+    LIVE_BOARD_NOTES = "live_board_notes"
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,10 @@ OPTIONS: dict[Key, Option] = {o.key: o for o in [
            "PC and nothing opens a network connection)", policy_only=True),
     Option(Key.CENTRAL_LOGIN, "", "Your own login to the team store, for QA review: libpq parameters "
            "(user=… sslcert=… sslkey=…) laid over central_store's server"),
+    Option(Key.LIVE_BOARD, False, "Share each live call's status (mood, pace, talk share, the prompt on screen; no "
+           "audio, no words) with the supervisors' live board in the team store", policy_only=True),
+    Option(Key.LIVE_BOARD_NOTES, False, "With live_board: also share an escalation's handoff note (the customer's "
+           "issue in their words) with the supervisor", policy_only=True),
 ]}
 
 

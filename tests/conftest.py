@@ -102,6 +102,20 @@ def central_db(central_server) -> Iterator[postgres.CentralDatabase]:
     with postgres.fresh_database(central_server) as db:
         yield db
 
+
+@pytest.fixture
+def team(central_db):
+    """The schema set up by `central init`; a team "billing" with agents ana and ben, their
+    lead lea, and another team's lead oto."""
+    from callcoach.central.admin import add_person, init
+
+    init(central_db.admin_dsn)
+    for login, agent, team_name, lead in (("ana", "Ana", "billing", False), ("ben", "Ben", "billing", False),
+                                          ("lea", None, "billing", True), ("oto", "Oto", "sales", True)):
+        add_person(central_db.admin_dsn, login, agent_name=agent, team=team_name, lead=lead)
+    return central_db
+
+
 def pytest_configure(config):
     """Before any fixture, even a module-scoped one, runs: point every per-user folder at a
     private temporary one, so no test can touch the developer's own settings or sessions.

@@ -15,7 +15,7 @@ import time
 import psycopg
 import pytest
 
-from callcoach.central.admin import add_person, init
+from callcoach.central.admin import init
 from callcoach.central.schema import SCHEMA_VERSION
 from callcoach.central.uploader import upload_pending
 from callcoach.store import SessionStore
@@ -47,17 +47,6 @@ def _stored(store: SessionStore, agent: str, said: str, *, redact: bool = True) 
     session_id = store.begin({"agent": agent, "source": "live", "redacted": redact})
     store.finish(session_id, _summary(session_id, agent, said))
     return session_id
-
-
-@pytest.fixture
-def team(central_db):
-    """The schema set up by `central init`; a team "billing" with agents ana and ben, their
-    lead lea, and another team's lead oto."""
-    init(central_db.admin_dsn)
-    for login, agent, team_name, lead in (("ana", "Ana", "billing", False), ("ben", "Ben", "billing", False),
-                                          ("lea", None, "billing", True), ("oto", "Oto", "sales", True)):
-        add_person(central_db.admin_dsn, login, agent_name=agent, team=team_name, lead=lead)
-    return central_db
 
 
 def _as(db, cn: str, user: str):

@@ -23,6 +23,7 @@ from callcoach.engine.events import Level
 from callcoach.errors import CallCoachError
 from callcoach.gui.bridge import EventBridge, LevelProbe, running_threads, warm_up_coach
 from callcoach.gui.call_controller import CallController, CallState
+from callcoach.gui.live_sharing import LiveSharing
 from callcoach.gui.message_bar import SETTINGS
 from callcoach.gui.sound import Picked, open_plan
 from callcoach.gui.settings_dialog import SettingsDialog
@@ -84,6 +85,7 @@ class CoachApp(QObject):
         self.store = None  # the SessionStore, opened by start()
         self.writer = None  # journals the current or last call (late feedback included)
         self.uploader = None  # sends finished calls to the team store, when the policy names one
+        self.sharing = LiveSharing(settings, self)  # the call's status to the supervisors' board, by policy
         self.hotkey = None  # the system-wide start/stop shortcut, while registered
         # Other threads (the store writer, the hotkey listener) hand work to the GUI thread here.
         self.posted = EventBridge()
@@ -108,6 +110,9 @@ class CoachApp(QObject):
         calls.state_changed.connect(lambda state: w.show_call_state(state, demo=self.mode == "demo"))
         calls.failed.connect(w.show_problem)
         calls.finished.connect(self._call_finished)
+        self.sharing.sharing.connect(lambda on: w.show_shared(on))
+        self.sharing.problem.connect(lambda why: w.show_shared(self.sharing.publisher is not None, why))
+        self.sharing.supervisor_coming.connect(w.show_supervisor_coming)
 
     # -- lifetime ------------------------------------------------------------------------
 
@@ -197,6 +202,7 @@ class CoachApp(QObject):
         self.window.dismiss_message()
         pipeline = CallPipeline.from_settings(self.settings, source_name=name)
         self._journal(pipeline)
+        self.sharing.start(pipeline, self._agent())
         self.window.reset_call()
         self.window.set_hint("Loading the speech model…")
         self.calls.start(pipeline, make_source)
@@ -232,6 +238,7 @@ class CoachApp(QObject):
             self.window.inform(picked.sentence(), timeout_s, todo=PICKED_TODO)
 
     def _call_finished(self, summary) -> None:
+        self.sharing.stop()
         if summary is not None:
             again = "to play the demo again" if self.mode == "demo" else "for the next call"
             self.window.set_hint(f"{self._press()} {again}.")

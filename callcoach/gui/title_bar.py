@@ -15,6 +15,10 @@ STATE_COLORS = {"idle": theme.MUTED, "starting": theme.SEVERITY["info"], "live":
                 "ended": theme.MUTED, "error": theme.SEVERITY["critical"]}
 
 
+SHARED_TIP = ("This call's live status is shared with your supervisor: call time, the customer's mood, your "
+              "pace and talk share, the prompt on screen. No audio and no words.")
+
+
 def clock(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
@@ -51,6 +55,13 @@ class TitleBar(QWidget):
         self.timer = QLabel("00:00")
         self.timer.setObjectName("CallTimer")
         self.timer.setProperty("role", "timer")
+        # While the call's live status goes to the supervisors' board: agents must always
+        # see when they are shared, or the coach feels like surveillance.
+        self.shared = QLabel("Shared")
+        self.shared.setObjectName("SharedBadge")
+        self.shared.setToolTip(SHARED_TIP)
+        self.shared.setStyleSheet(f"color: {theme.SEVERITY['info']}; font-weight: 600; font-size: 8pt;")
+        self.shared.hide()
         self.mood = QLabel()  # collapsed only
         self.mood.setObjectName("CollapsedMood")
         self.prompt = ElidedLabel()  # collapsed only
@@ -59,7 +70,7 @@ class TitleBar(QWidget):
         self.collapse_button = _button("▁", "Collapse to a bar", "CollapseButton")
         self.settings_button = _button("⚙", "Settings", "SettingsButton")
         self.close_button = _button("✕", "Quit CallCoach", "CloseButton")
-        for w in (self.dot, self.state, self.timer, self.mood):
+        for w in (self.dot, self.state, self.timer, self.shared, self.mood):
             layout.addWidget(w)
         layout.addWidget(self.prompt, 1)
         for b in (self.call_button, self.collapse_button, self.settings_button, self.close_button):
@@ -85,6 +96,11 @@ class TitleBar(QWidget):
         self.call_button.setProperty("active", "true" if active else "false")
         self.call_button.style().unpolish(self.call_button)
         self.call_button.style().polish(self.call_button)
+
+    def set_shared(self, shared: bool, problem: str | None = None) -> None:
+        self.shared.setVisible(shared)
+        self.shared.setText("Shared" if not problem else "Shared ⚠")
+        self.shared.setToolTip(SHARED_TIP if not problem else f"{SHARED_TIP}\nNot reaching the board now: {problem}")
 
     def set_shortcut(self, text: str) -> None:
         self._shortcut = text

@@ -199,6 +199,13 @@ class CoachWindow(QWidget):
         if self.message.level in ("", "info"):
             self.message.show_message("info", message, timeout_s, todo=todo)
 
+    def show_shared(self, shared: bool, problem: str | None = None) -> None:
+        """Whether this call's live status goes to the supervisors' board (always visible)."""
+        self.title_bar.set_shared(shared, problem)
+
+    def show_supervisor_coming(self, who: str) -> None:
+        self.inform(f"Supervisor on the way: {who} acknowledged the escalation.")
+
     def dismiss_message(self, *levels: str) -> None:
         """Hide the message line, or only a message of one of these levels."""
         if not levels or self.message.level in levels:
