@@ -243,3 +243,27 @@ def test_a_lead_of_another_team_sees_none_of_it(open_board, desktops):
     sales.send(mood_state="frustrated")
     assert run_until(lambda: board.tiles[sales.name].call.mood_state == "frustrated", SERVER_WAIT_S)
     assert list(board.calls) == [sales.name]
+
+
+def test_a_server_that_goes_away_is_one_line_on_the_board_until_it_is_back(open_board, desktops, central_server):
+    (pc,) = desktops(["Ana"])
+    pc.send()
+    board = open_board()
+    assert run_until(lambda: pc.name in board.tiles, SERVER_WAIT_S)
+    meter = StallMeter()
+    meter.start()
+    central_server.kill()  # waits for the server's processes: not the board's time
+    try:
+        assert run_until(lambda: not board.connected, SERVER_WAIT_S)
+        text = board.status.text()
+        assert text.startswith("cannot reach the team store at localhost:") and "trying again in" in text
+        assert "\n" not in text
+        alive = meter.ticks
+        assert run_until(lambda: meter.ticks > alive + 50, SERVER_WAIT_S)  # the event loop keeps running
+    finally:
+        central_server.start()
+    meter.stop()
+    assert run_until(lambda: board.connected, SERVER_WAIT_S + 15), board.status.text()
+    assert board.status.text().startswith("live: 1 team on localhost:")
+    assert list(board.calls) == [pc.name], "everything read again after the reconnection"
+    meter.assert_no_recurring_stall(0.05, 0.2, "while the team store was down")
