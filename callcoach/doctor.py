@@ -61,10 +61,10 @@ def run_checks(settings: Settings, tone: bool = False) -> dict:
 
 
 def _shown(key: str, value: Any) -> Any:
-    """A setting as the report may show it: a connection string without its password."""
+    """A setting as the report may show it: connection strings without their password."""
     from callcoach.settings import Key
 
-    if key == Key.CENTRAL_STORE and value:
+    if key in (Key.CENTRAL_STORE, Key.CENTRAL_LOGIN) and value:
         from callcoach.central.status import without_password
 
         return without_password(value)

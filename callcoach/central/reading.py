@@ -24,13 +24,10 @@ from callcoach.store.schema import LIST_COLUMNS, SORT_KEYS
 # The local listing's columns as the server's table has them (it keeps no updated_at).
 _COLUMN_SQL = {c: c for c in LIST_COLUMNS} | {"updated_at": "greatest(received_at, qa_at)"}
 _SORT_SQL = {key: _COLUMN_SQL[key] for key in SORT_KEYS}
-# The sessions_search index's expression. Under row-level security PostgreSQL does not use
-# that index for a person's query (@@ is not leakproof, so it runs after the policy's check):
-# the visible rows are scanned. A SECURITY DEFINER search function in a later schema step
-# would let the index answer it. A query of stop words only ("for you") has no lexemes: it
-# filters nothing, as on this PC.
-_SEARCH = ("(numnode(websearch_to_tsquery('english', %s)) = 0"
-           " OR to_tsvector('english', coalesce(transcript, '')) @@ websearch_to_tsquery('english', %s))")
+# A person's search goes through callcoach.said(), which answers from the search index (under
+# row-level security a plain @@ would scan every visible row). A query of stop words only
+# ("for you") has no lexemes: it filters nothing, as on this PC.
+_SEARCH = "(numnode(websearch_to_tsquery('english', %s)) = 0 OR id IN (SELECT callcoach.said(%s)))"
 
 
 class CentralSessions:

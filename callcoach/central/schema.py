@@ -258,6 +258,17 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, callcoach AS 
     FROM schema_info
 $$;
 
+-- The free-text search for people. Under row-level security the planner may not use the
+-- search index for their queries (@@ is not leakproof, so it runs after the policy's check,
+-- on every visible row); this function searches as the owner, with the index, and returns
+-- only the ids of sessions the person may see.
+CREATE FUNCTION callcoach.said(q text) RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
+    SELECT id FROM sessions
+    WHERE to_tsvector('english', coalesce(transcript, '')) @@ websearch_to_tsquery('english', q)
+      AND agent IN (SELECT visible_agents())
+$$;
+
 -- A supervisor's "I'm coming" for a call of their team; the desktop hears it in the reply
 -- to its next status.
 CREATE FUNCTION callcoach.acknowledge_v1(desktop_name text, call text) RETURNS boolean
@@ -286,7 +297,7 @@ GRANT USAGE ON SCHEMA callcoach TO callcoach_desktop, callcoach_people;
 GRANT EXECUTE ON FUNCTION callcoach.ingest_v1(jsonb), callcoach.live_v1(jsonb), callcoach.server_info()
     TO callcoach_desktop;
 GRANT EXECUTE ON FUNCTION callcoach.server_info(), callcoach.visible_agents(), callcoach.led_agents(),
-    callcoach.acknowledge_v1(text, text), callcoach.live_channel(text), callcoach.my_channels()
+    callcoach.acknowledge_v1(text, text), callcoach.live_channel(text), callcoach.said(text), callcoach.my_channels()
     TO callcoach_people;
 GRANT SELECT ON callcoach.sessions, callcoach.live_calls TO callcoach_people;
 GRANT UPDATE (qa_score, qa_note) ON callcoach.sessions TO callcoach_people;
