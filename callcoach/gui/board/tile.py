@@ -10,15 +10,16 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from callcoach.central.board_feed import LiveCall, Need
 from callcoach.gui import theme
 from callcoach.gui.board import tile_text
+from callcoach.gui.elided import WrappedLabel
 
-WIDTH, HEIGHT = 290, 176
+WIDTH, HEIGHT = 290, 200
+NOTE_LINES = 3  # a longer handoff note ends in "…" (whole in the tooltip)
 
 
-def _label(role: str = "", wrap: bool = False) -> QLabel:
+def _label(role: str = "") -> QLabel:
     label = QLabel()
     if role:
         label.setProperty("role", role)
-    label.setWordWrap(wrap)
     return label
 
 
@@ -36,7 +37,7 @@ class CallTile(QFrame):
         self.agent.setObjectName("TileAgent")
         self.badge.setObjectName("TileBadge")
         self.mood, self.figures, self.dead_air = _label("state"), _label("secondary"), _label()
-        self.prompt, self.note, self.state = _label(), _label(wrap=True), _label("secondary")
+        self.prompt, self.note, self.state = WrappedLabel(1), WrappedLabel(NOTE_LINES), _label("secondary")
         self.note.setObjectName("HandoffNote")
         self.state.setObjectName("TileState")
         self.on_the_way = _label()
@@ -85,8 +86,10 @@ class CallTile(QFrame):
         self._coloured(self.mood, *tile_text.mood(call))
         self._coloured(self.dead_air, *tile_text.dead_air(call))
         self._coloured(self.prompt, *tile_text.prompt(call))
-        self.note.setText(f"“{call.handoff_note}”" if call.escalation and call.handoff_note else "")
-        self.note.setVisible(bool(self.note.text()))
+        note = f"“{call.handoff_note}”" if call.escalation and call.handoff_note else ""
+        if note != self.note.text():  # a wrapped label re-lays out on every setText
+            self.note.setText(note)
+        self.note.setVisible(bool(note))
         self.on_the_way.setText(tile_text.on_the_way(call))
         self.on_the_way.setVisible(bool(call.ack_by) and not call.ended)
         self.state.setText(tile_text.state(call, now))
@@ -96,7 +99,8 @@ class CallTile(QFrame):
         self.review_button.setToolTip(f"session {call.call_id}")
 
     def _coloured(self, label: QLabel, text: str, colour: str) -> None:
-        label.setText(text)
+        if text != label.text():
+            label.setText(text)
         label.setVisible(bool(text))
         if self.need == Need.LOST:
             colour = theme.MUTED  # nothing on a lost tile is current
