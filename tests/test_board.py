@@ -108,7 +108,7 @@ def _stage_a_dozen(pcs: list[Desktop]) -> None:
     pcs[11].send(ended=True)
 
 
-def test_the_board_shows_the_teams_calls_most_need_first(open_board, desktops):
+def test_the_board_shows_the_teams_calls_most_need_first(open_board, desktops, qtbot):
     pcs = desktops()
     _stage_a_dozen(pcs)
     board = open_board()
@@ -122,6 +122,9 @@ def test_the_board_shows_the_teams_calls_most_need_first(open_board, desktops):
     ended = board.tiles[pcs[11].name]
     assert ended.state.text() == "ended" and ended.review_button.isVisible()
     assert ended.review_button.toolTip() == f"session {pcs[11].call_id}"
+    with qtbot.waitSignal(board.review_requested, timeout=1000) as asked:
+        qtbot.mouseClick(ended.review_button, Qt.MouseButton.LeftButton)
+    assert asked.args == [pcs[11].call_id], "the desktop's call id is its session's id"
     calm = board.tiles[pcs[0].name]
     assert calm.mood.text() == "calm → steady" and calm.figures.text() == "pace ok · agent talks 45%"
 
