@@ -320,26 +320,53 @@ def _add_team_report(sub) -> None:
     team.add_argument("--since", metavar="DATE", help="first day, YYYY-MM-DD (default: the first call)")
     team.add_argument("--until", metavar="DATE", help="last day, YYYY-MM-DD, included (default: the last call)")
     team.add_argument("--store", metavar="PATH", help="session store file (default: sessions.db in the data folder)")
+    team.add_argument("--central", action="store_true", help="the team store's calls you may see, as your "
+                      "central_login (central_store in the machine policy), instead of this PC's")
+    team.add_argument("--team", metavar="NAME", help="with --central: only the calls of this team you lead")
     team.set_defaults(func=_team_report)
 
 
 def _team_report(args: argparse.Namespace) -> int:
     from callcoach.report.team import Selection
     from callcoach.report.team_files import parse_day, store_sessions, write_team_report
-    from callcoach.settings import Settings
-    from callcoach.store import SessionStore, default_store_path
 
-    selection = Selection(agent=args.agent, since=parse_day(args.since, "--since"),
+    selection = Selection(agent=args.agent, team=args.team, since=parse_day(args.since, "--since"),
                           until=parse_day(args.until, "--until"))
     if selection.since and selection.until and selection.until < selection.since:
         raise CallCoachError(f"--until {args.until} is before --since {args.since}")
-    where = args.store or default_store_path(Settings())
-    if not os.path.exists(where):  # a report must not create an empty store
-        raise CallCoachError(f"no session store at {where}")
-    with SessionStore(where) as store:
+    if args.central and args.store:
+        raise CallCoachError("--store is this PC's store: leave it out with --central")
+    if args.team and not args.central:
+        raise CallCoachError("--team needs --central (this PC's store keeps no teams)")
+    with _report_source(args) as store:
         report = write_team_report(store_sessions(store, selection), args.out, selection, store.get)
     print(f"{report.figures.total.calls} calls, {len(report.figures.agents)} agents -> {report.page}")
     return 0
+
+
+def _report_source(args: argparse.Namespace):
+    """This PC's store, or the team store as the person logged in (`--central`), to close after."""
+    from contextlib import closing, nullcontext
+
+    from callcoach.settings import Key, Settings
+    from callcoach.store import SessionStore, default_store_path
+
+    settings = Settings()
+    if not args.central:
+        where = args.store or default_store_path(settings)
+        if not os.path.exists(where):  # a report must not create an empty store
+            raise CallCoachError(f"no session store at {where}")
+        return closing(SessionStore(where))
+    from callcoach.central.login import team_login
+    from callcoach.central.reading import CentralSessions
+
+    login = team_login(settings.get(Key.CENTRAL_STORE), settings.get(Key.CENTRAL_LOGIN))
+    if login.dsn is None:
+        raise CallCoachError(f"cannot read the team store: {login.problem}")
+    central = CentralSessions(login.dsn)
+    if args.team and args.team not in central.teams():
+        raise CallCoachError(f"you do not lead a team named {args.team!r} on the team store")
+    return nullcontext(central)
 
 
 def _add_board(sub) -> None:

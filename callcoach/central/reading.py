@@ -11,7 +11,7 @@ every value is a query parameter.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,6 +24,7 @@ from callcoach.store.schema import LIST_COLUMNS, SORT_KEYS
 # The local listing's columns as the server's table has them (it keeps no updated_at).
 _COLUMN_SQL = {c: c for c in LIST_COLUMNS} | {"updated_at": "greatest(received_at, qa_at)"}
 _SORT_SQL = {key: _COLUMN_SQL[key] for key in SORT_KEYS}
+_SESSION_SQL = "summary, status, agent, desktop, qa_note, qa_score, qa_by, qa_at, id"  # what _session() takes
 # A person's search goes through callcoach.said(), which answers from the search index (under
 # row-level security a plain @@ would scan every visible row). A query of stop words only
 # ("for you") has no lexemes: it filters nothing, as on this PC.
@@ -63,18 +64,24 @@ class CentralSessions:
     def get(self, session_id: str) -> dict | None:
         """The stored summary with "status", "complete", "agent" and "qa" (note, score, by, at)."""
         with connect(self.dsn, purpose="read the team store") as db:
-            row = db.execute("SELECT summary, status, agent, desktop, qa_note, qa_score, qa_by, qa_at"
-                             " FROM callcoach.sessions WHERE id = %s", (session_id,)).fetchone()
-        if row is None:
-            return None
-        summary, status, agent, desktop, note, score, by, at = row
-        session = dict(summary) if isinstance(summary, dict) else {"utterances": [], "prompts": []}
-        session.setdefault("id", session_id)
-        session.update(status=status, complete=status == "complete", agent=agent, desktop=desktop,
-                       qa={"note": note, "score": score, "by": by, "at": _iso(at)})
-        if status == "damaged":
-            session.update(damaged=True, problem=session.get("problem") or "marked damaged on its PC")
-        return session
+            row = db.execute(f"SELECT {_SESSION_SQL} FROM callcoach.sessions WHERE id = %s", (session_id,)).fetchone()
+        return None if row is None else _session(row)
+
+    def get_many(self, session_ids: Sequence[str]) -> Iterator[dict]:
+        """The sessions `get` gives, in one query, read from the server a few at a time (the
+        team figures read thousands: they are never all in memory at once)."""
+        with (connect(self.dsn, purpose="read the team store") as db, db.transaction(),
+              db.cursor(name="callcoach_get_many") as cur):
+            cur.itersize = 50
+            cur.execute(f"SELECT {_SESSION_SQL} FROM callcoach.sessions WHERE id = ANY(%s)", (list(session_ids),))
+            for row in cur:
+                yield _session(row)
+
+    def teams(self) -> list[str]:
+        """The teams the person logged in leads (none for an agent)."""
+        with connect(self.dsn, purpose="read the team store") as db:
+            rows = db.execute("SELECT DISTINCT team FROM callcoach.my_teams() ORDER BY team").fetchall()
+        return [team for (team,) in rows]
 
     def set_qa(self, session_id: str, note: str | None, score: float | None, *, redact: bool = True) -> bool:
         """The note, redacted, and score; False when there is no such session or this login
@@ -100,7 +107,7 @@ class CentralSessions:
 def _where(status: str | Sequence[str] | None = None, agent: str | None = None, source: str | None = None,
            escalated: bool | None = None, since: str | None = None, until: str | None = None,
            min_duration: float | None = None, max_worst_mood: float | None = None,
-           reviewed: bool | None = None, search: str | None = None) -> tuple[str, list]:
+           reviewed: bool | None = None, search: str | None = None, team: str | None = None) -> tuple[str, list]:
     clauses: list[str] = []
     args: list[Any] = []
 
@@ -115,6 +122,8 @@ def _where(status: str | Sequence[str] | None = None, agent: str | None = None, 
                           ("duration_s >= %s", min_duration), ("worst_mood <= %s", max_worst_mood)):
         if value is not None:
             add(clause, value)
+    if team is not None:  # a team the person leads; any other team has no calls for them
+        add("agent IN (SELECT t.agent_name FROM callcoach.my_teams() t WHERE t.team = %s)", team)
     if reviewed is not None:
         clauses.append("(qa_score IS NOT NULL OR coalesce(qa_note, '') <> '')" if reviewed
                        else "(qa_score IS NULL AND coalesce(qa_note, '') = '')")
@@ -122,6 +131,17 @@ def _where(status: str | Sequence[str] | None = None, agent: str | None = None, 
         clauses.append(_SEARCH)
         args += [search.strip()] * 2
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def _session(row: Sequence) -> dict:
+    summary, status, agent, desktop, note, score, by, at, session_id = row
+    session = dict(summary) if isinstance(summary, dict) else {"utterances": [], "prompts": []}
+    session.setdefault("id", session_id)
+    session.update(status=status, complete=status == "complete", agent=agent, desktop=desktop,
+                   qa={"note": note, "score": score, "by": by, "at": _iso(at)})
+    if status == "damaged":
+        session.update(damaged=True, problem=session.get("problem") or "marked damaged on its PC")
+    return session
 
 
 def _listing_row(row: Sequence) -> dict:

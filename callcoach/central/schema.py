@@ -216,6 +216,14 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, callcoach AS 
     SELECT DISTINCT live_channel(team) FROM people WHERE login = session_user AND lead AND team IS NOT NULL
 $$;
 
+-- The teams the person logged in leads, with their agents: the review window's and the team
+-- report's team filter (people is not readable by people).
+CREATE FUNCTION callcoach.my_teams() RETURNS TABLE (team text, agent_name text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
+    SELECT p.team, p.agent_name FROM people p JOIN people me ON me.team = p.team AND me.lead
+    WHERE me.login = session_user AND p.agent_name IS NOT NULL
+$$;
+
 -- A desktop's live status. Returns the supervisor's acknowledgement of this call, if any.
 CREATE FUNCTION callcoach.live_v1(status jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
@@ -297,8 +305,8 @@ GRANT USAGE ON SCHEMA callcoach TO callcoach_desktop, callcoach_people;
 GRANT EXECUTE ON FUNCTION callcoach.ingest_v1(jsonb), callcoach.live_v1(jsonb), callcoach.server_info()
     TO callcoach_desktop;
 GRANT EXECUTE ON FUNCTION callcoach.server_info(), callcoach.visible_agents(), callcoach.led_agents(),
-    callcoach.acknowledge_v1(text, text), callcoach.live_channel(text), callcoach.said(text), callcoach.my_channels()
-    TO callcoach_people;
+    callcoach.acknowledge_v1(text, text), callcoach.live_channel(text), callcoach.said(text), callcoach.my_channels(),
+    callcoach.my_teams() TO callcoach_people;
 GRANT SELECT ON callcoach.sessions, callcoach.live_calls TO callcoach_people;
 GRANT UPDATE (qa_score, qa_note) ON callcoach.sessions TO callcoach_people;
 """

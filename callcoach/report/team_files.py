@@ -1,6 +1,6 @@
 """The team report as files: the page, and beside it the example calls' own session reports
-(in `TEAM-calls/`), so every example link opens. Also the local store as a source of
-sessions for it; the team store's reading side can feed `write_team_report` the same way.
+(in `TEAM-calls/`), so every example link opens. The sessions come from this PC's store
+or the team store alike (team_source.py).
 """
 
 from __future__ import annotations
@@ -8,15 +8,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
 from callcoach.errors import CallCoachError
 from callcoach.report.files import write_private, write_report
 from callcoach.report.team import Selection, TeamFigures, team_figures
 from callcoach.report.team_page import render_team_html
-
-LISTED = ("complete", "incomplete", "damaged")  # not a call still being recorded
+from callcoach.report.team_source import selection_filters, source_sessions
+from callcoach.store.source import SessionSource
 
 
 @dataclass(frozen=True)
@@ -48,23 +48,9 @@ def write_team_report(sessions: Iterable[dict], path: str | os.PathLike, selecti
     return TeamReport(path, calls, figures)
 
 
-def store_sessions(store, selection: Selection) -> Iterator[dict]:
-    """The selected sessions of a local `SessionStore`, one at a time (a store has no teams:
-    `selection.team` is for the team store)."""
-    rows = store.list_sessions(status=LISTED, agent=selection.agent, since=_day_start(selection.since),
-                               until=_day_start(selection.until + timedelta(days=1)) if selection.until else None,
-                               sort="started_at", descending=False)
-    for row in rows:
-        session = store.get(row["id"])
-        if session is not None:
-            yield session
-
-
-def _day_start(day: date | None) -> str | None:
-    """Local midnight of `day` as the store's UTC ISO time."""
-    if day is None:
-        return None
-    return datetime.combine(day, time()).astimezone().astimezone(timezone.utc).isoformat(timespec="seconds")
+def store_sessions(store: SessionSource, selection: Selection) -> Iterator[dict]:
+    """The selected sessions of a store (this PC's or the team store), one at a time."""
+    return source_sessions(store, selection_filters(selection))
 
 
 def parse_day(value: str | None, flag: str) -> date | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from callcoach.errors import CallCoachError, one_line
@@ -155,6 +155,13 @@ class SessionReading:
                 out.append(_damaged_row(session_id, f"unreadable row ({one_line(exc)})"))
         out.sort(key=lambda r: r["started_at"] if isinstance(r["started_at"], str) else "", reverse=True)
         return out
+
+    def get_many(self, session_ids: Sequence[str]) -> Iterator[dict]:
+        """The sessions `get` gives, one at a time (one deleted meanwhile is left out)."""
+        for session_id in session_ids:
+            session = self.get(session_id)
+            if session is not None:
+                yield session
 
     def get(self, session_id: str) -> dict | None:
         """The session JSON (callcoach.session.v1) with "status", "complete" and "qa" added.

@@ -8,7 +8,7 @@ LIST_COLUMNS; filters are the keyword arguments of `list_sessions` (see
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -23,6 +23,9 @@ class SessionSource(Protocol):
     def count_sessions(self, **filters: Any) -> int: ...
 
     def get(self, session_id: str) -> dict | None: ...
+
+    # The sessions `get` gives, as a stream (the team figures read thousands).
+    def get_many(self, session_ids: Sequence[str]) -> Iterator[dict]: ...
 
     def set_qa(self, session_id: str, note: str | None, score: float | None, *, redact: bool = True) -> bool: ...
 

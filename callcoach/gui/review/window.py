@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSplitter, QTableView, QVBoxLayout, QWidget)
+                               QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from callcoach.central.login import team_login
 from callcoach.central.reading import CentralSessions
@@ -32,6 +32,7 @@ from callcoach.gui.review.filters import FilterBar
 from callcoach.gui.review.session_model import COLUMNS, ROW_ROLE, SessionModel
 from callcoach.gui.review.source_switch import Source, SourceSwitch
 from callcoach.gui.review.style import STYLE
+from callcoach.gui.review.team_view import TeamFiguresView
 from callcoach.settings import Key, Settings
 from callcoach.store import SessionStore, default_store_path
 from callcoach.store.source import SessionSource
@@ -63,6 +64,7 @@ class ReviewWindow(QWidget):
         self.calls = SourceCalls(self)
         self.export_dialog: QFileDialog | None = None
         self.export_folder = Path.home()
+        self._example: str | None = None  # an example call opened from the team figures, not from the list
         self._tasks: set[Background] = set()
         self._closed = False
 
@@ -86,8 +88,10 @@ class ReviewWindow(QWidget):
 
         self.detail = SessionDetail((float(settings.get(Key.PACE_LOW)), float(settings.get(Key.PACE_HIGH))),
                                     redact=bool(settings.get(Key.REDACT)))
+        self.team_view = TeamFiguresView()
+        self.views = self._views()
         self.split = QSplitter(Qt.Orientation.Horizontal)
-        self.split.addWidget(self.table)
+        self.split.addWidget(self.views)
         self.split.addWidget(self.detail)
         self.split.setChildrenCollapsible(False)
         self.split.setStretchFactor(1, 1)  # the detail takes what a wider window adds
@@ -121,6 +125,16 @@ class ReviewWindow(QWidget):
         header.sortIndicatorChanged.connect(self._sort_indicator_changed)
         return table
 
+    def _views(self) -> QTabWidget:
+        """The list, or the figures over the calls it lists."""
+        views = QTabWidget()
+        views.setObjectName("ReviewViews")
+        views.addTab(self.table, "Sessions")
+        views.addTab(self.team_view, "Team figures")
+        views.setTabToolTip(1, "Per agent and per rule, over the calls listed: escalations, calmer customers, "
+                               "pace, and the prompts marked not helpful")
+        return views
+
     def _bottom_bar(self) -> QHBoxLayout:
         bottom = QHBoxLayout()
         self.status = QLabel()
@@ -138,6 +152,10 @@ class ReviewWindow(QWidget):
     def _connect(self) -> None:
         """What the window does when its parts change (the parts are built by now)."""
         self.filters.changed.connect(self.model.set_filters)
+        self.filters.changed.connect(lambda _f: self.team_view.update_for(self.source, self.model.filters))
+        self.team_view.loading.connect(self._loading)
+        self.team_view.failed.connect(lambda message: self.show_message("error", message))
+        self.team_view.example_chosen.connect(self.open_session)
         self.model.error.connect(self._listing_failed)
         self.model.loading.connect(self._loading)
         self.switch.chosen.connect(self.choose_source)
@@ -205,6 +223,7 @@ class ReviewWindow(QWidget):
         self.source = self.model.source = source
         self.detail.clear()  # the same call may be in both: the detail must be the listed source's
         self.model.reload()
+        self.team_view.update_for(source, self.model.filters)
 
     def _listing_failed(self, message: str) -> None:
         if self.source is None or not self.source.remote:
@@ -218,10 +237,13 @@ class ReviewWindow(QWidget):
         else:
             self._use(self.store)
 
-    def _loading(self, reading: bool) -> None:
-        """Shown while a read runs off the GUI thread (one on the GUI thread ends before a repaint)."""
+    def _loading(self, _reading: bool) -> None:
+        """Shown while a read runs off the GUI thread (one on the GUI thread ends before a repaint):
+        the list's, or the team figures'."""
         remote = self.source is not None and self.source.remote
-        what = "Reading the team store…" if remote else "Searching the calls on this PC…"
+        reading = self.model.reading() or self.team_view.reading()
+        what = ("Reading the team store…" if remote else "Searching the calls on this PC…") if self.model.reading() \
+            else "Counting the team figures…"
         self.switch.set_busy(reading, what)
         if reading:
             self.status.setText(what)
@@ -270,14 +292,36 @@ class ReviewWindow(QWidget):
             self.open_store()
         else:
             self.model.reload()
+            self.team_view.update_for(self.source, self.model.filters)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._save_notes()
+        self._example = None
         row = current.data(ROW_ROLE) if current.isValid() else None
-        source = self.source
-        if row is None or source is None:
+        if row is None or self.source is None:
             self.detail.clear()
             return
+        self._read_session(self.source, row)
+
+    def open_session(self, session_id: str) -> None:
+        """An example call from the team figures, in the detail; selected in the list if listed."""
+        self._save_notes()
+        if self.source is None:
+            return
+        row = self.model.row_of(session_id)
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)  # read here, once
+        if row >= 0:
+            selection.setCurrentIndex(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                      | QItemSelectionModel.SelectionFlag.Rows)
+        else:
+            selection.clear()
+        selection.blockSignals(False)
+        self.table.viewport().update()
+        self._example = session_id
+        self._read_session(self.source, self.model.row(row) if row >= 0 else {"id": session_id})
+
+    def _read_session(self, source: SessionSource, row: dict) -> None:
         session_id = row["id"]
         if source.remote:
             self.detail.clear("Reading this session from the team store…")
@@ -288,7 +332,8 @@ class ReviewWindow(QWidget):
     def _still_current(self, source: SessionSource, session_id: str) -> bool:
         """A read that comes back after the reviewer moved on (or switched) is dropped."""
         row = self.table.selectionModel().currentIndex().data(ROW_ROLE)
-        return source is self.source and isinstance(row, dict) and row.get("id") == session_id
+        shown = row.get("id") if isinstance(row, dict) else self._example
+        return source is self.source and shown == session_id
 
     def _session_failed(self, source: SessionSource, session_id: str, message: str) -> None:
         if self._still_current(source, session_id):
