@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from callcoach.central.admin import add_person, init
 from callcoach.central.board_feed import DEAD_AIR_S, LOST_AFTER_S, Need
 from callcoach.gui.board.window import BoardWindow
-from tests.widget_helpers import StallMeter, no_leftover_threads, run_until, wait_threads_finished  # noqa: F401
+from tests.widget_helpers import StallMeter, no_leftover_threads, run_until, wait_threads_finished  # noqa: F401 (fixture)
 
 DESKTOP = "callcoach_desktop"
 BILLING = ("Ana", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lin")

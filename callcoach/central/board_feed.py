@@ -95,6 +95,7 @@ class LiveCall:
         return base if self.ended or self.lost(now) else base + max(0.0, now - self.read_at)
 
     def need(self, now: float) -> Need:
+        # Lost before the rest: whatever else the row says is no longer current.
         if self.ended:
             return Need.ENDED
         if self.lost(now):

@@ -10,8 +10,8 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from callcoach.errors import CallCoachError
-from callcoach.gui.bridge import running_threads
 from callcoach.gui.board.window import BoardWindow
+from callcoach.gui.bridge import running_threads
 from callcoach.gui.tray import app_icon
 from callcoach.settings import Settings
 

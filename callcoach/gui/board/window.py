@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVB
 
 from callcoach.central.board_feed import BoardUpdate, FeedStatus, LiveCall, sort_key
 from callcoach.gui import theme
-from callcoach.gui.board.feed_bridge import FeedBridge
 from callcoach.gui.board import tile
+from callcoach.gui.board.feed_bridge import FeedBridge
 from callcoach.gui.board.tile import CallTile
 from callcoach.gui.review.style import STYLE
 
@@ -27,7 +27,6 @@ GAP = 10
 
 class BoardWindow(QWidget):
     review_requested = Signal(str)  # a session id the supervisor wants to review
-    closed = Signal()  # the feed's thread has ended after the window closed
 
     def __init__(self, dsn: str, user: str | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -72,7 +71,6 @@ class BoardWindow(QWidget):
         self.feed.status.connect(self.show_status)
         self.feed.acknowledged.connect(self._acknowledged)
         self.feed.ack_failed.connect(self._ack_failed)
-        self.feed.stopped.connect(self.closed)
         self.ticker = QTimer(self)
         self.ticker.setInterval(TICK_MS)
         self.ticker.timeout.connect(self.refresh)
@@ -87,14 +85,17 @@ class BoardWindow(QWidget):
         for desktop in update.gone:
             self.calls.pop(desktop, None)
         self.calls.update((call.desktop, call) for call in update.calls)
-        self.refresh()
+        self.refresh(None if update.full else {call.desktop for call in update.calls})
 
-    def refresh(self) -> None:
-        """Tiles for the calls, each up to date with the clock, in order of need."""
+    def refresh(self, changed: set[str] | None = None) -> None:
+        """Tiles for the calls (only the `changed` ones' content, else all: the clock moved),
+        in order of need."""
         now = time.monotonic()
         for desktop in [d for d in self.tiles if d not in self.calls]:
             self.tiles.pop(desktop).deleteLater()
         for desktop, call in self.calls.items():
+            if changed is not None and desktop not in changed:
+                continue
             shown = self.tiles.get(desktop)
             if shown is None:
                 shown = self.tiles[desktop] = CallTile(self.grid_host)
@@ -147,5 +148,5 @@ class BoardWindow(QWidget):
 
     def closeEvent(self, event) -> None:
         self.ticker.stop()
-        self.feed.stop()  # its thread ends within a fraction of a second; `closed` follows
+        self.feed.stop()  # its thread ends within a fraction of a second
         super().closeEvent(event)
