@@ -270,3 +270,18 @@ def test_a_server_that_goes_away_is_one_line_on_the_board_until_it_is_back(open_
     assert board.status.text().startswith("live: 1 team on localhost:")
     assert list(board.calls) == [pc.name], "everything read again after the reconnection"
     meter.assert_no_recurring_stall(0.05, 0.2, "while the team store was down")
+
+
+def test_my_channels_are_the_teams_a_person_leads(billing):
+    def channels(cn: str, user: str):
+        with psycopg.connect(billing.dsn(cn, user), autocommit=True) as conn:
+            return sorted(r[0] for r in conn.execute("SELECT callcoach.my_channels()"))
+
+    def channel_of(team: str) -> str:
+        return billing.admin_sql(f"SELECT callcoach.live_channel('{team}')").strip()
+
+    assert channels("lea", "lea") == [channel_of("billing")]
+    assert channels("oto", "oto") == [channel_of("sales")]
+    assert channels("ana", "ana") == [], "an agent leads no team"
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        channels("desktop-PC0001", DESKTOP)
