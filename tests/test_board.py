@@ -6,6 +6,10 @@ row-level security and LISTEN/NOTIFY give it."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -285,3 +289,40 @@ def test_my_channels_are_the_teams_a_person_leads(billing):
     assert channels("ana", "ana") == [], "an agent leads no team"
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         channels("desktop-PC0001", DESKTOP)
+
+
+def _configure(db, person: str) -> None:
+    """The machine policy names the server; the person's own settings hold their login."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from callcoach.settings import Key, Settings
+
+    with open(os.environ["CALLCOACH_POLICY_FILE"], "w", encoding="utf-8") as fh:
+        fh.write(f"[settings]\ncentral_store = {json.dumps(db.dsn('desktop-PC0001', DESKTOP))}\n")
+    mine = conninfo_to_dict(db.dsn(person, person))
+    settings = Settings()
+    settings.set(Key.CENTRAL_LOGIN, make_conninfo(user=person, sslcert=mine["sslcert"], sslkey=mine["sslkey"]))
+    settings.save()
+
+
+def test_callcoach_board_logs_in_as_the_person_and_closes_on_ctrl_c(billing, qapp):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    refused = subprocess.run([sys.executable, "-m", "callcoach", "board"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1] == ("callcoach: error: cannot open the board: no team store: "
+                                                       "the machine policy does not set central_store")
+    _configure(billing, "lea")
+    board = subprocess.Popen([sys.executable, "-m", "callcoach", "board"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        watching = "SELECT usename FROM pg_stat_activity WHERE application_name = 'callcoach board'"
+        assert run_until(lambda: billing.admin_sql(watching).strip() == "lea" or board.poll() is not None,
+                         SERVER_WAIT_S * 2, poll_ms=200)
+        assert board.poll() is None, board.stderr.read()
+        board.send_signal(signal.SIGINT)
+        assert board.wait(timeout=SERVER_WAIT_S) == 0, board.stderr.read()
+    finally:
+        if board.poll() is None:
+            board.kill()
+            board.wait()
