@@ -9,7 +9,6 @@ them), and so does this PC's own QA note (QA's notes live on the server).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,12 +38,14 @@ class UploadRow:
 
 
 def upload_row(pending: PendingUpload, session: dict) -> UploadRow:
-    """The row for ingest_v1; NotUploadable for a session stored with redaction off."""
+    """The row for ingest_v1; NotUploadable for a session stored with redaction off.
+    `session` is the caller's fresh copy from the store: it is changed in place (a deep copy
+    cost as much as the second redaction itself)."""
     if pending.redacted is False:
         raise NotUploadable("stored with redaction off: it never leaves this PC")
     # Stored before the store recorded it (None): redaction was on unless a user turned it
     # off, and every said text goes through the redactor below whatever the stored copy holds.
-    summary = copy.deepcopy(session)
+    summary = session
     for key in _LOCAL_ONLY:
         summary.pop(key, None)
     rechecked = _redact_again(summary)
