@@ -73,7 +73,7 @@ def _click_example(qtbot, w: ReviewWindow, rule: str, index: int = 0) -> str:
     child = parent.child(index)
     tree.scrollToItem(child)
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(child).center())
-    return child.data(0, SESSION_ROLE)
+    return child.data(0, SESSION_ROLE)[0]
 
 
 def test_team_figures_on_this_pc(open_window, qtbot):
@@ -99,9 +99,11 @@ def test_team_figures_on_this_pc(open_window, qtbot):
     assert _rules(view) == {SLOW_DOWN: ["3", "1 of 3 (33%)", "2", "67%"], APOLOGIZE: ["2", "1 of 2 (50%)", "0", "0%"]}
     assert list(_rules(view)) == [SLOW_DOWN, APOLOGIZE], "highest not-helpful rate first"
 
+    w.detail.tabs.setCurrentWidget(w.detail.summary)
     opened = _click_example(qtbot, w, SLOW_DOWN)  # a call where it was marked not helpful
     assert opened in (ids["jordan-1"], ids["sam-1"])
     qtbot.waitUntil(lambda: (w.detail.session or {}).get("id") == opened)
+    assert w.detail.tabs.currentWidget() is w.detail.transcript, "at the prompt in the transcript"
     assert w.table.selectionModel().currentIndex().row() == w.model.row_of(opened), "selected in the list too"
 
     view.agents.setCurrentCell(list(rows).index("sam"), 0)  # sam's own rules

@@ -9,7 +9,9 @@ certificates), `central init` and the people (a billing team and its lead, lea; 
 agent lea does not see), a desktop's store with the bundled demo call run through the real
 pipeline and model among two weeks of synthetic calls (tools/review_screenshot.py), sent
 by the real uploader. The window opens as lea (`--central`), searches for what the demo
-call's customer asked for, and shows the demo call with lea's QA note. Takes about a minute.
+call's customer asked for, and shows the demo call with lea's QA note (review-team.png);
+then the Team figures tab over every call of her team, with the example call of the rule
+most often marked not helpful opened (review-team-figures.png). Takes about a minute.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -31,6 +34,31 @@ SEARCH = "manager"
 QA_NOTE = "Offer the supervisor at the first ask, not after quoting policy."
 DESKTOP_CN = "desktop-PC0042"
 BILLING = ("jordan", "sam", "maria", "alex")
+# The synthetic calls' prompts as the built-in playbook's rules, with how often agents pressed
+# Not helpful and Done on each: a playbook with one rule QA should look at.
+RULES = {"apologize": ("apologize-let-down", 0.08, 0.6), "acknowledge_feelings": ("acknowledge-upset", 0.1, 0.5),
+         "slow_down": ("slow-down-fast", 0.2, 0.5), "escalate": ("escalate-manager-request", 0.03, 0.8),
+         "positive_language": ("positive-language", 0.55, 0.2), "follow_up": ("follow-up", 0.12, 0.4)}
+
+
+def agents_answer(store) -> None:
+    """Give the synthetic calls' prompts their rules and the agents' Done / Not helpful."""
+    rng = random.Random(11)
+    rows = store._db.execute("SELECT session_id, summary_json FROM summaries").fetchall()
+    for sid, body in rows:
+        try:
+            summary = json.loads(body)
+        except ValueError:
+            continue  # the damaged one
+        for prompt in summary.get("prompts", []):
+            if prompt.get("rule"):
+                continue  # the demo call's own
+            rule, not_helpful, done = RULES.get(prompt["kind"], (prompt["kind"], 0.1, 0.5))
+            roll = rng.random()
+            prompt["rule"] = rule
+            prompt["feedback"] = ({"action": "not_helpful", "t": prompt["t"] + 2} if roll < not_helpful else
+                                  {"action": "done", "t": prompt["t"] + 3} if roll < not_helpful + done else None)
+        store._db.execute("UPDATE summaries SET summary_json = ? WHERE session_id = ?", (json.dumps(summary), sid))
 
 
 def fill_team_store(db_dsn) -> str:
@@ -50,6 +78,7 @@ def fill_team_store(db_dsn) -> str:
     add_person(admin, "lea", agent_name=None, team="billing", lead=True)
     with SessionStore(default_store_path(Settings()).parent / "desktop.db") as store:
         other_calls(store)
+        agents_answer(store)
         demo_id = demo_session(store)
         result = upload_pending(store, db_dsn(DESKTOP_CN))
     if result.error:
@@ -92,8 +121,28 @@ def shoot(out: Path, session_id: str) -> None:
     path = out / "review-team.png"
     window.screen().grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(str(path))
     print(f"screenshot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    shoot_figures(shooter, window, out)
     window.close()
     shooter.wait(lambda: not window.busy() and not window.model.reading(), 30)
+
+
+def shoot_figures(shooter, window, out: Path) -> None:
+    """The Team figures tab over every call listed, the top rule's first example opened."""
+    window.filters.clear()
+    shooter.wait(lambda: not window.model.filters and not window.model.reading(), 30)
+    window.views.setCurrentWidget(window.team_view)
+    view = window.team_view
+    shooter.wait(lambda: view.read is not None and not view.reading(), 60)
+    example = view.rules.topLevelItem(0).child(0)
+    view.rules.setCurrentItem(example)
+    view.rules.itemClicked.emit(example, 0)
+    shooter.wait(lambda: (window.detail.session or {}).get("id") == view.read.figures.total.by_rule()[0]
+                 .examples[0].session_id, 30)
+    shooter.pause(0.5)
+    g = window.frameGeometry()
+    path = out / "review-team-figures.png"
+    window.screen().grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(str(path))
+    print(f"screenshot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 def main() -> int:

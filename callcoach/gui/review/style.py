@@ -16,6 +16,8 @@ QLabel#StatusLine {{ color: {SECONDARY}; }}
 QTableView {{ background: {PANEL}; alternate-background-color: #2a2e36; gridline-color: {BORDER};
               border: 1px solid {BORDER}; border-radius: 4px; selection-background-color: {SELECTION};
               selection-color: {TEXT}; }}
+QTreeView {{ background: {PANEL}; alternate-background-color: #2a2e36; border: 1px solid {BORDER};
+             border-radius: 4px; selection-background-color: {SELECTION}; selection-color: {TEXT}; }}
 QHeaderView {{ font-size: {SMALL_PT}pt; }}
 QHeaderView::section {{ background: {TRACK}; color: {SECONDARY}; border: none;
                         border-right: 1px solid {BORDER}; padding: 3px 4px; }}

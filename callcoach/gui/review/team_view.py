@@ -30,8 +30,9 @@ ALL_TEAMS = "All my teams"
 AGENT_COLUMNS = ("Agent", "Calls", "Escalated", "Upset → calmer", "Talk off pace", "Prompts", "Acted on",
                  "Not helpful")
 RULE_COLUMNS = ("Rule / example call", "Shown", "Acted on", "Not helpful", "Not-helpful rate")
-SESSION_ROLE = Qt.ItemDataRole.UserRole  # an example row's session id
+SESSION_ROLE = Qt.ItemDataRole.UserRole  # an example row's (session id, prompt's call time)
 HIGH_RATE = 0.5  # a rule marked not helpful this often is shown in red: the first to tune
+AGENT_ROWS = 10  # the agents table's height at most, in rows (it scrolls): the rules need the room
 
 
 def ratio(n: int, d: int) -> str:
@@ -39,7 +40,7 @@ def ratio(n: int, d: int) -> str:
 
 
 class TeamFiguresView(QWidget):
-    example_chosen = Signal(str)  # the session id of an example call clicked
+    example_chosen = Signal(str, object)  # an example call clicked: its session id, the prompt's call time
     loading = Signal(bool)
     failed = Signal(str)
 
@@ -68,13 +69,13 @@ class TeamFiguresView(QWidget):
         layout.addLayout(top)
         self.agents = _agents_table()
         self.agents.currentCellChanged.connect(lambda row, *_: self._show_rules(row))
-        layout.addWidget(self.agents, 2)
+        layout.addWidget(self.agents, 0)
         self.rules_title = QLabel()
         self.rules_title.setProperty("role", "secondary")
         layout.addWidget(self.rules_title)
         self.rules = _rules_tree()
         self.rules.itemClicked.connect(self._clicked)
-        layout.addWidget(self.rules, 3)
+        layout.addWidget(self.rules, 1)
         self._set_teams([])
         self._clear("Open this tab to count the figures.")
 
@@ -161,7 +162,6 @@ class TeamFiguresView(QWidget):
         for i, (name, figures) in enumerate(rows):
             for j, cell in enumerate(_agent_cells(name, figures)):
                 item = QTableWidgetItem(cell)
-                item.setData(SESSION_ROLE, name)
                 if j:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if name == ALL_AGENTS:
@@ -169,6 +169,7 @@ class TeamFiguresView(QWidget):
                     font.setBold(True)
                     item.setFont(font)
                 self.agents.setItem(i, j, item)
+        _fit_rows(self.agents)
         self.agents.setCurrentCell(len(rows) - 1, 0)  # all agents' rules first
         self._show_rules(len(rows) - 1)
 
@@ -191,14 +192,15 @@ class TeamFiguresView(QWidget):
         self.rules.expandAll()
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
-        session_id = item.data(0, SESSION_ROLE)
-        if session_id:
-            self.example_chosen.emit(session_id)
+        example = item.data(0, SESSION_ROLE)
+        if example:
+            self.example_chosen.emit(*example)
 
     def _clear(self, message: str) -> None:
         self.read = None
         self.heading.setText(message)
         self.agents.setRowCount(0)
+        _fit_rows(self.agents)
         self.rules.clear()
         self.rules_title.clear()
 
@@ -223,7 +225,7 @@ def _rule_item(rule: RuleFigures, labels: dict[str, CallLabel]) -> QTreeWidgetIt
         what = "marked not helpful" if example.not_helpful else "shown"
         child = QTreeWidgetItem([f"{local_time(label.started_at) or example.session_id[:8]} · "
                                  f"{label.agent or 'no agent'} · {what} at {clock(example.t)}"])
-        child.setData(0, SESSION_ROLE, example.session_id)
+        child.setData(0, SESSION_ROLE, (example.session_id, example.t))
         child.setToolTip(0, "Open this call in the detail")
         child.setForeground(0, QBrush(QColor(theme.SEVERITY["critical" if example.not_helpful else "info"])))
         item.addChild(child)
@@ -248,12 +250,20 @@ def _agents_table() -> QTableWidget:
     return table
 
 
+def _fit_rows(table: QTableWidget) -> None:
+    """As tall as its rows (AGENT_ROWS at most), so the rules below get the rest."""
+    rows = max(1, min(table.rowCount(), AGENT_ROWS))
+    table.setFixedHeight(table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader()
+                         .defaultSectionSize() + 2 * table.frameWidth() + 2)
+
+
 def _rules_tree() -> QTreeWidget:
     tree = QTreeWidget()
     tree.setObjectName("TeamRules")
     tree.setColumnCount(len(RULE_COLUMNS))
     tree.setHeaderLabels(RULE_COLUMNS)
     tree.setUniformRowHeights(True)
+    tree.setAlternatingRowColors(True)
     header = tree.header()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

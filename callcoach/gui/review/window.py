@@ -64,7 +64,8 @@ class ReviewWindow(QWidget):
         self.calls = SourceCalls(self)
         self.export_dialog: QFileDialog | None = None
         self.export_folder = Path.home()
-        self._example: str | None = None  # an example call opened from the team figures, not from the list
+        self._count_text = ""  # the status line when nothing is being read
+        self._example: tuple[str, float | None] | None = None  # (id, prompt's call time) of a team figures' example
         self._tasks: set[Background] = set()
         self._closed = False
 
@@ -245,8 +246,7 @@ class ReviewWindow(QWidget):
         what = ("Reading the team store…" if remote else "Searching the calls on this PC…") if self.model.reading() \
             else "Counting the team figures…"
         self.switch.set_busy(reading, what)
-        if reading:
-            self.status.setText(what)
+        self.status.setText(what if reading else self._count_text)
 
     def show_message(self, level: str, message: str, timeout_s: float | None = None,
                      todo: tuple[str, str | None] = ("", None)) -> None:
@@ -262,7 +262,8 @@ class ReviewWindow(QWidget):
 
     def _counted(self, shown: int, total: int) -> None:
         noun = "session" if shown == 1 else "sessions"
-        self.status.setText(f"{shown:,} {noun}" + (f" (of {total:,})" if total != shown else ""))
+        self._count_text = f"{shown:,} {noun}" + (f" (of {total:,})" if total != shown else "")
+        self.status.setText(self._count_text)
         self.export_button.setEnabled(self.source is not None and shown > 0)
 
     def _listing_reset(self) -> None:
@@ -303,8 +304,9 @@ class ReviewWindow(QWidget):
             return
         self._read_session(self.source, row)
 
-    def open_session(self, session_id: str) -> None:
-        """An example call from the team figures, in the detail; selected in the list if listed."""
+    def open_session(self, session_id: str, t: float | None = None) -> None:
+        """An example call from the team figures, in the detail at call time `t` (its prompt);
+        selected in the list if listed."""
         self._save_notes()
         if self.source is None:
             return
@@ -318,7 +320,7 @@ class ReviewWindow(QWidget):
             selection.clear()
         selection.blockSignals(False)
         self.table.viewport().update()
-        self._example = session_id
+        self._example = (session_id, t)
         self._read_session(self.source, self.model.row(row) if row >= 0 else {"id": session_id})
 
     def _read_session(self, source: SessionSource, row: dict) -> None:
@@ -332,7 +334,7 @@ class ReviewWindow(QWidget):
     def _still_current(self, source: SessionSource, session_id: str) -> bool:
         """A read that comes back after the reviewer moved on (or switched) is dropped."""
         row = self.table.selectionModel().currentIndex().data(ROW_ROLE)
-        shown = row.get("id") if isinstance(row, dict) else self._example
+        shown = row.get("id") if isinstance(row, dict) else self._example and self._example[0]
         return source is self.source and shown == session_id
 
     def _session_failed(self, source: SessionSource, session_id: str, message: str) -> None:
@@ -349,6 +351,8 @@ class ReviewWindow(QWidget):
         if session.get("status") == "damaged" and row.get("status") != "damaged":  # found out by reading it
             self.model.update_row(row["id"], status="damaged", problem=session.get("problem"))
         self.detail.show_session(source, session)
+        if self._example and self._example[0] == row["id"] and self._example[1] is not None:
+            self.detail.scroll_to(self._example[1])  # at the example's prompt
 
     def _save_notes(self) -> None:
         """Notes typed for the shown session are kept when the reviewer moves on."""
