@@ -453,3 +453,7 @@ def test_every_role_against_every_table_and_operation(team, tmp_path, who):
         ack = _outcome(conn, f"SELECT callcoach.acknowledge_v1('{PC1}', 'c1')::text")
         assert ack == {"desktop": "denied", "ana": ["false"], "lea": ["true"], "oto": ["false"]}[who]
         assert _outcome(conn, "SELECT (callcoach.server_info()->>'schema_version')::int") == [SCHEMA_VERSION]
+        teams = _outcome(conn, "SELECT team || ':' || agent_name FROM callcoach.my_teams()")  # the team filter
+        assert teams == {"desktop": "denied", "ana": [], "lea": ["billing:Ana", "billing:Ben"],
+                         "oto": ["sales:Oto"]}[who], "only the teams a lead leads"
+
