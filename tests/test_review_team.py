@@ -214,3 +214,7 @@ def test_cli_team_report_central_has_the_teams_calls_only(team, tmp_path):
         assert len(failed.stderr.strip().splitlines()) == 1, failed.stderr
     local = _cli("team-report", "--team", "billing", "--out", str(tmp_path / "x.html"))
     assert local.returncode == 2 and "--team needs --central" in local.stderr
+    _configure(team, "ana")  # an agent: their own calls
+    mine = _cli("team-report", "--central", "--out", str(tmp_path / "ana.html"))
+    assert mine.returncode == 0 and "2 calls, 1 agents" in mine.stdout, mine.stderr
+    assert list(_TeamPage((tmp_path / "ana.html").read_text(encoding="utf-8")).agents) == ["Ana", "All agents"]

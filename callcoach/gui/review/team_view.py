@@ -54,6 +54,7 @@ class TeamFiguresView(QWidget):
         self._stale = True
         self._generation = 0  # an answer to an older request is dropped
         self._reading = False
+        self._teams_asked = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         top = QHBoxLayout()
@@ -85,11 +86,8 @@ class TeamFiguresView(QWidget):
         """The window lists `source` with `filters`: the figures follow (now if shown)."""
         if source is not self._source:
             self._source = source
+            self._teams_asked = False
             self._set_teams([])
-            if isinstance(source, CentralSessions):
-                self._calls.run(source, "callcoach-review-teams", source.teams,
-                                lambda teams: source is self._source and self._set_teams(teams),
-                                lambda _message: None)  # no team filter; the figures' read says why
         self._filters = dict(filters)
         self._changed()
 
@@ -125,6 +123,11 @@ class TeamFiguresView(QWidget):
         if source is None:
             self._clear("No store is open.")
             return
+        if isinstance(source, CentralSessions) and not self._teams_asked:  # the lead's teams, once per source
+            self._teams_asked = True
+            self._calls.run(source, "callcoach-review-teams", source.teams,
+                            lambda teams: source is self._source and self._set_teams(teams),
+                            lambda _message: None)  # no team filter; the figures' read says why
         filters = self._filters | ({"team": self.team_filter()} if self.team_filter() else {})
         self.heading.setText("Counting the figures over the calls listed…")
         self._set_reading(True)
