@@ -1,0 +1,501 @@
+"""The supervisor's live board at floor scale: 1,000 desktops sharing their calls' status with
+one PostgreSQL, and the board of one team of 50 watching.
+
+Every desktop is what a real one runs: its own client certificate (its identity on the
+server) and the product's `LiveStatusPublisher` on one persistent connection, a status every
+2 s and at once on a critical prompt, fed synthetic coach events (CoachState about once a
+second; now and then a Prompt, cleared a few seconds later). The desktops live in
+`--workers` processes (a thousand Python processes would not fit in this machine's memory).
+The people are those of a floor: 20 teams of 50 agents, each with a lead; the first team's
+board (the product's `BoardWindow`, offscreen Qt) runs in a process of its own as its lead.
+The other teams' boards are not running, but their desktops notify their own channels.
+
+Change to repaint: `--probes` desktops of the watched team change their talk share right
+after each status has gone, so the next status (their heartbeat, 2 s later) carries a value
+their tile has not shown. The time is taken from the moment that live_v1 call returned
+(autocommit: committed and notified) to the first paint of the tile's label showing it, in
+the board's process (time.monotonic() is CLOCK_MONOTONIC: one clock for every process).
+Meanwhile a 10 ms timer on the board's GUI thread measures its longest stall.
+
+CPU over the measurement window, as % of one core: the PostgreSQL cluster (the postmaster,
+its children, and what its reaped children used), the desktops' worker processes, the
+board's process; and the whole machine's, since others may share it.
+
+    .venv/bin/python -m benchmarks.live_board_scale [--desktops 1000] [--workers 20] [--probes 10]
+        [--measure 120] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import logging
+import multiprocessing as mp
+import os
+import platform
+import random
+import re
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from benchmarks.live_latency import percentile
+from callcoach.central.live_status import LiveStatus, LiveStatusPublisher
+from callcoach.coach.events import CoachState, Prompt, PromptCleared
+from tests.postgres import server_folder, start_server
+
+DESKTOP_ROLE = "callcoach_desktop"
+TEAM_SIZE = 50  # the board's tiles
+WATCHED = "floor"
+MAX_CONNECTIONS = 1200  # a persistent connection per desktop, and room for the board and the admin
+FEED_EVERY_S = 1.0  # the coach's CoachState comes about once a second of call audio
+START_SPACING_S = 0.1  # a worker's desktops connect one after another, not in one storm
+PROMPT_CHANCE = 1 / 60  # per desktop and second: a prompt about once a minute
+CRITICAL_SHARE = 0.05  # of those, critical ones (an escalation): sent at once
+DEAD_AIR_ODDS = (0.02, 0.85)  # per second: silence starts; it goes on (a few seconds, now and then over 10)
+PROMPT_HELD_S = 8.0
+SETTLE_S = 10.0
+READY_TIMEOUT_S = 240.0
+PAINT_GRACE_S = 5.0  # probe changes this close to the window's end are not counted: their paint may be after it
+BOARD_COLUMNS, BOARD_ROWS = 10, 5  # a wall display: every tile on screen (a tile out of view is not painted)
+NONE_REFS_LENT = 1 << 40  # see _board
+SHARE = re.compile(r"agent talks (\d+)%")
+
+
+def _desktop(i: int) -> str:
+    return f"desktop-PC{i:05d}"
+
+
+def _agent(i: int) -> str:
+    return f"Agent {i:04d}"
+
+
+def _team(i: int) -> str:
+    return WATCHED if i < TEAM_SIZE else f"team{i // TEAM_SIZE:02d}"
+
+
+def _lead(team: str) -> str:
+    return f"lead.{team}"
+
+
+# --------------------------------------------------------------------------- desktops
+
+@dataclass
+class SyntheticCall:
+    """What the coach says about one call, drifting: mood wanders (and its state and trend
+    follow), pace and talk share move, dead air comes and goes, now and then a prompt shows
+    and is cleared."""
+
+    rng: random.Random
+    began: float  # time.monotonic() when the call began: its call time keeps pace with the clock, as audio does
+    t: float = 0.0
+    mood: float = 0.2
+    drift: float = 0.0  # per second: a customer calms down or gets worse for a while
+    wpm: float = 150.0
+    share: float = 0.45
+    dead_air_s: float = 0.0
+    prompt_id: int = 0
+    prompt_until: float | None = None
+
+    def step(self, dt: float) -> list[object]:
+        self.t = time.monotonic() - self.began
+        if self.rng.random() < 0.1 * dt:
+            self.drift = self.rng.gauss(0.0, 0.05)
+        self.mood = min(1.0, max(-1.0, self.mood + self.drift * dt + self.rng.gauss(0.0, 0.02)))
+        self.wpm = min(220.0, max(90.0, self.wpm + self.rng.gauss(0.0, 6.0)))
+        self.share = min(0.9, max(0.1, self.share + self.rng.gauss(0.0, 0.02)))
+        self.dead_air_s = self.dead_air_s + dt if self.rng.random() < DEAD_AIR_ODDS[self.dead_air_s > 0] else 0.0
+        trend = "worsening" if self.drift < -0.015 else "improving" if self.drift > 0.015 else "steady"
+        state = "angry" if self.mood < -0.5 else "frustrated" if self.mood < -0.1 else "calm"
+        events: list[object] = [CoachState(t=self.t, mood=self.mood, mood_state=state, mood_trend=trend,
+                                           agent_wpm=self.wpm, agent_baseline=150.0, pace_band=(120.0, 175.0),
+                                           agent_talk_share=round(self.share, 2), dead_air_s=self.dead_air_s,
+                                           talkovers=0, escalated=False)]
+        if self.prompt_until is not None and self.t >= self.prompt_until:
+            events.append(PromptCleared(id=self.prompt_id, t=self.t, reason="acted_on"))
+            self.prompt_until = None
+        elif self.prompt_until is None and self.rng.random() < PROMPT_CHANCE * dt:
+            self.prompt_id += 1
+            self.prompt_until = self.t + PROMPT_HELD_S
+            events.append(_prompt(self.prompt_id, self.t, critical=self.rng.random() < CRITICAL_SHARE))
+        return events
+
+
+def _prompt(prompt_id: int, t: float, *, critical: bool) -> Prompt:
+    kind, title = ("escalate", "Offer a supervisor") if critical else ("empathy", "Acknowledge the frustration")
+    return Prompt(id=prompt_id, t=t, kind=kind, severity="critical" if critical else "warning", title=title,
+                  message="", phrase="", tactic="", because="benchmark", rule="benchmark", priority=1, sticky=False)
+
+
+class ProbePublisher(LiveStatusPublisher):
+    """A watched desktop the board is timed on. `_heard` runs on the publisher's thread right
+    after each live_v1 call returned (committed and notified): the status it carried is noted
+    with that moment, and the next talk share is fed, so the following status (2 s later)
+    carries a value the tile has not shown yet. Steps of 7 % over 81 values: no value comes
+    back for 162 s."""
+
+    def __init__(self, dsn: str, status: LiveStatus, on_problem):
+        self.committed: list[tuple[int, float]] = []  # (talk share %, monotonic time its status returned)
+        self._step = 0
+        self._began = time.monotonic()
+        self._pending: int | None = None
+        super().__init__(dsn, status, send_notes=False, on_problem=on_problem)
+
+    def _heard(self, ack_by: str | None) -> None:
+        now = time.monotonic()
+        if self._pending is not None:
+            self.committed.append((self._pending, now))
+        self._step += 1
+        self._pending = 10 + (self._step * 7) % 81
+        self(CoachState(t=time.monotonic() - self._began, mood=0.2, mood_state="calm", mood_trend="steady", agent_wpm=None,
+                        agent_baseline=None, pace_band=(120.0, 175.0), agent_talk_share=self._pending / 100,
+                        dead_air_s=0.0, talkovers=0, escalated=False))
+        super()._heard(ack_by)
+
+
+@dataclass
+class WorkerReport:
+    desktops: int = 0
+    sent: int = 0
+    problems: int = 0  # connection or send failures (the publisher drops the status and reconnects)
+    probes: list[tuple[str, int, float]] = field(default_factory=list)  # (desktop, share %, committed at)
+
+
+def _worker(desktops: list[tuple[int, str]], probes: set[int], start_at: float, stop, reports) -> None:
+    """Desktops [(number, dsn)] connect START_SPACING_S apart from `start_at` (time.time()),
+    then the coach's events are fed every FEED_EVERY_S until `stop` is set."""
+    logging.disable(logging.WARNING)  # a refused connection is counted, not printed a thousand times
+    report = WorkerReport(desktops=len(desktops))
+
+    def problem(message: str | None) -> None:  # publisher threads; += on an int is fine under the GIL
+        report.problems += message is not None
+
+    started = datetime.now(UTC).isoformat()
+    publishers: dict[int, LiveStatusPublisher] = {}
+    calls: dict[int, SyntheticCall] = {}
+    for k, (number, dsn) in enumerate(desktops):
+        time.sleep(max(0.0, start_at + k * START_SPACING_S - time.time()))
+        status = LiveStatus(call_id=f"call-{number:05d}", agent=_agent(number), started_at=started)
+        if number in probes:
+            publishers[number] = ProbePublisher(dsn, status, problem)
+        else:
+            publishers[number] = LiveStatusPublisher(dsn, status, send_notes=False, on_problem=problem)
+            calls[number] = SyntheticCall(random.Random(number), began=time.monotonic() - random.Random(-number).uniform(0, 600))
+    while not stop.wait(FEED_EVERY_S):
+        for number, call in calls.items():
+            for event in call.step(FEED_EVERY_S):
+                publishers[number](event)
+    for number, publisher in publishers.items():
+        publisher.close()
+        report.sent += publisher.sent
+        if isinstance(publisher, ProbePublisher):
+            report.probes += [(_desktop(number), share, at) for share, at in publisher.committed]
+    reports.put(asdict(report))
+
+
+# --------------------------------------------------------------------------- the board
+
+def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuring, stop, results) -> None:
+    """The team's board as its lead, offscreen, until `stop`; ready once it shows `expected`
+    tiles. Every paint of a probe tile's figures label that shows a new text is logged; the
+    stall meter runs while `measuring`."""
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    # PySide6 6.12 on CPython 3.11 drops a reference to None on every call of a method that
+    # returns nothing (setText, setVisible, ...): the process aborts ("none_dealloc") once its
+    # few thousand references are gone, seconds into a busy board. Lend None more, and count
+    # the loss per second: how long the real board would last.
+    none_refs = ctypes.c_ssize_t.from_address(id(None))
+    none_refs.value += NONE_REFS_LENT
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from callcoach.gui.board import tile
+    from callcoach.gui.board.window import GAP, BoardWindow
+    from tests.widget_helpers import StallMeter
+
+    refs_after_imports = none_refs.value - NONE_REFS_LENT
+    app = QApplication([])
+    window = BoardWindow(dsn, lead)
+    window.resize(BOARD_COLUMNS * (tile.WIDTH + GAP) + 40, BOARD_ROWS * (tile.HEIGHT + GAP) + 70)
+    window.show()
+    window.start()
+    meter = StallMeter()
+    paints: list[tuple[str, float, str]] = []
+    watchers: list = []  # PaintLog filters, kept alive
+    in_view: list[int] = []
+    metering: list[tuple[float, int]] = []  # (when the window began, None's references then)
+
+    def poll() -> None:  # every 100 ms on the GUI thread: a few Event checks, nothing that waits
+        if not watchers and all(p in window.tiles for p in probes) and len(window.tiles) >= expected:
+            watchers.extend(_paint_log(p, window.tiles[p].figures, paints) for p in probes)
+            in_view.append(sum(not t.visibleRegion().isEmpty() for t in window.tiles.values()))
+            ready.set()
+        if measuring.is_set() and not metering:
+            metering.append((time.monotonic(), none_refs.value))
+            meter.start()
+        if stop.is_set():
+            app.quit()
+
+    poller = QTimer()
+    poller.timeout.connect(poll)
+    poller.start(100)
+    app.exec()
+    meter.stop()
+    began, refs_then = metering[0] if metering else (time.monotonic(), none_refs.value)
+    results.put({"none_refs_after_imports": refs_after_imports,
+                 "none_refs_lost_per_s": (refs_then - none_refs.value) / max(1e-9, time.monotonic() - began),
+                 "paints": paints, "max_stall_s": meter.max_gap_s, "stalls_over_50ms": meter.over(0.05),
+                 "longest_stalls_s": sorted(meter.gaps_s, reverse=True)[:5], "meter_ticks": meter.ticks,
+                 "tiles": len(window.tiles), "tiles_in_view": in_view[0] if in_view else 0,
+                 "status": window.status.text()})
+    _close(app, window)
+
+
+def _paint_log(desktop: str, label, log: list):
+    """An event filter on `label` logging (desktop, time.monotonic(), text) at each paint that
+    shows a text it has not painted just before: the change is on screen."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class PaintLog(QObject):
+        last: str | None = None
+
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() == QEvent.Type.Paint and watched.text() != self.last:
+                self.last = watched.text()
+                log.append((desktop, time.monotonic(), self.last))
+            return False
+
+    watcher = PaintLog()
+    label.installEventFilter(watcher)
+    return watcher
+
+
+def _close(app, window) -> None:
+    from callcoach.gui.bridge import running_threads
+
+    window.close()
+    deadline = time.monotonic() + 5.0
+    while running_threads() and time.monotonic() < deadline:  # the feed ends within 0.2 s of the close
+        app.processEvents()
+        time.sleep(0.02)
+
+
+# --------------------------------------------------------------------------- CPU
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _ticks(pid: int, children: bool = False) -> int:
+    """utime+stime of a process (all its threads), and with `children` what its reaped children used."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return sum(int(f) for f in fields[11:15 if children else 13])
+
+
+def _server_ticks(server) -> int:
+    """The cluster's CPU so far: every live process, plus the postmaster's reaped children (a
+    backend that exits between two readings moves from the first term to the second)."""
+    postmaster = server.pid()
+    return sum(_ticks(pid) for pid in server.processes() if pid != postmaster) + _ticks(postmaster, children=True)
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+@dataclass
+class CpuReading:
+    at: float
+    server: int
+    workers: int
+    board: int
+    machine: tuple[int, int]
+
+    @classmethod
+    def now(cls, server, workers: list[int], board: int) -> CpuReading:
+        return cls(time.monotonic(), _server_ticks(server), sum(_ticks(p) for p in workers), _ticks(board),
+                   _machine_ticks())
+
+
+def _percent_of_core(ticks: int, seconds: float) -> float:
+    return round(100.0 * ticks / CLK_TCK / seconds, 1)
+
+
+# --------------------------------------------------------------------------- the run
+
+def _live_rows(admin_dsn: str) -> int:
+    with psycopg.connect(admin_dsn) as db:
+        return db.execute("SELECT count(*) FROM callcoach.live_calls").fetchone()[0]
+
+
+def _updates(admin_dsn: str) -> tuple[int, int]:
+    """(rows written, of which HOT updates) to live_calls so far, from the statistics."""
+    with psycopg.connect(admin_dsn) as db:
+        db.execute("SELECT pg_stat_clear_snapshot()")
+        return db.execute("SELECT n_tup_ins + n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
+                          " WHERE relname = 'live_calls'").fetchone()
+
+
+def run(args) -> dict:
+    load = Path("/proc/loadavg").read_text().split()[:3]  # others share the machine
+    with server_folder() as folder:
+        began = time.monotonic()
+        server = start_server(folder)
+        try:
+            return {"load_average_before": load, **_run_on(server, args, began)}
+        finally:
+            server.stop()
+
+
+def _set_up(server, args) -> tuple[list[tuple[int, str]], str, dict]:
+    """The schema, max_connections, the floor's people, and a certificate for every desktop."""
+    from callcoach.central.admin import add_person, init
+
+    init(server.admin_dsn)
+    server.admin_sql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    server.restart()
+    began = time.monotonic()
+    teams = sorted({_team(i) for i in range(args.desktops)})
+    for i in range(args.desktops):
+        add_person(server.admin_dsn, f"agent{i:05d}", agent_name=_agent(i), team=_team(i), lead=False)
+    for team in teams:
+        add_person(server.admin_dsn, _lead(team), agent_name=None, team=team, lead=True)
+    people_s = time.monotonic() - began
+    began = time.monotonic()
+    dsns = [(i, server.dsn(_desktop(i), DESKTOP_ROLE)) for i in range(args.desktops)]  # openssl, one by one
+    lead_dsn = server.dsn(_lead(WATCHED), _lead(WATCHED))
+    times = {"people_s": round(people_s, 1), "certificates_s": round(time.monotonic() - began, 1),
+             "teams": len(teams)}
+    return dsns, lead_dsn, times
+
+
+def _run_on(server, args, began: float) -> dict:
+    dsns, lead_dsn, setup = _set_up(server, args)
+    setup_s = time.monotonic() - began
+    probes = list(range(min(args.probes, TEAM_SIZE, args.desktops)))
+    spawn, fork = mp.get_context("spawn"), mp.get_context("fork")
+    # Events and queues from the spawn context: its semaphores can be reopened by the spawned board,
+    # and forked workers inherit them as they are.
+    ready, measuring, stop = spawn.Event(), spawn.Event(), spawn.Event()
+    reports, board_results = spawn.Queue(), spawn.Queue()
+    start_at = time.time() + 1.0
+    workers = [fork.Process(target=_worker, args=(dsns[w::args.workers], set(probes), start_at, stop, reports))
+               for w in range(args.workers)]
+    for w in workers:
+        w.start()
+    board = spawn.Process(target=_board, args=(lead_dsn, _lead(WATCHED), min(TEAM_SIZE, args.desktops),
+                                               [_desktop(p) for p in probes], ready, measuring, stop, board_results))
+    board.start()
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not (ready.is_set() and _live_rows(server.admin_dsn) >= args.desktops):
+        if time.monotonic() > deadline:
+            stop.set()
+            raise SystemExit(f"not ready after {READY_TIMEOUT_S:.0f} s: {_live_rows(server.admin_dsn)} desktops"
+                             f" on the server, board ready: {ready.is_set()}")
+        time.sleep(1.0)
+    ramp_s = time.monotonic() - began - setup_s
+    time.sleep(SETTLE_S)
+    measuring.set()
+    pids = [w.pid for w in workers]
+    written_before = _updates(server.admin_dsn)
+    first = CpuReading.now(server, pids, board.pid)
+    time.sleep(args.measure)
+    last = CpuReading.now(server, pids, board.pid)
+    written_after = _updates(server.admin_dsn)
+    backends = len(server.processes())
+    stop.set()
+    shown = board_results.get(timeout=120)
+    results = [WorkerReport(**reports.get(timeout=120)) for _ in workers]
+    for process in [*workers, board]:
+        process.join(60)
+    return _figures(args, server, setup, setup_s, ramp_s, (first, last), (written_before, written_after),
+                    backends, len(probes), results, shown)
+
+
+def _figures(args, server, setup: dict, setup_s: float, ramp_s: float, cpu: tuple[CpuReading, CpuReading],
+             written: tuple[tuple[int, int], tuple[int, int]], backends: int, probes: int,
+             results: list[WorkerReport], shown: dict) -> dict:
+    first, last = cpu
+    window_s = last.at - first.at
+    samples, missed = _change_to_paint(results, shown["paints"], first.at, last.at - PAINT_GRACE_S)
+    rows, hot = written[1][0] - written[0][0], written[1][1] - written[0][1]
+    machine_busy = last.machine[0] - first.machine[0]
+    return {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+                   f"{platform.python_version()}, PostgreSQL {server.admin_sql('SHOW server_version').split()[0]}",
+        "desktops": args.desktops, "workers": args.workers, "teams": setup["teams"], "probes": probes,
+        "setup_s": round(setup_s, 1), "certificates_s": setup["certificates_s"], "people_s": setup["people_s"],
+        "ramp_s": round(ramp_s, 1), "window_s": round(window_s, 1),
+        "server_processes": backends,
+        "statuses_per_s": round(rows / window_s, 1),
+        "hot_update_share": round(hot / rows, 3) if rows else None,
+        "server_cpu_pct_of_core": _percent_of_core(last.server - first.server, window_s),
+        "workers_cpu_pct_of_core": _percent_of_core(last.workers - first.workers, window_s),
+        "board_cpu_pct_of_core": _percent_of_core(last.board - first.board, window_s),
+        "machine_busy_pct": round(100.0 * machine_busy / (last.machine[1] - first.machine[1]), 1),
+        "samples": len(samples), "not_painted": missed,
+        "change_to_paint_p50_s": round(statistics.median(samples), 3) if samples else None,
+        "change_to_paint_p95_s": round(percentile(samples, 0.95), 3) if samples else None,
+        "change_to_paint_max_s": round(max(samples), 3) if samples else None,
+        "board_max_stall_s": round(shown["max_stall_s"], 3), "board_stalls_over_50ms": shown["stalls_over_50ms"],
+        "board_longest_stalls_s": [round(g, 3) for g in shown["longest_stalls_s"]],
+        "board_tiles": shown["tiles"], "board_tiles_in_view": shown["tiles_in_view"], "board_status": shown["status"],
+        "board_none_refs_lost_per_s": round(shown["none_refs_lost_per_s"], 1),
+        "board_none_refs_after_imports": shown["none_refs_after_imports"],
+        "statuses_sent": sum(r.sent for r in results), "desktop_problems": sum(r.problems for r in results),
+    }
+
+
+def _change_to_paint(reports: list[WorkerReport], paints: list, start: float, end: float) -> tuple[list[float], int]:
+    """For each probe status committed in [start, end]: seconds to the first paint of its tile
+    showing that value or a later one (a board that lags may skip a value; it still counts,
+    until that later paint). Also how many were never painted."""
+    shown: dict[str, list[tuple[float, int]]] = {}
+    for desktop, at, text in paints:
+        if match := SHARE.search(text):
+            shown.setdefault(desktop, []).append((at, int(match.group(1))))
+    committed: dict[str, list[tuple[int, float]]] = {}
+    for report in reports:
+        for desktop, share, at in report.probes:
+            committed.setdefault(desktop, []).append((share, at))
+    samples, missed = [], 0
+    for desktop, values in committed.items():
+        values.sort(key=lambda v: v[1])
+        for k, (share, at) in enumerate(values):
+            if not start <= at <= end:
+                continue
+            later = {s for s, _ in values[k:k + 5]}  # this value or one of the next few (values repeat after 81)
+            painted = next((t for t, s in shown.get(desktop, []) if t > at and s in later), None)
+            if painted is None:
+                missed += 1
+            else:
+                samples.append(painted - at)
+    return samples, missed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--desktops", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=20)
+    parser.add_argument("--probes", type=int, default=10, help="watched desktops whose changes are timed")
+    parser.add_argument("--measure", type=float, default=120.0, help="seconds of steady state measured")
+    parser.add_argument("--json", help="write the figures here too")
+    args = parser.parse_args()
+    figures = run(args)
+    print(json.dumps(figures, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
