@@ -123,6 +123,22 @@ def test_one_prompt_at_a_time_a_better_one_replaces_it_after_5_s():
     assert s.dropped == {"busy": 1} and s.held_back == 1
 
 
+def test_a_critical_prompt_follows_another_critical_one_whatever_their_values():
+    """An abusive line (set boundary, the higher priority), then a manager demand 9.7 s later
+    as the agent answers: the escalation shows at once, not dropped as 'busy' when the agent
+    speaks; one within replace_after_s waits that long, and the agent speaking does not drop it."""
+    s = PromptScheduler(PolicySettings(display_s=15, replace_after_s=5, **ROOMY))
+    assert _shown(s.offer(_prompt(10, "set_boundary", "critical", 110), 120, holds_until=20, said=True))
+    escalate = _shown(s.offer(_prompt(19.7, "escalate", "critical", 100), 120, holds_until=29.7, said=True))
+    assert [p.kind for p in escalate] == ["escalate"]
+    s2 = PromptScheduler(PolicySettings(display_s=15, replace_after_s=5, **ROOMY))
+    assert _shown(s2.offer(_prompt(10, "set_boundary", "critical", 110), 120, holds_until=20, said=True))
+    assert not s2.offer(_prompt(12, "escalate", "critical", 100), 120, holds_until=22, said=True)
+    assert s2.agent_spoke(12.5, 14.0) == [], "the customer still asked for the manager"
+    shown = _shown(_ticks(s2, 12.5, 16))
+    assert [(p.kind, p.t, p.held_for) for p in shown] == [("escalate", 15.0, "too_soon_to_replace")]
+
+
 def test_a_better_prompt_replaces_the_card_on_screen_within_the_spacing():
     s = PromptScheduler(PolicySettings(display_s=15, replace_after_s=5, spacing_s=10, average_gap_s=1, burst=10))
     assert _shown(s.offer(_prompt(0, "acknowledge_feelings", priority=60), 0, holds_until=10, said=True))

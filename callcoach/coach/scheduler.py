@@ -1,8 +1,12 @@
 """Which candidate prompts reach the agent, and when: a scheduler that chooses, not a gap
 that drops.
 
-- One prompt is on screen at a time. Critical prompts (escalate, set_boundary) always show
-  at once; only a sticky critical prompt of higher value keeps them waiting.
+- One prompt is on screen at a time. Critical prompts (escalate, set_boundary) always show:
+  at once, or, while another critical prompt is on screen, once the agent has seen that one
+  for `replace_after_s` (whatever their values: a manager demand after an abusive line must
+  not wait for the agent to act on the boundary); only a sticky critical prompt of higher
+  value keeps them waiting longer. A held critical prompt is not dropped when the agent
+  speaks: the customer still asked for the manager.
 - A candidate of higher value (severity, then priority) replaces the prompt on screen once
   that one has been seen for `replace_after_s`; before that, and when it is not of higher
   value, it waits.
@@ -138,7 +142,8 @@ class PromptScheduler:
     def agent_spoke(self, start: float, end: float) -> list:
         """The agent said a line (start..end): advice on what was said before it began
         comes too late now (an empathy prompt held through the agent's reply, say)."""
-        passed = [h for h in self._held.values() if h.said and h.since <= start]
+        passed = [h for h in self._held.values()
+                  if h.said and h.since <= start and not _critical(h.candidate)]
         for held in passed:
             del self._held[held.candidate.rule]
         return [self._drop(h, end, Fate.AGENT_SPOKE) for h in passed]
@@ -165,6 +170,8 @@ class PromptScheduler:
         if a is not None:
             if a.sticky and not (critical and _value(c) > _value(a)):
                 return Hold.STICKY
+            if critical and _critical(a):
+                return Hold.TOO_SOON_TO_REPLACE if now - self._shown_at < self.s.replace_after_s else None
             if _value(c) <= _value(a):
                 return Hold.BUSY
             if not critical and now - self._shown_at < self.s.replace_after_s:
