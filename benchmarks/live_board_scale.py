@@ -306,6 +306,18 @@ def _server_ticks(server) -> int:
     return sum(_ticks(pid) for pid in server.processes() if pid != postmaster) + _ticks(postmaster, children=True)
 
 
+def _server_pss_mb(server) -> float:
+    """The cluster's memory: each process's proportional share (shared buffers split among them)."""
+    kb = 0
+    for pid in server.processes():
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        kb += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return round(kb / 1024, 1)
+
+
 def _machine_ticks() -> tuple[int, int]:
     """(busy, total) jiffies of the whole machine, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -413,17 +425,18 @@ def _run_on(server, args, began: float) -> dict:
     last = CpuReading.now(server, pids, board.pid)
     written_after = _updates(server.admin_dsn)
     backends = len(server.processes())
+    server_mb = _server_pss_mb(server)
     stop.set()
     shown = board_results.get(timeout=120)
     results = [WorkerReport(**reports.get(timeout=120)) for _ in workers]
     for process in [*workers, board]:
         process.join(60)
     return _figures(args, server, setup, setup_s, ramp_s, (first, last), (written_before, written_after),
-                    backends, len(probes), results, shown)
+                    (backends, server_mb), len(probes), results, shown)
 
 
-def _figures(args, server, setup: dict, setup_s: float, ramp_s: float, cpu: tuple[CpuReading, CpuReading],
-             written: tuple[tuple[int, int], tuple[int, int]], backends: int, probes: int,
+def _figures(args, cluster, setup: dict, setup_s: float, ramp_s: float, cpu: tuple[CpuReading, CpuReading],
+             written: tuple[tuple[int, int], tuple[int, int]], server: tuple[int, float], probes: int,
              results: list[WorkerReport], shown: dict) -> dict:
     first, last = cpu
     window_s = last.at - first.at
@@ -432,11 +445,11 @@ def _figures(args, server, setup: dict, setup_s: float, ramp_s: float, cpu: tupl
     machine_busy = last.machine[0] - first.machine[0]
     return {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}, PostgreSQL {server.admin_sql('SHOW server_version').split()[0]}",
+                   f"{platform.python_version()}, PostgreSQL {cluster.admin_sql('SHOW server_version').split()[0]}",
         "desktops": args.desktops, "workers": args.workers, "teams": setup["teams"], "probes": probes,
         "setup_s": round(setup_s, 1), "certificates_s": setup["certificates_s"], "people_s": setup["people_s"],
         "ramp_s": round(ramp_s, 1), "window_s": round(window_s, 1),
-        "server_processes": backends,
+        "server_processes": server[0], "server_pss_mb": server[1],
         "statuses_per_s": round(rows / window_s, 1),
         "hot_update_share": round(hot / rows, 3) if rows else None,
         "server_cpu_pct_of_core": _percent_of_core(last.server - first.server, window_s),
