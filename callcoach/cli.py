@@ -387,7 +387,7 @@ def _board(args: argparse.Namespace) -> int:
         from callcoach.gui.board.app import run
     except ImportError as exc:
         raise CallCoachError(f"the board needs PySide6: pip install 'callcoach[gui]' ({exc})") from None
-    return run(login.dsn, login.user)
+    return run(login.dsn, login.user, settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -400,3 +400,21 @@ def test_no_timer_runs_after_the_window_closed(team, open_window, qtbot):
     qtbot.waitUntil(lambda: not w.model.reading(), timeout=SERVER_WAIT_MS)
     w.close()
     assert not [t.objectName() or repr(t) for t in w.findChildren(QTimer) if t.isActive()]
+
+
+def test_the_board_opens_an_ended_call_in_the_review_window(team, tmp_path, qtbot):
+    """"Open in review" on an ended call's tile: the review window on Team, on that session."""
+    from callcoach.gui.board.app import open_review
+
+    ids = _upload(team, tmp_path, [("Ana", "My router keeps dropping the line", 60.0),
+                                   ("Ben", "I was charged twice", 90.0)])
+    _configure(team)
+    review = open_review(ids[0], Settings())
+    qtbot.addWidget(review)
+    try:
+        qtbot.waitUntil(lambda: review.detail.session is not None, timeout=SERVER_WAIT_MS)
+        assert "router keeps dropping" in review.detail.transcript.toPlainText()
+        assert review.source is not None and review.source.remote, "on Team"
+    finally:
+        review.close()
+    assert not wait_threads_finished(), "background threads left running"

@@ -16,7 +16,7 @@ from callcoach.gui.tray import app_icon
 from callcoach.settings import Settings
 
 
-def run(dsn: str, user: str | None) -> int:
+def run(dsn: str, user: str | None, settings: Settings) -> int:
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") \
             and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise CallCoachError("no display: run the board in a desktop session")
@@ -25,7 +25,7 @@ def run(dsn: str, user: str | None) -> int:
     app.setWindowIcon(app_icon())
     window = BoardWindow(dsn, user)
     reviews = []  # review windows opened from ended calls, kept alive while shown
-    window.review_requested.connect(lambda session_id: reviews.append(open_review(session_id)))
+    window.review_requested.connect(lambda session_id: reviews.append(open_review(session_id, settings)))
     signal.signal(signal.SIGINT, lambda *_: window.close())
     wake = QTimer()  # lets Python see Ctrl+C while Qt's loop runs
     wake.timeout.connect(lambda: None)
@@ -50,12 +50,13 @@ def _finish_threads() -> None:
     poll.stop()
 
 
-def open_review(session_id: str):
-    """The review window on Team, told which session the supervisor came for (it cannot yet
-    be opened on one session: the id is shown for the search)."""
+def open_review(session_id: str, settings: Settings):
+    """The review window on Team, opened on the session the supervisor came for (read from
+    the team store once the desktop has sent it: moments after the call ended)."""
     from callcoach.gui.review.window import ReviewWindow
 
-    review = ReviewWindow(None, Settings(), central=True)
+    review = ReviewWindow(None, settings, central=True)
     review.show()
     review.show_message("info", f"From the live board: session {session_id}")
+    review.open_session(session_id)
     return review
