@@ -1,0 +1,92 @@
+"""Screenshot of the agent's widget while its call is shared with the supervisors' board and
+the supervisor has answered the escalation (docs/widget-shared.png), taken from the screen
+of an X server (Xvfb, started here when there is no DISPLAY).
+
+    .venv/bin/python tools/shared_screenshot.py [--out docs]
+
+Everything is real: a throwaway central PostgreSQL (tools/central_server.py), `central
+init`, agent Ana and her lead lea; the machine policy sets central_store and live_board; the
+widget plays a generated call in which the customer asks for a manager, and lea answers
+"I'm coming" as the board does (callcoach.acknowledge_v1). Takes about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tools.screenshots import Shooter, start_xvfb  # noqa: E402 (after the path is set)
+
+PC = "desktop-PC0001"
+
+
+def _shoot(shooter: Shooter, server, folder: Path) -> None:
+    import psycopg
+
+    from callcoach.central.admin import add_person, init
+    from tests import callgen
+
+    init(server.admin_dsn)
+    add_person(server.admin_dsn, "ana", agent_name="Ana", team="billing", lead=False)
+    add_person(server.admin_dsn, "lea", agent_name=None, team="billing", lead=True)
+    config = Path(os.environ["CALLCOACH_CONFIG_DIR"])
+    (config / "settings.json").write_text(json.dumps({"agent_name": "Ana"}))
+    Path(os.environ["CALLCOACH_POLICY_FILE"]).write_text(
+        f"[settings]\ncentral_store = {json.dumps(server.dsn(PC, 'callcoach_desktop'))}\nlive_board = true\n")
+    call = folder / "call.wav"
+    callgen.render_call([
+        callgen.Turn(callgen.AGENT, "Thank you for calling, this is Ana. How can I help you today?"),
+        callgen.Turn(callgen.CUSTOMER, "I have been charged twice and nobody has fixed it. I want to speak to "
+                                       "your manager right now."),
+        callgen.Turn(callgen.AGENT, "I understand. Let me get my supervisor for you.", gap_before=8.0)], call)
+    coach = shooter.app_for("demo", str(call))
+    coach.start()
+    w = coach.window
+    shooter.expect(lambda: w.card.prompt is not None and w.card.prompt.kind == "escalate", 90, "the escalation")
+    with psycopg.connect(server.dsn("lea", "lea"), autocommit=True) as lead:
+        call_id = lead.execute("SELECT call_id FROM callcoach.live_calls WHERE desktop = %s", (PC,)).fetchone()[0]
+        lead.execute("SELECT callcoach.acknowledge_v1(%s, %s)", (PC, call_id))
+    shooter.expect(lambda: "Supervisor on the way" in w.message.text.text(), 15, "the supervisor's answer")
+    shooter.pause(1.0)
+    shooter.shoot(w, "shared")
+    shooter.close(coach)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNG")
+    args = parser.parse_args()
+    from tests.postgres import server_folder, start_server
+
+    xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    config = tempfile.mkdtemp(prefix="callcoach-shots-")
+    os.environ["CALLCOACH_CONFIG_DIR"] = config  # never the developer's own settings or sessions
+    os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(config, "policy.toml")
+    os.environ["CALLCOACH_DATA_DIR"] = os.path.join(config, "data")
+    try:
+        with server_folder() as folder:
+            server = start_server(folder)
+            try:
+                _shoot(Shooter(Path(args.out)), server, Path(config))
+            finally:
+                server.stop()
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
+        shutil.rmtree(config, ignore_errors=True)
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown: PySide6 can crash garbage-collecting at exit
+
+
+if __name__ == "__main__":
+    sys.exit(main())
