@@ -6,11 +6,12 @@ reaches the agent."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from PySide6.QtCore import Qt
 
-from callcoach.central.board_feed import Need
+from callcoach.central.board_feed import LOST_AFTER_S, Need
 from callcoach.gui.board.window import BoardWindow
 from tests import callgen
 from tests.callgen import AGENT as A
@@ -82,3 +83,32 @@ def test_the_board_follows_a_live_call_and_the_agent_hears_im_coming(sound_serve
     assert not heard and status == 0, listen.stderr
     assert "supervisor on the way: lea acknowledged the escalation" in listen.stderr
     assert moods.index("angry") < len(moods), moods
+
+
+@pytest.mark.usefixtures("no_leftover_threads")
+def test_a_desktop_killed_mid_call_turns_lost_within_10_s(sound_server, team, fresh_settings):
+    """`listen` SIGKILLed in the middle of a call, as a crashed PC: no last status, no
+    goodbye; the lead's tile for it greys out as lost 10 s after its last heartbeat."""
+    (fresh_settings / "settings.json").write_text(json.dumps({"agent_name": "Ana"}))
+    (fresh_settings / "policy.toml").write_text(
+        f"[settings]\ncentral_store = {json.dumps(team.dsn(PC, 'callcoach_desktop'))}\nlive_board = true\n")
+    board = BoardWindow(team.dsn("lea", "lea"), "lea")
+    board.show()
+    board.start()
+    listen = Listen("--mic", "Test Microphone", "--call-output", "Test Headset")
+    try:
+        assert run_until(lambda: board.connected, 10), board.status.text()
+        listen.ready()
+        assert run_until(lambda: PC in board.tiles and board.tiles[PC].call.call_s > 2, 15), "no live tile"
+        tile = board.tiles[PC]
+        listen.proc.kill()
+        killed_at = time.monotonic()
+        assert run_until(lambda: tile.need is Need.LOST, LOST_AFTER_S + 4), tile.state.text()
+        lost_after = time.monotonic() - killed_at
+    finally:
+        listen.stop()
+        board.close()
+        wait_threads_finished()
+        board.deleteLater()
+    assert lost_after <= LOST_AFTER_S + 1.5, f"lost after {lost_after:.1f} s"
+    assert tile.state.text().startswith("lost (no news for")
