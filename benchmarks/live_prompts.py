@@ -188,6 +188,8 @@ class Measured:
     before: tuple[str, ...]  # prompt kinds shown earlier in the call (none expected)
     heard: tuple[str, ...]  # the final text lines, "speaker: text"
     from_overlap_start_s: float | None = None  # talk-over only
+    title: str | None = None  # the prompt's title: which rule of its kind fired
+    prompt_t_s: float | None = None  # the call time the coach stamped it with
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,8 @@ def run_case(server, case: Case, folder: Path) -> Measured:
     overlap = round(latency + case.after_s, 3) if hit and case.kind == "let_them_finish" else None
     heard = tuple(f'{line.event["speaker"]}: {line.event["text"]}' for line in listen.of("utterance"))
     return Measured(case.name, case.kind, round(evidence, 3), latency,
-                    hit.event.get("from_partial") if hit else None, before, heard, overlap)
+                    hit.event.get("from_partial") if hit else None, before, heard, overlap,
+                    hit.event["title"] if hit else None, hit.event["t"] if hit else None)
 
 
 def _is(line, kind: str) -> bool:
@@ -270,7 +273,7 @@ def main() -> None:
                     m = run_case(server, case, folder)
                     results.append(m)
                     print(f"{m.case}: {m.kind} " + ("never shown" if m.latency_s is None else
-                          f"{m.latency_s:+.2f} s" + (" (from partial text)" if m.from_partial else ""))
+                          f"{m.latency_s:+.2f} s, {m.title!r}" + (" (from partial text)" if m.from_partial else ""))
                           + (f"; shown before it: {', '.join(m.before)}" if m.before else ""), flush=True)
         finally:
             server.stop()
