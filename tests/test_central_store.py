@@ -172,14 +172,15 @@ def test_a_session_stored_without_redaction_never_leaves(team, tmp_path):
     assert [s[2] for s in _seen_by(team, "ana")] == ["fine"]
 
 
-def test_texts_are_redacted_again_before_they_leave(team, tmp_path):
+def test_texts_are_redacted_again_before_they_leave(team, tmp_path, caplog):
     """A stored copy that still holds a card number (a redactor bug, an old version) is
-    caught by the second pass."""
+    caught by the second pass, and the log says so."""
     with SessionStore(tmp_path / "sessions.db") as store:
-        _stored(store, "Ana", "my card is 4111 1111 1111 1111")
+        session_id = _stored(store, "Ana", "my card is 4111 1111 1111 1111")
         upload_pending(store, team.dsn(PC1, DESKTOP))
     dump = team.admin_sql("SELECT summary::text || coalesce(transcript, '') FROM callcoach.sessions")
     assert "4111" not in dump and "[CARD]" in dump
+    assert f"2 texts of session {session_id} were redacted again before upload" in caplog.text
 
 
 def test_a_server_on_another_schema_version_is_told_and_nothing_is_lost(team, tmp_path):

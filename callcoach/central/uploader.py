@@ -116,6 +116,10 @@ def _send(db, store: SessionStore, due: list[PendingUpload], counts: dict) -> st
             store.upload_failed(r.session_id, r.revision, error, time.time() + backoff_s(attempts))
         return error
     by_id = {r.session_id: r for r in rows}
+    for r in rows:
+        if r.rechecked:  # the stored copy held what the redactor now removes: IT should know
+            log.warning("team store: %d texts of session %s were redacted again before upload", r.rechecked,
+                        r.session_id)
     for key, outcome in (("stored", "uploaded"), ("already", "already_there")):
         for session_id in answer.get(key, []):
             store.upload_done(session_id, by_id[session_id].revision)
