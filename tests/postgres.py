@@ -37,7 +37,8 @@ from tools.central_server import (
 
 TEST_DATABASE_PREFIX = "callcoach_test_"
 
-__all__ = ["CentralDatabase", "create_roles", "fresh_database", "missing_programs", "server_folder", "start_server"]
+__all__ = ["CentralDatabase", "create_roles", "fresh_database", "missing_programs", "running_server",
+           "server_folder", "start_server"]
 
 
 @contextlib.contextmanager
@@ -58,6 +59,17 @@ def start_server(folder: Path) -> CentralServer:
     server.start()
     server.create_database()
     return server
+
+
+@contextlib.contextmanager
+def running_server() -> Iterator[CentralServer]:
+    """A server of its own for a tool or a benchmark, stopped and removed afterwards."""
+    with server_folder() as folder:
+        server = start_server(folder)
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 @dataclass(frozen=True)

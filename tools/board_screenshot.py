@@ -17,16 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.screenshots import Shooter, start_xvfb  # noqa: E402 (after the path is set)
+from tools.screenshots import Shooter, private_desktop, save_window  # noqa: E402 (after the path is set)
 
 WAITING = "Charged twice for March; wants the second charge refunded today. Asked for a manager twice."
 ANSWERED = "Card blocked while abroad; needs it unblocked before her flight at 6."
@@ -108,10 +106,7 @@ def shoot(out: Path, lea_dsn: str, desktops: list[Desktop]) -> None:
         shooter.pause(1.0)
     shooter.expect(lambda: board.tiles[quiet.name].state.text().startswith("lost"), 10, "the quiet desktop lost")
     shooter.pause(0.5)
-    g = board.frameGeometry()
-    path = out / "board.png"
-    board.screen().grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(str(path))
-    print(f"screenshot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    save_window(board, out / "board.png")
     board.close()
     shooter.expect(lambda: not board.feed.running(), 15, "the board's feed ended")
 
@@ -122,31 +117,14 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
-    folder = tempfile.mkdtemp(prefix="callcoach-board-shot-")
-    os.environ["CALLCOACH_CONFIG_DIR"] = folder  # never the developer's own settings or sessions
-    os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(folder, "policy.toml")
-    os.environ["CALLCOACH_DATA_DIR"] = os.path.join(folder, "data")
-    from tests.postgres import server_folder, start_server
+    from tests.postgres import running_server
     from tools.central_server import ADMIN, DATABASE, libpq_dsn
 
-    try:
-        with server_folder() as where:
-            server = start_server(where)
-            try:
-                desktops = fill(server, libpq_dsn(host=server.socket_dir, port=server.port, user=ADMIN,
-                                                  dbname=DATABASE))
-                shoot(out, server.dsn("lea", "lea"), desktops)
-                for desktop in desktops:
-                    desktop.conn.close()
-            finally:
-                server.stop()
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(10)
-        shutil.rmtree(folder, ignore_errors=True)
+    with private_desktop("callcoach-board-shot-"), running_server() as server:
+        desktops = fill(server, libpq_dsn(host=server.socket_dir, port=server.port, user=ADMIN, dbname=DATABASE))
+        shoot(out, server.dsn("lea", "lea"), desktops)
+        for desktop in desktops:
+            desktop.conn.close()
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: PySide6 can crash garbage-collecting at exit
 

@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import sys
-import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.screenshots import Shooter, start_xvfb  # noqa: E402 (after the path is set)
+from tools.screenshots import Shooter, private_desktop, save_window  # noqa: E402 (after the path is set)
 
 AGENTS = ["jordan", "sam", "maria", "alex", "priya", "lee"]
 
@@ -72,13 +70,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    server = start_xvfb() if not os.environ.get("DISPLAY") else None
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
-    folder = tempfile.mkdtemp(prefix="callcoach-review-shot-")
-    os.environ["CALLCOACH_CONFIG_DIR"] = folder  # never the developer's own settings or sessions
-    os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(folder, "policy.toml")
-    os.environ["CALLCOACH_DATA_DIR"] = os.path.join(folder, "data")
-    try:
+    with private_desktop("callcoach-review-shot-"):
         from callcoach.settings import Settings
         from callcoach.store import SessionStore, default_store_path
 
@@ -86,11 +78,6 @@ def main() -> int:
             other_calls(store)
             demo_id = demo_session(store)
         shoot(out, demo_id)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        shutil.rmtree(folder, ignore_errors=True)
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: PySide6 can crash garbage-collecting at exit
 
@@ -108,10 +95,7 @@ def shoot(out: Path, session_id: str) -> None:
     window.table.selectRow(window.model.row_of(session_id))
     shooter.wait(lambda: (window.detail.session or {}).get("id") == session_id, 10)
     shooter.pause(0.5)
-    g = window.frameGeometry()
-    path = out / "review.png"
-    window.screen().grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(str(path))
-    print(f"screenshot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    save_window(window, out / "review.png")
     window.close()
 
 

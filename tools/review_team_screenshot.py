@@ -20,15 +20,13 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.screenshots import Shooter, start_xvfb  # noqa: E402 (after the path is set)
+from tools.screenshots import Shooter, private_desktop, save_window  # noqa: E402 (after the path is set)
 
 SEARCH = "manager"
 QA_NOTE = "Offer the supervisor at the first ask, not after quoting policy."
@@ -117,10 +115,7 @@ def shoot(out: Path, session_id: str) -> None:
     window.table.selectRow(window.model.row_of(session_id))
     shooter.wait(lambda: (window.detail.session or {}).get("id") == session_id, 30)
     shooter.pause(0.5)
-    g = window.frameGeometry()
-    path = out / "review-team.png"
-    window.screen().grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(str(path))
-    print(f"screenshot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    save_window(window, out / "review-team.png")
     shoot_figures(shooter, window, out)
     window.close()
     shooter.wait(lambda: not window.busy() and not window.model.reading(), 30)
@@ -139,10 +134,7 @@ def shoot_figures(shooter, window, out: Path) -> None:
     shooter.wait(lambda: (window.detail.session or {}).get("id") == view.read.figures.total.by_rule()[0]
                  .examples[0].session_id, 30)
     shooter.pause(0.5)
-    g = window.frameGeometry()
-    path = out / "review-team-figures.png"
-    window.screen().grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(str(path))
-    print(f"screenshot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    save_window(window, out / "review-team-figures.png")
 
 
 def main() -> int:
@@ -151,37 +143,21 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
-    folder = tempfile.mkdtemp(prefix="callcoach-review-team-shot-")
-    os.environ["CALLCOACH_CONFIG_DIR"] = folder  # never the developer's own settings or sessions
-    os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(folder, "policy.toml")
-    os.environ["CALLCOACH_DATA_DIR"] = os.path.join(folder, "data")
     from callcoach.central.login import merged_dsn
     from callcoach.central.reading import CentralSessions
-    from tests.postgres import server_folder, start_server
+    from tests.postgres import running_server
     from tools.central_server import ADMIN, DATABASE, libpq_dsn
 
-    try:
-        with server_folder() as where:
-            server = start_server(where)
-            try:
-                def db_dsn(cn: str) -> str:
-                    if cn == "admin":
-                        return libpq_dsn(host=server.socket_dir, port=server.port, user=ADMIN, dbname=DATABASE)
-                    return server.dsn(cn, "callcoach_desktop" if cn == DESKTOP_CN else cn)
+    with private_desktop("callcoach-review-team-shot-"), running_server() as server:
+        def db_dsn(cn: str) -> str:
+            if cn == "admin":
+                return libpq_dsn(host=server.socket_dir, port=server.port, user=ADMIN, dbname=DATABASE)
+            return server.dsn(cn, "callcoach_desktop" if cn == DESKTOP_CN else cn)
 
-                demo_id = fill_team_store(db_dsn)
-                login = configure(db_dsn(DESKTOP_CN), db_dsn("lea"))
-                CentralSessions(merged_dsn(db_dsn(DESKTOP_CN), login)).set_qa(demo_id, QA_NOTE, 72)  # as lea
-                shoot(out, demo_id)
-            finally:
-                server.stop()
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(10)
-        shutil.rmtree(folder, ignore_errors=True)
+        demo_id = fill_team_store(db_dsn)
+        login = configure(db_dsn(DESKTOP_CN), db_dsn("lea"))
+        CentralSessions(merged_dsn(db_dsn(DESKTOP_CN), login)).set_qa(demo_id, QA_NOTE, 72)  # as lea
+        shoot(out, demo_id)
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: PySide6 can crash garbage-collecting at exit
 

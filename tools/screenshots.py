@@ -16,12 +16,14 @@ With --messages: every message the window can show (tests/window_messages.py), o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +47,32 @@ def start_xvfb() -> subprocess.Popen:
     return server
 
 
+@contextlib.contextmanager
+def private_desktop(prefix: str) -> Iterator[Path]:
+    """An X display (an Xvfb of our own when there is none) for the xcb plugin, and settings,
+    policy and sessions in a private folder, never the developer's own; undone afterwards."""
+    xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    folder = tempfile.mkdtemp(prefix=prefix)
+    os.environ["CALLCOACH_CONFIG_DIR"] = folder
+    os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(folder, "policy.toml")
+    os.environ["CALLCOACH_DATA_DIR"] = os.path.join(folder, "data")
+    try:
+        yield Path(folder)
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def save_window(window, path: Path) -> None:
+    """What the screen shows where the window is (not a re-render of it)."""
+    g = window.frameGeometry()
+    window.screen().grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(str(path))
+    print(f"screenshots: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNGs")
@@ -56,19 +84,9 @@ def main() -> int:
         parser.error(f"--only takes some of: {', '.join(STEPS)}")
     out = Path(args.messages or args.out)
     out.mkdir(parents=True, exist_ok=True)
-    server = start_xvfb() if not os.environ.get("DISPLAY") else None
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
-    config = tempfile.mkdtemp(prefix="callcoach-shots-")
-    os.environ["CALLCOACH_CONFIG_DIR"] = config  # never the developer's own settings
-    os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(config, "policy.toml")
-    try:
+    with private_desktop("callcoach-shots-"):
         shooter = Shooter(out)
         status = shooter.messages() if args.messages else shooter.run(steps)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        shutil.rmtree(config, ignore_errors=True)
     sys.stdout.flush()
     os._exit(status)  # skip interpreter teardown: PySide6 can crash garbage-collecting at exit
 
@@ -113,11 +131,7 @@ class Shooter:
     def shoot(self, widget, name: str) -> None:
         """What the screen shows where the widget is (not a re-render of it)."""
         self.pause(0.3)  # let the X server draw
-        g = widget.frameGeometry()
-        pixmap = widget.screen().grabWindow(0, g.x(), g.y(), g.width(), g.height())
-        path = self.out / f"widget-{name}.png"
-        pixmap.save(str(path))
-        print(f"screenshots: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        save_window(widget, self.out / f"widget-{name}.png")
 
     def app_for(self, mode: str, demo_call: str | None = None):
         from callcoach.gui.app import CoachApp

@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.screenshots import Shooter, start_xvfb  # noqa: E402 (after the path is set)
+from tools.screenshots import Shooter, private_desktop  # noqa: E402 (after the path is set)
 
 PC = "desktop-PC0001"
 
@@ -64,26 +62,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNG")
     args = parser.parse_args()
-    from tests.postgres import server_folder, start_server
+    from tests.postgres import running_server
 
-    xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
-    config = tempfile.mkdtemp(prefix="callcoach-shots-")
-    os.environ["CALLCOACH_CONFIG_DIR"] = config  # never the developer's own settings or sessions
-    os.environ["CALLCOACH_POLICY_FILE"] = os.path.join(config, "policy.toml")
-    os.environ["CALLCOACH_DATA_DIR"] = os.path.join(config, "data")
-    try:
-        with server_folder() as folder:
-            server = start_server(folder)
-            try:
-                _shoot(Shooter(Path(args.out)), server, Path(config))
-            finally:
-                server.stop()
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(10)
-        shutil.rmtree(config, ignore_errors=True)
+    with private_desktop("callcoach-shots-") as config, running_server() as server:
+        _shoot(Shooter(Path(args.out)), server, config)
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: PySide6 can crash garbage-collecting at exit
 

@@ -15,7 +15,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QThread, Qt, QTimer, Signal, Slot
 
 from callcoach.engine.events import Level
 from callcoach.errors import CallCoachError, one_line
@@ -31,6 +31,18 @@ _running: set[Background] = set()  # started and not yet finished (keeps them al
 def running_threads() -> list[str]:
     """Names of background threads still running (tests fail when any is left over)."""
     return [b.name for b in _running]
+
+
+def finish_threads() -> None:
+    """At a window's exit: run the event loop until no background thread is left. Each ends
+    within its own timeout (a team store read, an "I'm coming"); none is torn down running."""
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: running_threads() or loop.quit())
+    poll.start(50)
+    if running_threads():
+        loop.exec()
+    poll.stop()
 
 
 def describe_error(exc: BaseException) -> str:

@@ -6,12 +6,12 @@ import os
 import signal
 import sys
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from callcoach.errors import CallCoachError
 from callcoach.gui.board.window import BoardWindow
-from callcoach.gui.bridge import running_threads
+from callcoach.gui.bridge import finish_threads
 from callcoach.gui.tray import app_icon
 from callcoach.settings import Settings
 
@@ -33,21 +33,9 @@ def run(dsn: str, user: str | None, settings: Settings) -> int:
     window.show()
     window.start()
     status = app.exec()
-    _finish_threads()
+    finish_threads()
     wake.stop()
     return status
-
-
-def _finish_threads() -> None:
-    """The feed ends within a fraction of a second of the close (a connection attempt
-    within its timeout), an "I'm coming" within its own: no thread is torn down running."""
-    loop = QEventLoop()
-    poll = QTimer()
-    poll.timeout.connect(lambda: running_threads() or loop.quit())
-    poll.start(50)
-    if running_threads():
-        loop.exec()
-    poll.stop()
 
 
 def open_review(session_id: str, settings: Settings):

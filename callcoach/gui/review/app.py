@@ -10,7 +10,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from callcoach.errors import CallCoachError
-from callcoach.gui.bridge import running_threads
+from callcoach.gui.bridge import finish_threads
 from callcoach.gui.review.window import ReviewWindow
 from callcoach.gui.tray import app_icon
 from callcoach.settings import Settings
@@ -34,18 +34,7 @@ def run(store_path: str | None = None, central: bool = False) -> int:
         loop = QEventLoop()
         window.idle.connect(loop.quit)
         loop.exec()
-    _finish_reads()
+    finish_threads()
     wake.stop()
     return status
 
-
-def _finish_reads() -> None:
-    """A team store read or QA note still under way ends within the connection timeout:
-    its thread must not be torn down while it runs."""
-    loop = QEventLoop()
-    poll = QTimer()
-    poll.timeout.connect(lambda: running_threads() or loop.quit())
-    poll.start(50)
-    if running_threads():
-        loop.exec()
-    poll.stop()
