@@ -458,3 +458,17 @@ def test_every_role_against_every_table_and_operation(team, tmp_path, who):
         assert teams == {"desktop": "denied", "ana": [], "lea": ["billing:Ana", "billing:Ben"],
                          "oto": ["sales:Oto"]}[who], "only the teams a lead leads"
 
+
+
+def test_nothing_goes_over_the_network_without_the_servers_certificate_checked(team, tmp_path):
+    """A policy whose central_store would let a desktop talk to whoever answers at that
+    address (sslmode other than verify-full) is refused before any connection."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(team.dsn(PC1, DESKTOP))
+    with SessionStore(tmp_path / "sessions.db") as store:
+        _stored(store, "Ana", "hello")
+        for mode in ("require", "prefer", "verify-ca"):
+            result = upload_pending(store, make_conninfo(**{**params, "sslmode": mode}))
+            assert result.uploaded == 0 and "must be reached with sslmode=verify-full" in result.error
+        assert upload_pending(store, team.dsn(PC1, DESKTOP)).uploaded == 1

@@ -23,11 +23,29 @@ def server_name(dsn: str) -> str:
     return f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}"
 
 
+def check_tls(dsn: str) -> None:
+    """Over the network only with the server's certificate and name checked: what leaves the
+    PC must not go to whoever answers at that address. A Unix socket (the server's own
+    machine: IT's administrator, tests) is not the network."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception:
+        raise CallCoachError("the team store's connection string is not valid") from None
+    hosts = [h for h in (params.get("host") or "").split(",") if h]
+    remote = bool(params.get("hostaddr")) or any(not h.startswith(("/", "@")) for h in hosts)
+    if remote and params.get("sslmode") != "verify-full":
+        raise CallCoachError(f"the team store at {server_name(dsn)} must be reached with sslmode=verify-full "
+                             "(and sslrootcert): nothing is sent to a server whose certificate is not checked")
+
+
 @contextmanager
 def connect(dsn: str, *, purpose: str) -> Iterator:
     """An autocommit connection (callers open transactions); CallCoachError if it fails."""
     import psycopg
 
+    check_tls(dsn)
     try:
         db = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
                              application_name="callcoach",

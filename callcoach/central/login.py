@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from callcoach.central.connect import check_tls
 from callcoach.errors import CallCoachError
 
 SERVER_KEYS = ("host", "hostaddr", "port", "dbname", "sslmode", "sslrootcert", "sslcrl", "sslcompression",
@@ -56,7 +57,9 @@ def merged_dsn(central_store: str, central_login: str) -> str:
     for key in _PATHS:
         if key in person:
             person[key] = os.path.expanduser(os.path.expandvars(person[key]))
-    return make_conninfo(**server, **person)
+    dsn = make_conninfo(**server, **person)
+    check_tls(dsn)
+    return dsn
 
 
 def _parse(conninfo: str, name: str) -> dict[str, str]:
