@@ -60,7 +60,8 @@ CRITICAL_SHARE = 0.05  # of those, critical ones (an escalation): sent at once
 DEAD_AIR_ODDS = (0.02, 0.85)  # per second: silence starts; it goes on (a few seconds, now and then over 10)
 PROMPT_HELD_S = 8.0
 SETTLE_S = 10.0
-READY_TIMEOUT_S = 240.0
+READY_TIMEOUT_S = 150.0
+ENOUGH_ON_SERVER = 0.95  # after READY_TIMEOUT_S, measure anyway if this share of desktops is there (and say so)
 PAINT_GRACE_S = 5.0  # probe changes this close to the window's end are not counted: their paint may be after it
 BOARD_COLUMNS, BOARD_ROWS = 10, 5  # a wall display: every tile on screen (a tile out of view is not painted)
 NONE_REFS_LENT = 1 << 40  # see _board
@@ -163,6 +164,7 @@ class WorkerReport:
     desktops: int = 0
     sent: int = 0
     problems: int = 0  # connection or send failures (the publisher drops the status and reconnects)
+    problem_examples: list[str] = field(default_factory=list)  # the first few distinct messages
     probes: list[tuple[str, int, float]] = field(default_factory=list)  # (desktop, share %, committed at)
 
 
@@ -174,6 +176,8 @@ def _worker(desktops: list[tuple[int, str]], probes: set[int], start_at: float, 
 
     def problem(message: str | None) -> None:  # publisher threads; += on an int is fine under the GIL
         report.problems += message is not None
+        if message and message not in report.problem_examples and len(report.problem_examples) < 3:
+            report.problem_examples.append(message)
 
     started = datetime.now(UTC).isoformat()
     publishers: dict[int, LiveStatusPublisher] = {}
@@ -345,6 +349,19 @@ def _percent_of_core(ticks: int, seconds: float) -> float:
 
 # --------------------------------------------------------------------------- the run
 
+def _server_complaints(server) -> list[str]:
+    """The server's distinct FATAL, ERROR and could-not lines (without their prefixes), at most five."""
+    seen: list[str] = []
+    for line in server.log_file.read_text(errors="replace").splitlines():
+        for mark in ("FATAL:", "ERROR:", "could not"):
+            if mark in line:
+                text = line[line.index(mark):]
+                if text not in seen:
+                    seen.append(text)
+                break
+    return seen[:5]
+
+
 def _live_rows(admin_dsn: str) -> int:
     with psycopg.connect(admin_dsn) as db:
         return db.execute("SELECT count(*) FROM callcoach.live_calls").fetchone()[0]
@@ -411,10 +428,15 @@ def _run_on(server, args, began: float) -> dict:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while not (ready.is_set() and _live_rows(server.admin_dsn) >= args.desktops):
         if time.monotonic() > deadline:
+            if ready.is_set() and _live_rows(server.admin_dsn) >= ENOUGH_ON_SERVER * args.desktops:
+                break
             stop.set()
+            problems = [WorkerReport(**reports.get(timeout=120)).problem_examples for _ in workers]
             raise SystemExit(f"not ready after {READY_TIMEOUT_S:.0f} s: {_live_rows(server.admin_dsn)} desktops"
-                             f" on the server, board ready: {ready.is_set()}")
+                             f" on the server, board ready: {ready.is_set()}; desktops' problems: {problems};"
+                             f" server: {_server_complaints(server)}")
         time.sleep(1.0)
+    on_server = _live_rows(server.admin_dsn)
     ramp_s = time.monotonic() - began - setup_s
     time.sleep(SETTLE_S)
     measuring.set()
@@ -426,11 +448,13 @@ def _run_on(server, args, began: float) -> dict:
     written_after = _updates(server.admin_dsn)
     backends = len(server.processes())
     server_mb = _server_pss_mb(server)
+    complaints = _server_complaints(server)
     stop.set()
     shown = board_results.get(timeout=120)
     results = [WorkerReport(**reports.get(timeout=120)) for _ in workers]
     for process in [*workers, board]:
         process.join(60)
+    setup |= {"desktops_on_server": on_server, "server_complaints": complaints}
     return _figures(args, server, setup, setup_s, ramp_s, (first, last), (written_before, written_after),
                     (backends, server_mb), len(probes), results, shown)
 
@@ -466,6 +490,8 @@ def _figures(args, cluster, setup: dict, setup_s: float, ramp_s: float, cpu: tup
         "board_none_refs_lost_per_s": round(shown["none_refs_lost_per_s"], 1),
         "board_none_refs_after_imports": shown["none_refs_after_imports"],
         "statuses_sent": sum(r.sent for r in results), "desktop_problems": sum(r.problems for r in results),
+        "desktop_problem_examples": sorted({m for r in results for m in r.problem_examples})[:5],
+        "desktops_on_server_at_start": setup["desktops_on_server"], "server_complaints": setup["server_complaints"],
     }
 
 
