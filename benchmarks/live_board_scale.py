@@ -54,7 +54,7 @@ TEAM_SIZE = 50  # the board's tiles
 WATCHED = "floor"
 MAX_CONNECTIONS = 1200  # a persistent connection per desktop, and room for the board and the admin
 FEED_EVERY_S = 1.0  # the coach's CoachState comes about once a second of call audio
-START_SPACING_S = 0.1  # a worker's desktops connect one after another, not in one storm
+START_SPACING_S = 0.5  # a worker's desktops connect one after another: 40 TLS handshakes a second in all (200 overran 2 cores: clients timed out, retried, and their half-made backends filled max_connections)
 PROMPT_CHANCE = 1 / 60  # per desktop and second: a prompt about once a minute
 CRITICAL_SHARE = 0.05  # of those, critical ones (an escalation): sent at once
 DEAD_AIR_ODDS = (0.02, 0.85)  # per second: silence starts; it goes on (a few seconds, now and then over 10)
@@ -363,8 +363,12 @@ def _server_complaints(server) -> list[str]:
 
 
 def _live_rows(admin_dsn: str) -> int:
-    with psycopg.connect(admin_dsn) as db:
-        return db.execute("SELECT count(*) FROM callcoach.live_calls").fetchone()[0]
+    """Desktops on the server; 0 while it takes no more connections (the ramp overran it)."""
+    try:
+        with psycopg.connect(admin_dsn) as db:
+            return db.execute("SELECT count(*) FROM callcoach.live_calls").fetchone()[0]
+    except psycopg.OperationalError:
+        return 0
 
 
 def _updates(admin_dsn: str) -> tuple[int, int]:
@@ -418,12 +422,14 @@ def _run_on(server, args, began: float) -> dict:
     ready, measuring, stop = spawn.Event(), spawn.Event(), spawn.Event()
     reports, board_results = spawn.Queue(), spawn.Queue()
     start_at = time.time() + 1.0
-    workers = [fork.Process(target=_worker, args=(dsns[w::args.workers], set(probes), start_at, stop, reports))
-               for w in range(args.workers)]
+    # Daemons: if this process fails, they go with it instead of waiting for `stop` forever.
+    workers = [fork.Process(target=_worker, args=(dsns[w::args.workers], set(probes), start_at, stop, reports),
+                            daemon=True) for w in range(args.workers)]
     for w in workers:
         w.start()
     board = spawn.Process(target=_board, args=(lead_dsn, _lead(WATCHED), min(TEAM_SIZE, args.desktops),
-                                               [_desktop(p) for p in probes], ready, measuring, stop, board_results))
+                                               [_desktop(p) for p in probes], ready, measuring, stop, board_results),
+                          daemon=True)
     board.start()
     deadline = time.monotonic() + READY_TIMEOUT_S
     while not (ready.is_set() and _live_rows(server.admin_dsn) >= args.desktops):
