@@ -396,6 +396,8 @@ def _set_up(server, args) -> tuple[list[tuple[int, str]], str, dict]:
 
     init(server.admin_dsn)
     server.admin_sql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    if args.async_commit:  # a live status is worthless after a crash: no need to wait for its WAL flush
+        server.admin_sql(f"ALTER ROLE {DESKTOP_ROLE} SET synchronous_commit = off")
     server.restart()
     began = time.monotonic()
     teams = sorted({_team(i) for i in range(args.desktops)})
@@ -477,6 +479,7 @@ def _figures(args, cluster, setup: dict, setup_s: float, ramp_s: float, cpu: tup
     return {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}, PostgreSQL {cluster.admin_sql('SHOW server_version').split()[0]}",
+        "synchronous_commit": "off (desktops)" if args.async_commit else "on",
         "desktops": args.desktops, "workers": args.workers, "teams": setup["teams"], "probes": probes,
         "setup_s": round(setup_s, 1), "certificates_s": setup["certificates_s"], "people_s": setup["people_s"],
         "ramp_s": round(ramp_s, 1), "window_s": round(window_s, 1),
@@ -535,6 +538,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--probes", type=int, default=10, help="watched desktops whose changes are timed")
     parser.add_argument("--measure", type=float, default=120.0, help="seconds of steady state measured")
+    parser.add_argument("--async-commit", action="store_true",
+                        help="the desktops' role with synchronous_commit = off: NOTIFY's commit lock is then not"
+                             " held through a WAL flush")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
     figures = run(args)
