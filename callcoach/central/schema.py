@@ -108,12 +108,13 @@ END $$;
 CREATE TRIGGER stamp_qa BEFORE UPDATE OF qa_score, qa_note ON callcoach.sessions
     FOR EACH ROW EXECUTE FUNCTION callcoach.stamp_qa();
 
--- The desktop calling: its certificate's CN (pg_stat_ssl, readable by the owner through
--- pg_read_all_stats), and only on a callcoach_desktop connection.
+-- The desktop calling: its certificate's CN (this backend's own activity row, readable by
+-- the owner through pg_read_all_stats; pg_stat_ssl would build a row for every connection,
+-- a thousand on a floor, at every status), and only on a callcoach_desktop connection.
 CREATE FUNCTION callcoach.calling_desktop() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
-    SELECT substring(client_dn FROM 'CN=([^,/]+)') FROM pg_stat_ssl
-    WHERE pid = pg_backend_pid() AND ssl AND session_user = 'callcoach_desktop'
+    SELECT substring(ssl_client_dn FROM 'CN=([^,/]+)') FROM pg_stat_get_activity(pg_backend_pid())
+    WHERE ssl AND session_user = 'callcoach_desktop'
 $$;
 
 CREATE FUNCTION callcoach.server_info() RETURNS jsonb
@@ -235,6 +236,9 @@ BEGIN
         RAISE EXCEPTION 'live_v1: only a desktop with its client certificate may share live status'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    -- A status is worth no wait for the disk: the next one, 2 s later, replaces it. (Every
+    -- status notifies, and notifying commits queue on one lock held through the flush.)
+    PERFORM set_config('synchronous_commit', 'off', true);
     INSERT INTO live_calls AS cur (desktop, call_id, agent, started_at, call_s, mood, mood_state, mood_trend,
                                    pace_state, talk_share, dead_air_s, prompt_kind, prompt_severity,
                                    prompt_title, escalation, handoff_note, ended, updated_at)
