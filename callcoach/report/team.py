@@ -66,11 +66,11 @@ class RuleFigures:
 
     @property
     def not_helpful_rate(self) -> float | None:
-        return self.not_helpful / self.shown if self.shown else None
+        return _ratio(self.not_helpful, self.shown)
 
     @property
     def acted_rate(self) -> float | None:
-        return self.acted / self.shown if self.shown else None
+        return _ratio(self.acted, self.shown)
 
 
 @dataclass
@@ -87,15 +87,15 @@ class Figures:
 
     @property
     def escalation_rate(self) -> float | None:
-        return self.escalated / self.calls if self.calls else None
+        return _ratio(self.escalated, self.calls)
 
     @property
     def calmer_rate(self) -> float | None:
-        return self.calmer / self.upset if self.upset else None
+        return _ratio(self.calmer, self.upset)
 
     @property
     def off_pace_share(self) -> float | None:
-        return self.off_pace_s / self.talk_s if self.talk_s else None
+        return _ratio(self.off_pace_s, self.talk_s)
 
     def prompt_totals(self) -> tuple[int, int, int]:
         """(shown, acted on, marked not helpful) over every rule."""
@@ -223,3 +223,8 @@ def _pace(session: dict) -> tuple[float, float]:
         if not low <= wpm <= high:
             off += end - start
     return talk, off
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    """part / whole, or None when there is nothing to divide by (no calls, no prompts)."""
+    return part / whole if whole else None

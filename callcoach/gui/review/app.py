@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
+from PySide6.QtCore import QEventLoop
 
-from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
-
-from callcoach.errors import CallCoachError
 from callcoach.gui.bridge import finish_threads
 from callcoach.gui.review.window import ReviewWindow
-from callcoach.gui.tray import app_icon
+from callcoach.gui.qt_app import close_on_ctrl_c, qt_application
 from callcoach.settings import Settings
 
 
 def run(store_path: str | None = None, central: bool = False) -> int:
-    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") \
-            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise CallCoachError("no display: run the review window in a desktop session")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("CallCoach")
-    app.setWindowIcon(app_icon())
+    app = qt_application("the review window")
     window = ReviewWindow(store_path, Settings(), central=central)  # opens the store, recovers calls cut short
-    signal.signal(signal.SIGINT, lambda *_: window.close())
-    wake = QTimer()  # lets Python see Ctrl+C while Qt's loop runs
-    wake.timeout.connect(lambda: None)
-    wake.start(250)
+    wake = close_on_ctrl_c(window)
     window.show()
     status = app.exec()
     if window.busy():  # an export or a report still being written: let it finish
