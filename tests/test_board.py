@@ -14,6 +14,7 @@ import threading
 import time
 
 import psycopg
+from psycopg import sql
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
 
@@ -227,6 +228,11 @@ def test_a_desktop_that_stops_sending_turns_lost_within_10_s(open_board, desktop
     killed.send(mood_state="frustrated")
     assert run_until(lambda: killed.name in board.tiles and alive.name in board.tiles, SERVER_WAIT_S)
     tile = board.tiles[killed.name]
+    # Its last statuses change nothing a tile shows, so the board is not told of them: the
+    # tile must still turn lost 10 s after the last status, not after the last it was told of.
+    for _ in range(2):
+        assert run_until(lambda: time.monotonic() - killed.sent_at >= 1.5, 3.0)
+        killed.send(call_s=killed.status["call_s"] + 1.5)
     killed.conn.close()  # the PC is gone mid-call: no more statuses, no goodbye
     last = killed.sent_at
     while time.monotonic() - last < LOST_AFTER_S + LOST_TOLERANCE_S and tile.need != Need.LOST:
@@ -237,6 +243,37 @@ def test_a_desktop_that_stops_sending_turns_lost_within_10_s(open_board, desktop
     assert tile.state.text().startswith("lost (no news for 1") and tile.badge.text() == "LOST"
     assert board.tiles[alive.name].need == Need.REST
     assert board.order == [killed.name, alive.name], "a lost call sorts above the calm ones"
+
+
+def test_the_board_is_told_of_a_status_that_changes_a_tile_or_every_5_s(billing, desktops):
+    """A floor's statuses mostly change nothing a supervisor sees; each notification takes a
+    cluster-wide lock, so live_v1 notifies only on a change a tile shows, and at least every
+    5 s per desktop as a heartbeat."""
+    (pc,) = desktops(["Ana"])
+    with psycopg.connect(billing.dsn("lea", "lea"), autocommit=True) as lead:
+        (channel,) = lead.execute("SELECT callcoach.my_channels()").fetchone()
+        lead.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+
+        def told(within: float) -> int:
+            return sum(1 for _ in lead.notifies(timeout=within, stop_after=10))
+
+        pc.send()
+        assert told(1.0) == 1, "a new call"
+        first = pc.sent_at
+        pc.send(call_s=pc.status["call_s"] + 2, mood=0.25, talk_share=0.474, dead_air_s=0.4)
+        assert told(0.5) == 0, "call time, the mood's number, talk share within its 5 % step: not on a tile"
+        for change in ({"talk_share": 0.476}, {"dead_air_s": 3.0}, {"mood_trend": "worsening"},
+                       {"prompt_title": "Acknowledge the frustration", "prompt_severity": "warning"}):
+            pc.send(**change)
+            assert told(1.0) == 1, f"{change} is on the tile"
+        last_told = pc.sent_at
+        unchanged_told: list[float] = []
+        while time.monotonic() - last_told < 8.0 and not unchanged_told:
+            pc.send(call_s=pc.status["call_s"] + 1)
+            if told(1.0):
+                unchanged_told.append(pc.sent_at - last_told)
+        assert unchanged_told and 5.0 <= unchanged_told[0] <= 7.0, f"heartbeat after {unchanged_told} s"
+        assert last_told - first < 5.0
 
 
 def test_a_lead_of_another_team_sees_none_of_it(open_board, desktops):

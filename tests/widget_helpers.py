@@ -58,8 +58,12 @@ class StallMeter(QObject):
         self.interval_ms = interval_ms
         self.max_gap_s = 0.0
         self.gaps_s: list[float] = []  # every gap over 2.5 intervals, in order
+        # The GUI thread's own CPU time in each of those gaps: near the gap, the application
+        # was working; near zero, the thread was kept off the CPU (or waited for the GIL).
+        self.gaps_cpu_s: list[float] = []
         self.ticks = 0
         self._last: float | None = None
+        self._last_cpu = 0.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(interval_ms)
@@ -83,13 +87,14 @@ class StallMeter(QObject):
         assert self.max_gap_s < freeze_s, f"{what}: the GUI thread froze {self.max_gap_s * 1000:.0f} ms"
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if self._last is not None:
             gap = now - self._last
             self.max_gap_s = max(self.max_gap_s, gap)
             if gap > 2.5 * self.interval_ms / 1000:
                 self.gaps_s.append(gap)
-        self._last = now
+                self.gaps_cpu_s.append(cpu - self._last_cpu)
+        self._last, self._last_cpu = now, cpu
         self.ticks += 1
 
 

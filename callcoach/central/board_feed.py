@@ -6,6 +6,11 @@ only), LISTENs on their teams' channels (callcoach.my_channels()), and on notifi
 reads the rows of the desktops named in them, several at once: nothing polls the table.
 Whether a desktop is lost is read from the server's clock (now() - updated_at at fetch),
 so the PCs' clocks do not matter; between fetches the board adds the time it has waited.
+
+The server notifies a board only of statuses that change a tile, and of each desktop at
+least every 5 s (live_v1), so a desktop may have sent statuses the board has not read. A
+row about to turn lost by the board's clock is therefore read once more first: the tile
+turns lost 10 s after the desktop's last status, not after its last notification.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from callcoach.errors import one_line
 LOST_AFTER_S = 10.0  # no status for this long and not ended: the desktop is gone (crashed, off the network)
 DEAD_AIR_S = 10.0  # this much silence on a call is worth a supervisor's look
 COALESCE_S = 0.2  # notifications are gathered this long, then their rows read in one query
+RECHECK_S = 1.0  # a row is read again this long before it would turn lost
 RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0)  # waits between reconnections, the last repeated
 
 
@@ -86,6 +92,12 @@ class LiveCall:
     def lost(self, now: float) -> bool:
         return not self.ended and self.age(now) > LOST_AFTER_S
 
+    def due_for_recheck(self, now: float) -> bool:
+        """About to turn lost, and this row was not itself read that close to it: the
+        desktop may have sent statuses since that changed nothing the board shows."""
+        recheck_at = LOST_AFTER_S - RECHECK_S
+        return not self.ended and self.age_s < recheck_at <= self.age(now)
+
     def escalation_waiting(self) -> bool:
         return self.escalation and not self.ack_by and not self.ended
 
@@ -138,6 +150,7 @@ class BoardFeed:
         self._on_update = on_update
         self._on_status = on_status
         self._stop = threading.Event()
+        self._calls: dict[str, LiveCall] = {}  # what the board was last sent, for the recheck before lost
 
     def stop(self) -> None:
         """Returns at once; run() ends within COALESCE_S (or a connection attempt's timeout)."""
@@ -181,18 +194,24 @@ class BoardFeed:
                                    else "you lead no team on the team store: no calls to show"))
         while not self._stop.is_set():
             named = {note.payload for note in conn.notifies(timeout=COALESCE_S)}
+            now = time.monotonic()
+            named |= {desktop for desktop, call in self._calls.items() if call.due_for_recheck(now)}
             if named:
                 calls = self._read(conn, named)
                 self._on_update(BoardUpdate(calls, frozenset(named - {c.desktop for c in calls}), full=False))
 
-    @staticmethod
-    def _read(conn, desktops: set[str] | None) -> tuple[LiveCall, ...]:
+    def _read(self, conn, desktops: set[str] | None) -> tuple[LiveCall, ...]:
         if desktops is None:
             rows = conn.execute(_SELECT).fetchall()
+            self._calls.clear()
         else:
             rows = conn.execute(_SELECT + " WHERE desktop = ANY(%s)", (sorted(desktops),)).fetchall()
+            for desktop in desktops:
+                self._calls.pop(desktop, None)
         now = time.monotonic()
-        return tuple(LiveCall.from_row(row, now) for row in rows)
+        calls = tuple(LiveCall.from_row(row, now) for row in rows)
+        self._calls.update((call.desktop, call) for call in calls)
+        return calls
 
 
 def acknowledge(dsn: str, desktop: str, call_id: str) -> bool:

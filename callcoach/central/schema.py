@@ -191,6 +191,7 @@ CREATE TABLE callcoach.live_calls (
     handoff_note    text,
     ended           boolean NOT NULL DEFAULT false,
     updated_at      timestamptz NOT NULL DEFAULT now(),  -- the server's clock: a heartbeat
+    notified_at     timestamptz NOT NULL DEFAULT now(),  -- when the boards were last told of it
     ack_by          text,      -- the supervisor on the way
     ack_at          timestamptz
 );
@@ -225,6 +226,17 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, callcoach AS 
     WHERE me.login = session_user AND p.agent_name IS NOT NULL
 $$;
 
+-- Talk share and dead air as a tile shows them (callcoach/gui/board/tile_text.py): the
+-- share in steps of 5 %, dead air in whole seconds from 1 s on.
+CREATE FUNCTION callcoach.board_talk_share(share double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+    SELECT floor(share * 20 + 0.5)
+$$;
+CREATE FUNCTION callcoach.board_dead_air(seconds double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+    SELECT CASE WHEN seconds >= 1 THEN floor(seconds) END
+$$;
+
 -- A desktop's live status. Returns the supervisor's acknowledgement of this call, if any.
 CREATE FUNCTION callcoach.live_v1(status jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, callcoach AS $$
@@ -236,8 +248,8 @@ BEGIN
         RAISE EXCEPTION 'live_v1: only a desktop with its client certificate may share live status'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    -- A status is worth no wait for the disk: the next one, 2 s later, replaces it. (Every
-    -- status notifies, and notifying commits queue on one lock held through the flush.)
+    -- A status is worth no wait for the disk: the next one, 2 s later, replaces it.
+    -- (Notifying commits queue on one lock for the whole cluster, held through the flush.)
     PERFORM set_config('synchronous_commit', 'off', true);
     INSERT INTO live_calls AS cur (desktop, call_id, agent, started_at, call_s, mood, mood_state, mood_trend,
                                    pace_state, talk_share, dead_air_s, prompt_kind, prompt_severity,
@@ -257,9 +269,27 @@ BEGIN
         escalation = excluded.escalation, handoff_note = excluded.handoff_note, ended = excluded.ended,
         updated_at = now(),
         ack_by = CASE WHEN cur.call_id = excluded.call_id THEN cur.ack_by END,
-        ack_at = CASE WHEN cur.call_id = excluded.call_id THEN cur.ack_at END
+        ack_at = CASE WHEN cur.call_id = excluded.call_id THEN cur.ack_at END,
+        -- The boards hear of a status only when it changes what a tile shows, or when they
+        -- last heard of this desktop 5 s ago (the heartbeat that keeps its tile from turning
+        -- lost): most statuses of a floor change nothing a supervisor sees, and every
+        -- notification takes that one lock.
+        notified_at = CASE WHEN (cur.call_id, cur.agent, cur.mood_state, cur.mood_trend, cur.pace_state,
+                                 board_talk_share(cur.talk_share), board_dead_air(cur.dead_air_s), cur.prompt_kind,
+                                 cur.prompt_severity, cur.prompt_title, cur.escalation, cur.handoff_note,
+                                 cur.ended)
+                                IS DISTINCT FROM
+                                (excluded.call_id, excluded.agent, excluded.mood_state, excluded.mood_trend,
+                                 excluded.pace_state, board_talk_share(excluded.talk_share),
+                                 board_dead_air(excluded.dead_air_s), excluded.prompt_kind,
+                                 excluded.prompt_severity, excluded.prompt_title, excluded.escalation,
+                                 excluded.handoff_note, excluded.ended)
+                                OR cur.notified_at <= now() - interval '5 seconds'
+                           THEN now() ELSE cur.notified_at END
     RETURNING * INTO saved;
-    PERFORM pg_notify(live_channel(team_of(saved.agent)), me);
+    IF saved.notified_at = now() THEN
+        PERFORM pg_notify(live_channel(team_of(saved.agent)), me);
+    END IF;
     RETURN jsonb_build_object('ack_by', saved.ack_by, 'ack_at', saved.ack_at);
 END $$;
 

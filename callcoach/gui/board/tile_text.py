@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from callcoach.central.board_feed import DEAD_AIR_S, LiveCall, Need
 from callcoach.gui import theme
 
@@ -27,18 +29,21 @@ def mood(call: LiveCall) -> tuple[str, str]:
 
 
 def figures(call: LiveCall) -> str:
-    """Pace and the agent's share of the talking."""
+    """Pace and the agent's share of the talking, in steps of 5 % (the server notifies the
+    board when a step changes: callcoach.board_talk_share)."""
     parts = [f"pace {call.pace_state}" if call.pace_state else "pace —"]
-    parts.append(f"agent talks {call.talk_share:.0%}" if call.talk_share is not None else "talk share —")
+    parts.append(f"agent talks {math.floor(call.talk_share * 20 + 0.5) * 5}%" if call.talk_share is not None
+                 else "talk share —")
     return " · ".join(parts)
 
 
 def dead_air(call: LiveCall) -> tuple[str, str]:
-    """('dead air 12 s', colour), or ('', …) while there is none worth saying."""
+    """('dead air 12 s', colour), or ('', …) while there is none worth saying (whole
+    seconds, as callcoach.board_dead_air)."""
     seconds = call.dead_air_s or 0.0
     if seconds < 1.0:
         return "", theme.SECONDARY
-    return f"dead air {seconds:.0f} s", theme.SEVERITY["warning"] if seconds >= DEAD_AIR_S else theme.SECONDARY
+    return f"dead air {math.floor(seconds)} s", theme.SEVERITY["warning"] if seconds >= DEAD_AIR_S else theme.SECONDARY
 
 
 def prompt(call: LiveCall) -> tuple[str, str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from callcoach.central.board_feed import BoardUpdate, FeedStatus, LiveCall, sort_key
 from callcoach.gui import theme
@@ -44,20 +44,12 @@ class BoardWindow(QWidget):
         self.status.setProperty("role", "secondary")
         self.empty = QLabel("No calls right now.")
         self.empty.setProperty("role", "muted")
+        # The tiles are placed by hand, not by a layout: when the order changes, only the tiles
+        # whose place changed move (a grid layout re-laid and repainted all 50).
         self.grid_host = QWidget()
         self.grid_host.setObjectName("Tiles")
-        self.grid = QGridLayout()
-        self.grid.setSpacing(GAP)
-        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.places: dict[str, QPoint] = {}
         self.laid_columns = 0
-        rows = QHBoxLayout()  # the tiles keep their size: the window's spare room goes right and below
-        rows.setContentsMargins(0, 0, 0, 0)
-        rows.addLayout(self.grid)
-        rows.addStretch(1)
-        host = QVBoxLayout(self.grid_host)
-        host.setContentsMargins(0, 0, 0, 0)
-        host.addLayout(rows)
-        host.addStretch(1)
         self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.grid_host)
@@ -93,6 +85,7 @@ class BoardWindow(QWidget):
         now = time.monotonic()
         for desktop in [d for d in self.tiles if d not in self.calls]:
             self.tiles.pop(desktop).deleteLater()
+            self.places.pop(desktop, None)
         for desktop, call in self.calls.items():
             if changed is not None and desktop not in changed:
                 continue
@@ -111,13 +104,15 @@ class BoardWindow(QWidget):
         return max(COLUMNS_MIN, (self.scroll.viewport().width() + GAP) // (tile.WIDTH + GAP))
 
     def _lay_out(self, order: list[str]) -> None:
-        for desktop in self.order:
-            if desktop in self.tiles:
-                self.grid.removeWidget(self.tiles[desktop])
         columns = self._columns()
         for index, desktop in enumerate(order):
-            self.grid.addWidget(self.tiles[desktop], index // columns, index % columns)
-            self.tiles[desktop].show()
+            place = QPoint(index % columns * (tile.WIDTH + GAP), index // columns * (tile.HEIGHT + GAP))
+            if self.places.get(desktop) != place:
+                self.places[desktop] = place
+                self.tiles[desktop].move(place)
+                self.tiles[desktop].show()
+        rows = -(-len(order) // columns)
+        self.grid_host.setMinimumSize(min(columns, len(order)) * (tile.WIDTH + GAP), rows * (tile.HEIGHT + GAP))
         self.order = order
         self.laid_columns = columns
 
