@@ -316,6 +316,20 @@ def test_raised_voice_is_relative_to_the_speakers_own_level():
     assert d.raised_voice("customer") == pytest.approx(10.0, abs=0.5)
 
 
+def test_a_pause_inside_the_loud_turn_does_not_hide_it():
+    d = Dynamics(level_baseline_s=4.0)
+    d.activity("customer", 0.0, True)
+    for i in range(40):  # the baseline, with a breath now and then as real speech has
+        d.level("customer", 0.1 * (i + 1), -90.0 if i % 8 == 7 else -30.0)
+    assert d.raised_voice("customer") == pytest.approx(0.0, abs=0.5)
+    d.activity("customer", 4.0, False)
+    d.activity("customer", 4.05, True)  # the next turn, 16 dB louder
+    loud = [-14.0, -14.0, -90.0, -90.0, -90.0, -14.0, -14.0, -14.0, -14.0, -14.0]  # "The router is | in the..."
+    for i, db in enumerate(loud):
+        d.level("customer", 4.1 + 0.1 * i, db)
+    assert d.raised_voice("customer") == pytest.approx(16.0, abs=0.5), "at the tenth level, pause or not"
+
+
 # -- the coach on scripted events ----------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 
 import pytest
+import soundfile as sf
 
 from callcoach.analyze import analyze_call
 from callcoach.settings import Settings
@@ -245,3 +246,35 @@ def test_a_long_silence_after_one_moment_soon_after_a_prompt_gets_a_progress_upd
     assert updates, (summary["prompts"], summary["withheld"])
     assert hold_end + 10 <= updates[0]["t"] <= back - 0.5, "shown while the line is still silent"
     assert "silence" in updates[0]["because"] and "one moment" in updates[0]["because"].lower()
+
+
+# A customer's last turn is louder than their earlier ones (the level the engine measures,
+# not their words). Its commas are pauses: their levels must not hide the raised voice.
+RAISED_VOICE = [
+    Turn(A, "Thank you for calling, this is Sam. How can I help you today?", wpm=160),
+    Turn(C, "Hello, I am calling about my broadband contract, I would like to know when it ends."),
+    Turn(A, "Of course, can I have your account number please?", wpm=160),
+    Turn(C, "Yes, it is four five six seven eight nine, and the account is in my name, Daniel Brown."),
+    Turn(A, "Thank you, Daniel. Can you tell me where the router is?", wpm=160),
+    Turn(C, "The router is in the living room, next to the television, and all the lights on it are red."),
+    Turn(A, "Okay.", gap_before=1.0, wpm=160),
+]
+
+
+@pytest.mark.parametrize("louder_db, expect", [(10.0, True), (0.0, False)])
+def test_a_raised_voice_gets_stay_calm_within_a_second_of_ten_levels(tmp_path, louder_db, expect):
+    path = tmp_path / "call.wav"
+    truth = callgen.render_call(RAISED_VOICE, path, speech_db=-32.0)
+    loud = truth.turns[5]
+    audio, rate = sf.read(path, dtype="float32")
+    audio[int(loud.start * rate):int(loud.end * rate), 1] *= 10 ** (louder_db / 20)  # the customer's channel
+    sf.write(path, audio, rate, subtype="PCM_16")
+    summary = analyze_call(call=str(path), realtime=False, settings=Settings())
+    calm = [p for p in summary["prompts"] if p["kind"] == "stay_calm"]
+    if not expect:
+        assert not calm, "the same turn at the usual level"
+        return
+    assert calm, summary["prompts"]
+    # Ten levels (1.28 s) of the turn, then the next half-second tick.
+    assert loud.start + 1.0 <= calm[0]["t"] <= loud.start + 1.28 + 0.6, (loud.start, calm[0])
+    assert "louder than usual" in calm[0]["because"]

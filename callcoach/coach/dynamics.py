@@ -55,7 +55,7 @@ class Dynamics:
             self._last_end = t if self._since[other] is None else self._last_end
             self._candidates.pop(role, None)
             if len(self._recent[role]) >= 5:
-                self._last_turn_db[role] = statistics.mean(self._recent[role])
+                self._last_turn_db[role] = statistics.median(self._recent[role])
             self._recent[role].clear()
 
     def level(self, role: str, t: float, db: float) -> None:
@@ -104,9 +104,11 @@ class Dynamics:
         return [o for o in self.talkovers if o.interrupter == role and o.t >= self.now - within_s]
 
     def raised_voice(self, role: str) -> float | None:
-        """dB by which the speaker's current (or last) ~2 s of speech exceed their usual level."""
+        """dB by which the speaker's current (or last) ~2 s of speech exceed their usual level.
+        Medians, as the baseline is: the levels of a pause inside the turn (-80 dB) would pull
+        a mean down and hide a raised voice for a second or more."""
         base, recent = self._levels[role], self._recent[role]
-        current = statistics.mean(recent) if len(recent) >= 10 else self._last_turn_db[role]
+        current = statistics.median(recent) if len(recent) >= 10 else self._last_turn_db[role]
         if len(base) < self._baseline_samples // 2 or current is None:
             return None
         return round(current - statistics.median(base), 1)

@@ -368,13 +368,18 @@ class Engine:
             self._deliver(spec.job, spec.result, as_partial=True)
 
     def _levels(self, role: str, ch: _Channel, last_chunk_end: int, rms: np.ndarray) -> None:
-        ch.level_acc.extend(float(r) for r in rms)
-        if ch.level_acc and last_chunk_end - ch.level_start >= _LEVEL_EVERY:
-            power = float(np.mean(np.square(ch.level_acc)))
-            db = 10 * math.log10(power) if power > 1e-12 else -120.0
-            self._emit(Level(role, last_chunk_end / SAMPLE_RATE, round(db, 1)))
-            ch.level_acc.clear()
-            ch.level_start = last_chunk_end
+        # Chunk by chunk, not block by block: a Level every 4 chunks (128 ms) whatever the
+        # source's block size (a file's 0.1 s blocks made one every ~0.2 s, so the coach's
+        # ten levels of a raised voice were 2 s of speech there and 1.3 s live).
+        for i, r in enumerate(rms):
+            ch.level_acc.append(float(r))
+            chunk_end = last_chunk_end - (len(rms) - 1 - i) * CHUNK
+            if chunk_end - ch.level_start >= _LEVEL_EVERY:
+                power = float(np.mean(np.square(ch.level_acc)))
+                db = 10 * math.log10(power) if power > 1e-12 else -120.0
+                self._emit(Level(role, chunk_end / SAMPLE_RATE, round(db, 1)))
+                ch.level_acc.clear()
+                ch.level_start = chunk_end
 
     def _maybe_partial(self, role: str, ch: _Channel) -> None:
         if not self.settings.partials or role not in self.settings.partial_roles:
