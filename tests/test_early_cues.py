@@ -46,7 +46,7 @@ def test_a_demand_in_two_partials_is_coached_before_the_sentence_ends():
                            DEMAND[:70], DEMAND], first_t=4.0)
     early = _prompts(got)
     assert [(p.kind, p.t, p.from_partial) for p in early] == [("escalate", 6.0, True)], \
-        "at the first partial with three words after the demand"
+        "at the first partial with a word after \"manager right now\" (or three after the demand)"
     assert "manager" in early[0].because and early[0].latency_s is not None
     _final(coach, 1.95, 8.2, DEMAND)
     coach(CallEnded(10.0))
@@ -86,6 +86,17 @@ def test_words_after_the_cue_can_take_it_back():
     _partials(coach, 9.0, ["If the engineer is late I am going to cancel", "If the engineer is late I am going to cancel the",
                            "If the engineer is late I am going to cancel the appointment and book"], 10.0)
     assert not _prompts(got), "not a manager demand, not a threat to leave"
+
+
+def test_a_cue_no_later_words_can_take_back_needs_one_word_after_it():
+    coach, got, _ = _coach()
+    _partials(coach, 2.0, ["I will be talking to my lawyer", "I will be talking to my lawyer"], 4.0)
+    assert not _prompts(got), "on the last word: it may be cut or misheard at the edge of the audio"
+    _partials(coach, 2.0, ["I will be talking to my lawyer about"], 6.0)
+    assert [(p.kind, p.t, p.from_partial) for p in _prompts(got)] == [("escalate", 6.0, True)], \
+        "a lawyer is a legal threat whatever comes next"
+    _partials(coach, 9.0, ["I need a manager for my", "I need a manager for my account"], 10.0)
+    assert len(_prompts(got)) == 1, "a manager for my account is no demand: those words wait for three more"
 
 
 def test_quick_greedy_partials_do_not_confirm_a_cue():

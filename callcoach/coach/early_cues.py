@@ -5,12 +5,15 @@ While someone talks, the engine sends the text so far of their utterance (a `Par
 about once a second. The playbook's critical cue rules (severity critical, checked on the
 customer's utterances, with `customer_cues_any`) may fire from it once a cue is in two
 consecutive partials of the same utterance, both decoded as the final text will be (beam
-search), and the second still has it without its last `SETTLE_WORDS` words:
+search), and settled in the second (`settled`):
 
-* one partial alone may end on a word misheard at the edge of the audio;
+* one partial alone may end on a word misheard at the edge of the audio: the cue must not
+  rest on the last word;
 * the words after a cue can take it back: "speak to the manager | of the Leeds branch",
   "cancel | the appointment" (on calls written to have them, the final text took back 3 of
-  6 cues that two partials had agreed on);
+  6 cues that two partials had agreed on). The scorer rows that look past their words wait
+  for `SETTLE_WORDS` more; the rows that do not ("lawyer", "useless", "manager right now")
+  cannot be taken back that way, and need only the one;
 * the quick greedy partials share mishearings the final text does not have ("talk to a
   manager and help the job" for "about the job"): every cue the final text took back on
   generated calls had a greedy partial in its pair.
@@ -29,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from callcoach.coach.playbook import Rule
-from callcoach.coach.sentiment import Sentiment, score
+from callcoach.coach.sentiment import Sentiment, closed_cues, score
 from callcoach.engine.events import Partial, Utterance
 
 _ROLE = "customer"
@@ -46,6 +49,15 @@ class StableCue:
     sentiment: Sentiment  # of that text
     cues: frozenset[str]  # the critical cues both partials have, not passed on before
     lag_s: float | None  # from the second partial's audio entering the engine to its text
+
+
+def settled(text: str, cues: frozenset[str]) -> frozenset[str]:
+    """The `cues` of a partial's text that the words still to come cannot take back."""
+    if not cues:
+        return cues
+    words = text.split()
+    return cues & (frozenset(score(" ".join(words[:-SETTLE_WORDS]), _ROLE).cues)
+                   | closed_cues(" ".join(words[:-1]), _ROLE))
 
 
 def early_rules(rules) -> tuple[Rule, ...]:
@@ -81,8 +93,7 @@ class EarlyCues:
         previous, self._last = self._last, (p.start, cues if p.beam else frozenset())
         before = previous[1] if previous is not None and previous[0] == p.start and p.beam else frozenset()
         passed_on = self._passed_on.get(p.start, frozenset())
-        settled = cues & frozenset(score(" ".join(p.text.split()[:-SETTLE_WORDS]), _ROLE).cues) if cues else cues
-        stable = settled & before - passed_on
+        stable = settled(p.text, cues) & before - passed_on
         if cues - stable - passed_on and self._confirm:  # waiting: hear the next words soon
             self._confirm(_ROLE)
         if not stable:

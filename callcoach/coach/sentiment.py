@@ -157,6 +157,7 @@ class Rule:
     anger: float  # 0..1 contribution to anger intensity
     pattern: re.Pattern[str]
     negatable: bool  # skip the match when a negator precedes it
+    looks_ahead: bool  # checks words after its own ("manager | of the Leeds branch" is no demand)
 
 
 def _rules(rows: list[tuple[str, float, float, str]]) -> tuple[Rule, ...]:
@@ -168,7 +169,8 @@ def _rules(rows: list[tuple[str, float, float, str]]) -> tuple[Rule, ...]:
         pattern = pattern.lstrip("~")
         for key, value in _PLACEHOLDERS.items():
             pattern = pattern.replace(key, value)
-        out.append(Rule(cue, weight, anger, re.compile(r"\b(?:" + pattern + r")\b"), negatable))
+        out.append(Rule(cue, weight, anger, re.compile(r"\b(?:" + pattern + r")\b"), negatable,
+                        "(?!" in pattern or "(?=" in pattern))
     return tuple(out)
 
 
@@ -479,10 +481,10 @@ def _shouting(text: str) -> bool:
     return len(caps) < len(letters) or len(letters) >= 4
 
 
-def _match_rules(norm: str, role: str) -> dict[str, tuple[float, float, str]]:
+def _match_rules(norm: str, rows: tuple[Rule, ...]) -> dict[str, tuple[float, float, str]]:
     """{cue: (weight, anger, matched words)}; per cue the strongest matching row wins."""
     hits: dict[str, tuple[float, float, str]] = {}
-    for rule in RULES[role]:
+    for rule in rows:
         for m in rule.pattern.finditer(norm):
             if rule.negatable:
                 before = norm[max(0, m.start() - 60): m.start()].split()[-NEGATION_WINDOW:]
@@ -523,7 +525,7 @@ def score(text: str, role: str = "customer") -> Sentiment:
             return Sentiment(0.0, False, ("not_english",), 0.0, role, n_words)
 
     norm = pattern_text(window)
-    hits = _match_rules(norm, role)
+    hits = _match_rules(norm, RULES[role])
     if role == "customer":
         if "sarcasm" not in hits and _SARCASM_CONTEXT.intersection(hits):
             m = _PRAISE.search(norm)
@@ -564,6 +566,15 @@ def score(text: str, role: str = "customer") -> Sentiment:
     evidence = tuple((cue, phrase) for cue, (_, _, phrase) in ordered)
     upset = role == "customer" and s <= UPSET_THRESHOLD
     return Sentiment(round(s, 4), upset, cues, anger, role, n_words, evidence)
+
+
+def closed_cues(text: str, role: str = "customer") -> frozenset[str]:
+    """The cues of `text` found by rows that look at nothing after their own words (a lawyer,
+    "useless", "manager right now"): whatever is said next, `score` of the longer text has them."""
+    window = _window(text)
+    if not window.strip() or not _looks_english(window):
+        return frozenset()
+    return frozenset(_match_rules(pattern_text(window), tuple(r for r in RULES[role] if not r.looks_ahead)))
 
 
 # --- rolling customer mood ----------------------------------------------------------------
