@@ -90,13 +90,31 @@ def test_words_after_the_cue_can_take_it_back():
 
 def test_a_cue_no_later_words_can_take_back_needs_one_word_after_it():
     coach, got, _ = _coach()
-    _partials(coach, 2.0, ["I will be talking to my lawyer", "I will be talking to my lawyer"], 4.0)
+    coach(Partial("customer", 2.0, 4.0, "I will be talking to my lawyer", 0.2, True))
+    coach(Partial("customer", 2.0, 4.1, "I will be talking to my lawyer", 0.2, True))
+    coach(Watermark(4.2))
     assert not _prompts(got), "on the last word: it may be cut or misheard at the edge of the audio"
-    _partials(coach, 2.0, ["I will be talking to my lawyer about"], 6.0)
-    assert [(p.kind, p.t, p.from_partial) for p in _prompts(got)] == [("escalate", 6.0, True)], \
+    _partials(coach, 2.0, ["I will be talking to my lawyer about"], 5.0)
+    assert [(p.kind, p.t, p.from_partial) for p in _prompts(got)] == [("escalate", 5.0, True)], \
         "a lawyer is a legal threat whatever comes next"
     _partials(coach, 9.0, ["I need a manager for my", "I need a manager for my account"], 10.0)
     assert len(_prompts(got)) == 1, "a manager for my account is no demand: those words wait for three more"
+
+
+def test_a_cue_two_partials_end_on_a_word_of_audio_apart_is_not_at_the_edge():
+    coach, got, _ = _coach()
+    said = "This is the second time I am calling and I want to speak to your manager right now."
+    coach(Partial("customer", 2.0, 6.0, said, 0.2, True))
+    coach(Partial("customer", 2.0, 6.1, said, 0.2, True))
+    coach(Watermark(6.2))
+    assert not _prompts(got), "0.1 s more audio: \"now\" may still be the edge of the audio"
+    coach(Partial("customer", 2.0, 6.4, said, 0.2, True))  # the beam search left out "please,"
+    coach(Watermark(6.5))
+    assert [(p.kind, p.t, p.from_partial) for p in _prompts(got)] == [("escalate", 6.4, True)]
+    coach(Partial("customer", 9.0, 10.0, "Can I speak to the manager", 0.2, True))
+    coach(Partial("customer", 9.0, 10.5, "Can I speak to the manager", 0.2, True))
+    coach(Watermark(10.6))
+    assert len(_prompts(got)) == 1, "of the Leeds branch may follow: those words wait for three more"
 
 
 def test_quick_greedy_partials_do_not_confirm_a_cue():

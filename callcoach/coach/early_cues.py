@@ -8,7 +8,9 @@ consecutive partials of the same utterance, both decoded as the final text will 
 search), and settled in the second (`settled`):
 
 * one partial alone may end on a word misheard at the edge of the audio: the cue must not
-  rest on the last word;
+  rest on the last word, unless the partial before had it there too, from at least `EDGE_S`
+  less audio (the beam search can leave out a short word after a pause: "manager right now.
+  | please," came back as "manager right now." six times over 1.3 s of audio);
 * the words after a cue can take it back: "speak to the manager | of the Leeds branch",
   "cancel | the appointment" (on calls written to have them, the final text took back 3 of
   6 cues that two partials had agreed on). The scorer rows that look past their words wait
@@ -37,6 +39,17 @@ from callcoach.engine.events import Partial, Utterance
 
 _ROLE = "customer"
 SETTLE_WORDS = 3  # the cue rules look at most this far past a cue (up to "at your Manchester office")
+EDGE_S = 0.25  # about a word of audio: a cue two beam partials this far apart end on is not at the edge
+
+
+@dataclass(frozen=True)
+class _Heard:
+    """What the latest partial of the customer had, for the next one to agree with."""
+
+    start: float  # its utterance's onset
+    t: float  # where its audio ends
+    cues: frozenset[str]  # the watched cues in its text (none unless beam-decoded)
+    closed: frozenset[str]  # those no later words can take back, even on its last word
 
 
 @dataclass(frozen=True)
@@ -80,7 +93,7 @@ class EarlyCues:
         self._confirm = confirm  # asks for that role's next partial now (Engine.confirm_partial)
         self._watched = frozenset(cue for r in self.rules for name, value in r.conditions
                                   if name == "customer_cues_any" for cue in value)
-        self._last: tuple[float, frozenset[str]] | None = None  # (onset, cues if beam) of the latest partial
+        self._last: _Heard | None = None
         self._passed_on: dict[float, frozenset[str]] = {}  # onset -> cues given out as StableCues
         self._fired: dict[float, frozenset[str]] = {}  # onset -> ids of the rules offered early
         self._final_end = -1.0  # end of the customer's latest final utterance coached
@@ -89,12 +102,17 @@ class EarlyCues:
         if p.role != _ROLE or not self.rules or p.start < self._final_end:
             return None
         sentiment = score(p.text, _ROLE)
-        cues = frozenset(sentiment.cues) & self._watched
-        previous, self._last = self._last, (p.start, cues if p.beam else frozenset())
-        before = previous[1] if previous is not None and previous[0] == p.start and p.beam else frozenset()
-        passed_on = self._passed_on.get(p.start, frozenset())
-        stable = settled(p.text, cues) & before - passed_on
-        if cues - stable - passed_on and self._confirm:  # waiting: hear the next words soon
+        watched = frozenset(sentiment.cues) & self._watched
+        none: frozenset[str] = frozenset()
+        cues = watched if p.beam else none  # a greedy partial agrees with nothing
+        heard = _Heard(p.start, p.t, cues, cues & closed_cues(p.text, _ROLE) if cues else none)
+        previous, self._last = self._last, heard
+        passed_on = self._passed_on.get(p.start, none)
+        stable = none
+        if previous is not None and previous.start == p.start:  # two consecutive partials of one utterance
+            at_edge = heard.closed & previous.closed if p.t - previous.t >= EDGE_S else none
+            stable = (settled(p.text, heard.cues) | at_edge) & previous.cues - passed_on
+        if watched - stable - passed_on and self._confirm:  # waiting: hear the next words soon
             self._confirm(_ROLE)
         if not stable:
             return None
