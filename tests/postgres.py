@@ -17,6 +17,8 @@ again in the next test).
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import shutil
 import tempfile
 import uuid
@@ -37,7 +39,7 @@ from tools.central_server import (
 
 TEST_DATABASE_PREFIX = "callcoach_test_"
 
-__all__ = ["CentralDatabase", "create_roles", "fresh_database", "missing_programs", "running_server",
+__all__ = ["CentralDatabase", "configure_pc", "create_roles", "fresh_database", "missing_programs", "running_server",
            "server_folder", "start_server"]
 
 
@@ -124,3 +126,21 @@ def create_roles(db: CentralDatabase, people: tuple[str, ...] = ()) -> None:
                   *(f'CREATE ROLE "{person}" LOGIN IN ROLE {PEOPLE_ROLE}' for person in people)]
     db.admin_sql("; ".join(statements))
 
+
+
+def configure_pc(central_store: str, person_dsn: str) -> str:
+    """A PC set up as IT's instructions say: the machine policy (CALLCOACH_POLICY_FILE) names
+    the team store with the desktop's certificate; the person's own settings hold their login
+    (their name and certificate from `person_dsn`, the server from the policy). Returns it."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from callcoach.settings import Key, Settings
+
+    Path(os.environ["CALLCOACH_POLICY_FILE"]).write_text(f"[settings]\ncentral_store = {json.dumps(central_store)}\n",
+                                                         encoding="utf-8")
+    mine = conninfo_to_dict(person_dsn)
+    login = make_conninfo(user=mine["user"], sslcert=mine["sslcert"], sslkey=mine["sslkey"])
+    settings = Settings()
+    settings.set(Key.CENTRAL_LOGIN, login)
+    settings.save()
+    return login

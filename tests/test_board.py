@@ -21,6 +21,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from callcoach.central.admin import add_person, init
 from callcoach.central.board_feed import DEAD_AIR_S, LOST_AFTER_S, Need
 from callcoach.gui.board.window import BoardWindow
+from tests.postgres import configure_pc
 from tests.widget_helpers import StallMeter, no_leftover_threads, run_until, wait_threads_finished  # noqa: F401 (fixture)
 
 DESKTOP = "callcoach_desktop"
@@ -334,20 +335,6 @@ def test_my_channels_are_the_teams_a_person_leads(billing):
         channels("desktop-PC0001", DESKTOP)
 
 
-def _configure(db, person: str) -> None:
-    """The machine policy names the server; the person's own settings hold their login."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    from callcoach.settings import Key, Settings
-
-    with open(os.environ["CALLCOACH_POLICY_FILE"], "w", encoding="utf-8") as fh:
-        fh.write(f"[settings]\ncentral_store = {json.dumps(db.dsn('desktop-PC0001', DESKTOP))}\n")
-    mine = conninfo_to_dict(db.dsn(person, person))
-    settings = Settings()
-    settings.set(Key.CENTRAL_LOGIN, make_conninfo(user=person, sslcert=mine["sslcert"], sslkey=mine["sslkey"]))
-    settings.save()
-
-
 def test_callcoach_board_logs_in_as_the_person_and_closes_on_ctrl_c(billing, qapp):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     refused = subprocess.run([sys.executable, "-m", "callcoach", "board"], env=env, capture_output=True, text=True,
@@ -355,7 +342,7 @@ def test_callcoach_board_logs_in_as_the_person_and_closes_on_ctrl_c(billing, qap
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1] == ("callcoach: error: cannot open the board: no team store: "
                                                        "the machine policy does not set central_store")
-    _configure(billing, "lea")
+    configure_pc(billing.dsn("desktop-PC0001", DESKTOP), billing.dsn("lea", "lea"))
     board = subprocess.Popen([sys.executable, "-m", "callcoach", "board"], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:

@@ -6,7 +6,6 @@ certificates), real SQLite stores, sessions uploaded by the real uploader."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from datetime import datetime, timedelta, timezone
@@ -25,9 +24,10 @@ from callcoach.gui.review import session_model
 from callcoach.gui.review.session_model import COLUMNS
 from callcoach.gui.review.source_switch import Source
 from callcoach.gui.review.window import TRY_TEAM, ReviewWindow
-from callcoach.settings import Key, Settings
+from callcoach.settings import Settings
 from callcoach.store import SessionStore, default_store_path
 from callcoach.store.source import SessionSource
+from tests.postgres import configure_pc
 from tests.widget_helpers import StallMeter, wait_threads_finished
 
 DESKTOP, PC1 = "callcoach_desktop", "desktop-PC0001"
@@ -81,15 +81,7 @@ def _upload(team, tmp_path, calls: list[tuple[str, str, float]]) -> list[str]:
 
 
 def _configure(team, person: str = "lea", central_store: str | None = None) -> None:
-    """The machine policy names the server (with the desktop's certificate); the person's
-    own settings hold their login, as IT's instructions say."""
-    dsn = central_store or team.dsn(PC1, DESKTOP)
-    with open(os.environ["CALLCOACH_POLICY_FILE"], "w", encoding="utf-8") as fh:
-        fh.write(f"[settings]\ncentral_store = {json.dumps(dsn)}\n")
-    mine = conninfo_to_dict(team.dsn(person, person))
-    settings = Settings()
-    settings.set(Key.CENTRAL_LOGIN, make_conninfo(user=person, sslcert=mine["sslcert"], sslkey=mine["sslkey"]))
-    settings.save()
+    configure_pc(central_store or team.dsn(PC1, DESKTOP), team.dsn(person, person))
 
 
 @pytest.fixture

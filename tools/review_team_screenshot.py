@@ -84,21 +84,6 @@ def fill_team_store(db_dsn) -> str:
     return demo_id
 
 
-def configure(desktop_dsn: str, person_dsn: str) -> str:
-    """The machine policy names the server; lea's own settings hold her login (returned)."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    from callcoach.settings import Key, Settings
-
-    Path(os.environ["CALLCOACH_POLICY_FILE"]).write_text(f"[settings]\ncentral_store = {json.dumps(desktop_dsn)}\n")
-    mine = conninfo_to_dict(person_dsn)
-    settings = Settings()
-    login = make_conninfo(user="lea", sslcert=mine["sslcert"], sslkey=mine["sslkey"])
-    settings.set(Key.CENTRAL_LOGIN, login)
-    settings.save()
-    return login
-
-
 def shoot(out: Path, session_id: str) -> None:
     from callcoach.gui.review.window import ReviewWindow
     from callcoach.settings import Settings
@@ -145,7 +130,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     from callcoach.central.login import merged_dsn
     from callcoach.central.reading import CentralSessions
-    from tests.postgres import running_server
+    from tests.postgres import configure_pc, running_server
     from tools.central_server import ADMIN, DATABASE, libpq_dsn
 
     with private_desktop("callcoach-review-team-shot-"), running_server() as server:
@@ -155,7 +140,7 @@ def main() -> int:
             return server.dsn(cn, "callcoach_desktop" if cn == DESKTOP_CN else cn)
 
         demo_id = fill_team_store(db_dsn)
-        login = configure(db_dsn(DESKTOP_CN), db_dsn("lea"))
+        login = configure_pc(db_dsn(DESKTOP_CN), db_dsn("lea"))
         CentralSessions(merged_dsn(db_dsn(DESKTOP_CN), login)).set_qa(demo_id, QA_NOTE, 72)  # as lea
         shoot(out, demo_id)
     sys.stdout.flush()
