@@ -11,8 +11,8 @@ buffering like a softphone, + its time in the file) to the moment the prompt lin
   reported too.
 * update_progress (dead air after "one moment"): the end of the agent's hold line + the
   rule's silence threshold.
-* stay_calm (raised voice): the start of the customer's loud turn (12 dB over the earlier
-  ones) + 1 s, the ten 100 ms levels the rule averages.
+* stay_calm (raised voice): the start of the customer's loud turn (16 dB over the earlier
+  ones) + 1.28 s, the ten levels (one per 128 ms) the rule takes the median of.
 * escalate and set_boundary (critical cues: a manager demand, a cancellation threat, abuse):
   the end of the cue's words. The turn is rendered as two pieces 0.1 s apart (one utterance
   to the engine), so the cue's end is known; some calls end the utterance with the cue,
@@ -56,7 +56,7 @@ from tests.sound_servers import STARTERS, TEST_HEADSET, TEST_MIC_FEED
 A, C = cg.AGENT, cg.CUSTOMER
 Turn = cg.Turn
 BACKCHANNEL_S = Dynamics().backchannel_s
-# Dynamics.raised_voice needs 10 Level events of the turn; live, one comes per 4 VAD chunks (128 ms).
+# Dynamics.raised_voice needs 10 Level events of the turn; one comes per 4 VAD chunks (128 ms).
 RAISED_WINDOW_S = 1.28
 LOUDER_DB = 16.0  # clearly over the rule's 6 dB: the latency measured is not a borderline level's
 QUIET_DB = -32.0  # calls with a raised voice are rendered quieter, so the loud turn does not clip
