@@ -22,13 +22,14 @@ its children, and what its reaped children used), the desktops' worker processes
 board's process; and the whole machine's, since others may share it.
 
     .venv/bin/python -m benchmarks.live_board_scale [--desktops 1000] [--workers 20] [--probes 10]
-        [--measure 120] [--json OUT]
+        [--measure 120] [--board-apart] [--json OUT]
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import json
 import logging
 import multiprocessing as mp
@@ -37,12 +38,14 @@ import platform
 import random
 import re
 import statistics
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from benchmarks.live_latency import percentile
 from callcoach.central.live_status import LiveStatus, LiveStatusPublisher
@@ -88,8 +91,9 @@ def _lead(team: str) -> str:
 @dataclass
 class SyntheticCall:
     """What the coach says about one call, drifting: mood wanders (and its state and trend
-    follow), pace and talk share move, dead air comes and goes, now and then a prompt shows
-    and is cleared."""
+    follow), pace moves, someone talks each second (the agent's share of the talking is
+    over the whole call, as the coach's is), dead air comes and goes, now and then a prompt
+    shows and is cleared."""
 
     rng: random.Random
     began: float  # time.monotonic() when the call began: its call time keeps pace with the clock, as audio does
@@ -97,10 +101,15 @@ class SyntheticCall:
     mood: float = 0.2
     drift: float = 0.0  # per second: a customer calms down or gets worse for a while
     wpm: float = 150.0
-    share: float = 0.45
+    agent_odds: float = 0.45  # of the agent being the one talking, this second
+    talk_s: list[float] = field(default_factory=lambda: [0.0, 0.0])  # agent, customer
     dead_air_s: float = 0.0
     prompt_id: int = 0
     prompt_until: float | None = None
+
+    def __post_init__(self) -> None:
+        so_far = max(0.0, time.monotonic() - self.began) * 0.85  # the call so far, some of it silence
+        self.talk_s = [so_far * self.agent_odds, so_far * (1 - self.agent_odds)]
 
     def step(self, dt: float) -> list[object]:
         self.t = time.monotonic() - self.began
@@ -108,13 +117,16 @@ class SyntheticCall:
             self.drift = self.rng.gauss(0.0, 0.05)
         self.mood = min(1.0, max(-1.0, self.mood + self.drift * dt + self.rng.gauss(0.0, 0.02)))
         self.wpm = min(220.0, max(90.0, self.wpm + self.rng.gauss(0.0, 6.0)))
-        self.share = min(0.9, max(0.1, self.share + self.rng.gauss(0.0, 0.02)))
         self.dead_air_s = self.dead_air_s + dt if self.rng.random() < DEAD_AIR_ODDS[self.dead_air_s > 0] else 0.0
+        if not self.dead_air_s:
+            self.agent_odds = min(0.9, max(0.1, self.agent_odds + self.rng.gauss(0.0, 0.02)))
+            self.talk_s[self.rng.random() >= self.agent_odds] += dt
+        share = self.talk_s[0] / sum(self.talk_s) if sum(self.talk_s) > 1.0 else None
         trend = "worsening" if self.drift < -0.015 else "improving" if self.drift > 0.015 else "steady"
         state = "angry" if self.mood < -0.5 else "frustrated" if self.mood < -0.1 else "calm"
         events: list[object] = [CoachState(t=self.t, mood=self.mood, mood_state=state, mood_trend=trend,
                                            agent_wpm=self.wpm, agent_baseline=150.0, pace_band=(120.0, 175.0),
-                                           agent_talk_share=round(self.share, 2), dead_air_s=self.dead_air_s,
+                                           agent_talk_share=share, dead_air_s=self.dead_air_s,
                                            talkovers=0, escalated=False)]
         if self.prompt_until is not None and self.t >= self.prompt_until:
             events.append(PromptCleared(id=self.prompt_id, t=self.t, reason="acted_on"))
@@ -134,10 +146,10 @@ def _prompt(prompt_id: int, t: float, *, critical: bool) -> Prompt:
 
 class ProbePublisher(LiveStatusPublisher):
     """A watched desktop the board is timed on. `_heard` runs on the publisher's thread right
-    after each live_v1 call returned (committed and notified): the status it carried is noted
-    with that moment, and the next talk share is fed, so the following status (2 s later)
-    carries a value the tile has not shown yet. Steps of 7 % over 81 values: no value comes
-    back for 162 s."""
+    after each live_v1 call returned (committed, and notified since the tile's value changed):
+    the status it carried is noted with that moment, and the next talk share is fed, so the
+    following status (2 s later) carries a value the tile has not shown yet. The tile shows
+    it in steps of 5 %: steps of 35 % over 17 values, none comes back for 34 s."""
 
     def __init__(self, dsn: str, status: LiveStatus, on_problem):
         self.committed: list[tuple[int, float]] = []  # (talk share %, monotonic time its status returned)
@@ -151,7 +163,7 @@ class ProbePublisher(LiveStatusPublisher):
         if self._pending is not None:
             self.committed.append((self._pending, now))
         self._step += 1
-        self._pending = 10 + (self._step * 7) % 81
+        self._pending = 10 + (self._step * 35) % 85
         self(CoachState(t=time.monotonic() - self._began, mood=0.2, mood_state="calm", mood_trend="steady", agent_wpm=None,
                         agent_baseline=None, pace_band=(120.0, 175.0), agent_talk_share=self._pending / 100,
                         dead_air_s=0.0, talkovers=0, escalated=False))
@@ -204,10 +216,16 @@ def _worker(desktops: list[tuple[int, str]], probes: set[int], start_at: float, 
 
 # --------------------------------------------------------------------------- the board
 
-def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuring, stop, results) -> None:
+def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuring, stop, results,
+           apart: bool) -> None:
     """The team's board as its lead, offscreen, until `stop`; ready once it shows `expected`
     tiles. Every paint of a probe tile's figures label that shows a new text is logged; the
-    stall meter runs while `measuring`."""
+    stall meter runs while `measuring`. With `apart`, as on the supervisor's own PC: the
+    simulated floor (a thousand server processes and the desktops, which on a real floor run
+    on other machines) and others' work on this one get the CPU only when the board does not
+    want it (nice -10; needs root)."""
+    if apart:
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     # PySide6 6.12 on CPython 3.11 drops a reference to None on every call of a method that
     # returns nothing (setText, setVisible, ...): the process aborts ("none_dealloc") once its
@@ -229,6 +247,8 @@ def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuri
     window.show()
     window.start()
     meter = StallMeter()
+    gc_times: list[float] = []  # each of Python's garbage collections while measuring, in seconds
+    gc.callbacks.append(_gc_timer(gc_times, measuring))
     paints: list[tuple[str, float, str]] = []
     watchers: list = []  # PaintLog filters, kept alive
     in_view: list[int] = []
@@ -255,9 +275,23 @@ def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuri
                  "none_refs_lost_per_s": (refs_then - none_refs.value) / max(1e-9, time.monotonic() - began),
                  "paints": paints, "max_stall_s": meter.max_gap_s, "stalls_over_50ms": meter.over(0.05),
                  "longest_stalls_s": sorted(meter.gaps_s, reverse=True)[:5], "meter_ticks": meter.ticks,
+                 "longest_stalls_gui_cpu_s": [cpu for _, cpu in sorted(zip(meter.gaps_s, meter.gaps_cpu_s),
+                                                                       reverse=True)[:5]],
+                 "gc_s": gc_times,
                  "tiles": len(window.tiles), "tiles_in_view": in_view[0] if in_view else 0,
                  "status": window.status.text()})
     _close(app, window)
+
+
+def _gc_timer(log: list[float], measuring):
+    began: list[float] = []
+
+    def timed(phase: str, info: dict) -> None:
+        if phase == "start":
+            began[:] = [time.perf_counter()]
+        elif began and measuring.is_set():
+            log.append(time.perf_counter() - began[0])
+    return timed
 
 
 def _paint_log(desktop: str, label, log: list):
@@ -362,6 +396,33 @@ def _server_complaints(server) -> list[str]:
     return seen[:5]
 
 
+class NotifyCounter:
+    """The notifications of every team's channel, counted on a thread while `counting`: how
+    many of the statuses reached the boards (live_v1 notifies only on a change a tile shows,
+    and on a 5 s heartbeat)."""
+
+    def __init__(self, admin_dsn: str, teams: int):
+        self.count = 0
+        self.counting = threading.Event()
+        self._stop = threading.Event()
+        self._conn = psycopg.connect(admin_dsn, autocommit=True)
+        for i in range(teams):
+            (channel,) = self._conn.execute("SELECT callcoach.live_channel(%s)", (_team(i * TEAM_SIZE),)).fetchone()
+            self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        self._thread = threading.Thread(target=self._run, name="notify-counter", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for _ in self._conn.notifies(timeout=0.5):
+                self.count += self.counting.is_set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._conn.close()
+
+
 def _live_rows(admin_dsn: str) -> int:
     """Desktops on the server; 0 while it takes no more connections (the ramp overran it)."""
     try:
@@ -410,7 +471,7 @@ def _set_up(server, args) -> tuple[list[tuple[int, str]], str, dict]:
     dsns = [(i, server.dsn(_desktop(i), DESKTOP_ROLE)) for i in range(args.desktops)]  # openssl, one by one
     lead_dsn = server.dsn(_lead(WATCHED), _lead(WATCHED))
     times = {"people_s": round(people_s, 1), "certificates_s": round(time.monotonic() - began, 1),
-             "teams": len(teams)}
+             "teams": len(teams), "server_version": server.admin_sql("SHOW server_version").split()[0]}
     return dsns, lead_dsn, times
 
 
@@ -430,7 +491,8 @@ def _run_on(server, args, began: float) -> dict:
     for w in workers:
         w.start()
     board = spawn.Process(target=_board, args=(lead_dsn, _lead(WATCHED), min(TEAM_SIZE, args.desktops),
-                                               [_desktop(p) for p in probes], ready, measuring, stop, board_results),
+                                               [_desktop(p) for p in probes], ready, measuring, stop, board_results,
+                                               args.board_apart),
                           daemon=True)
     board.start()
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -447,6 +509,8 @@ def _run_on(server, args, began: float) -> dict:
     on_server = _live_rows(server.admin_dsn)
     ramp_s = time.monotonic() - began - setup_s
     time.sleep(SETTLE_S)
+    notified = NotifyCounter(server.admin_dsn, setup["teams"])
+    notified.counting.set()
     measuring.set()
     pids = [w.pid for w in workers]
     written_before = _updates(server.admin_dsn)
@@ -454,6 +518,8 @@ def _run_on(server, args, began: float) -> dict:
     time.sleep(args.measure)
     last = CpuReading.now(server, pids, board.pid)
     written_after = _updates(server.admin_dsn)
+    notified.counting.clear()
+    notified.close()
     backends = len(server.processes())
     on_server_at_end = _live_rows(server.admin_dsn)
     server_mb = _server_pss_mb(server)
@@ -463,12 +529,13 @@ def _run_on(server, args, began: float) -> dict:
     results = [WorkerReport(**reports.get(timeout=120)) for _ in workers]
     for process in [*workers, board]:
         process.join(60)
-    setup |= {"desktops_on_server": (on_server, on_server_at_end), "server_complaints": complaints}
-    return _figures(args, server, setup, setup_s, ramp_s, (first, last), (written_before, written_after),
+    setup |= {"desktops_on_server": (on_server, on_server_at_end), "server_complaints": complaints,
+              "notified": notified.count}
+    return _figures(args, setup, setup_s, ramp_s, (first, last), (written_before, written_after),
                     (backends, server_mb), len(probes), results, shown)
 
 
-def _figures(args, cluster, setup: dict, setup_s: float, ramp_s: float, cpu: tuple[CpuReading, CpuReading],
+def _figures(args, setup: dict, setup_s: float, ramp_s: float, cpu: tuple[CpuReading, CpuReading],
              written: tuple[tuple[int, int], tuple[int, int]], server: tuple[int, float], probes: int,
              results: list[WorkerReport], shown: dict) -> dict:
     first, last = cpu
@@ -478,14 +545,16 @@ def _figures(args, cluster, setup: dict, setup_s: float, ramp_s: float, cpu: tup
     machine_busy = last.machine[0] - first.machine[0]
     return {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}, PostgreSQL {cluster.admin_sql('SHOW server_version').split()[0]}",
+                   f"{platform.python_version()}, PostgreSQL {setup['server_version']}",
         "synchronous_commit": "off (desktops)" if args.async_commit else "on",
+        "board_apart": args.board_apart,
         "desktops": args.desktops, "workers": args.workers, "teams": setup["teams"], "probes": probes,
         "setup_s": round(setup_s, 1), "certificates_s": setup["certificates_s"], "people_s": setup["people_s"],
         "ramp_s": round(ramp_s, 1), "window_s": round(window_s, 1),
         "server_processes": server[0], "server_pss_mb": server[1],
         "statuses_per_s": round(rows / window_s, 1),
         "hot_update_share": round(hot / rows, 3) if rows else None,
+        "notifications_per_s": round(setup["notified"] / window_s, 1),
         "server_cpu_pct_of_core": _percent_of_core(last.server - first.server, window_s),
         "workers_cpu_pct_of_core": _percent_of_core(last.workers - first.workers, window_s),
         "board_cpu_pct_of_core": _percent_of_core(last.board - first.board, window_s),
@@ -496,6 +565,8 @@ def _figures(args, cluster, setup: dict, setup_s: float, ramp_s: float, cpu: tup
         "change_to_paint_max_s": round(max(samples), 3) if samples else None,
         "board_max_stall_s": round(shown["max_stall_s"], 3), "board_stalls_over_50ms": shown["stalls_over_50ms"],
         "board_longest_stalls_s": [round(g, 3) for g in shown["longest_stalls_s"]],
+        "board_longest_stalls_gui_cpu_s": [round(c, 3) for c in shown["longest_stalls_gui_cpu_s"]],
+        "board_gc_longest_s": [round(g, 3) for g in sorted(shown["gc_s"], reverse=True)[:5]],
         "board_tiles": shown["tiles"], "board_tiles_in_view": shown["tiles_in_view"], "board_status": shown["status"],
         "board_none_refs_lost_per_s": round(shown["none_refs_lost_per_s"], 1),
         "board_none_refs_after_imports": shown["none_refs_after_imports"],
@@ -523,7 +594,7 @@ def _change_to_paint(reports: list[WorkerReport], paints: list, start: float, en
         for k, (share, at) in enumerate(values):
             if not start <= at <= end:
                 continue
-            later = {s for s, _ in values[k:k + 5]}  # this value or one of the next few (values repeat after 81)
+            later = {s for s, _ in values[k:k + 5]}  # this value or one of the next few (values repeat after 17)
             painted = next((t for t, s in shown.get(desktop, []) if t > at and s in later), None)
             if painted is None:
                 missed += 1
@@ -541,6 +612,8 @@ def main() -> None:
     parser.add_argument("--async-commit", action="store_true",
                         help="the desktops' role with synchronous_commit = off: NOTIFY's commit lock is then not"
                              " held through a WAL flush")
+    parser.add_argument("--board-apart", action="store_true",
+                        help="the board before everything else on this machine (nice -10), as on its own PC")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
     figures = run(args)
