@@ -39,7 +39,7 @@ from tools.central_server import (
 
 TEST_DATABASE_PREFIX = "callcoach_test_"
 
-__all__ = ["CentralDatabase", "configure_pc", "create_roles", "fresh_database", "missing_programs", "running_server",
+__all__ = ["CentralDatabase", "configure_desktop", "configure_pc", "create_roles", "fresh_database", "missing_programs", "running_server",
            "server_folder", "start_server"]
 
 
@@ -144,3 +144,13 @@ def configure_pc(central_store: str, person_dsn: str) -> str:
     settings.set(Key.CENTRAL_LOGIN, login)
     settings.save()
     return login
+
+
+def configure_desktop(central_store: str, agent: str, **policy: object) -> None:
+    """An agent's PC: the machine policy names the team store (with the desktop's
+    certificate) and sets `policy` too (live_board, live_board_notes…); the agent's own
+    settings hold their name, which their calls are stored and shared under."""
+    lines = [f"{key} = {json.dumps(value)}" for key, value in {"central_store": central_store, **policy}.items()]
+    Path(os.environ["CALLCOACH_POLICY_FILE"]).write_text("[settings]\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    Path(os.environ["CALLCOACH_CONFIG_DIR"], "settings.json").write_text(json.dumps({"agent_name": agent}),
+                                                                        encoding="utf-8")

@@ -5,7 +5,6 @@ reaches the agent."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -17,6 +16,7 @@ from tests import callgen
 from tests.callgen import AGENT as A
 from tests.callgen import CUSTOMER as C
 from tests.listen_harness import Listen
+from tests.postgres import configure_desktop
 from tests.sound_servers import TEST_HEADSET, TEST_MIC_FEED
 from tests.widget_helpers import no_leftover_threads, run_until, wait_threads_finished  # noqa: F401 (fixture)
 
@@ -42,10 +42,7 @@ def call(tmp_path_factory):
 @pytest.mark.usefixtures("no_leftover_threads")
 def test_the_board_follows_a_live_call_and_the_agent_hears_im_coming(sound_server, team, fresh_settings, call,
                                                                       qtbot):
-    (fresh_settings / "settings.json").write_text(json.dumps({"agent_name": "Ana"}))
-    (fresh_settings / "policy.toml").write_text(
-        f"[settings]\ncentral_store = {json.dumps(team.dsn(PC, 'callcoach_desktop'))}\n"
-        "live_board = true\nlive_board_notes = true\n")
+    configure_desktop(team.dsn(PC, "callcoach_desktop"), "Ana", live_board=True, live_board_notes=True)
     board = BoardWindow(team.dsn("lea", "lea"), "lea")
     board.show()
     board.start()
@@ -89,9 +86,7 @@ def test_the_board_follows_a_live_call_and_the_agent_hears_im_coming(sound_serve
 def test_a_desktop_killed_mid_call_turns_lost_within_10_s(sound_server, team, fresh_settings):
     """`listen` SIGKILLed in the middle of a call, as a crashed PC: no last status, no
     goodbye; the lead's tile for it greys out as lost 10 s after its last heartbeat."""
-    (fresh_settings / "settings.json").write_text(json.dumps({"agent_name": "Ana"}))
-    (fresh_settings / "policy.toml").write_text(
-        f"[settings]\ncentral_store = {json.dumps(team.dsn(PC, 'callcoach_desktop'))}\nlive_board = true\n")
+    configure_desktop(team.dsn(PC, "callcoach_desktop"), "Ana", live_board=True)
     board = BoardWindow(team.dsn("lea", "lea"), "lea")
     board.show()
     board.start()

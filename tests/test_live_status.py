@@ -3,7 +3,6 @@ live call shares, when, and that nothing is shared unless the policy says so."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import psycopg
@@ -13,6 +12,7 @@ from tests import callgen
 from tests.callgen import AGENT as A
 from tests.callgen import CUSTOMER as C
 from tests.listen_harness import Listen
+from tests.postgres import configure_desktop
 from tests.sound_servers import TEST_HEADSET, TEST_MIC_FEED
 
 PC1 = "desktop-PC0001"
@@ -25,11 +25,8 @@ ANGRY_CALL = [
 ]
 
 
-def _policy(fresh_settings, team, **extra) -> None:
-    lines = [f"central_store = {json.dumps(team.dsn(PC1, 'callcoach_desktop'))}",
-             *(f"{key} = {json.dumps(value)}" for key, value in extra.items())]
-    (fresh_settings / "policy.toml").write_text("[settings]\n" + "\n".join(lines) + "\n")
-    (fresh_settings / "settings.json").write_text(json.dumps({"agent_name": "Ana"}))
+def _policy(team, **extra) -> None:
+    configure_desktop(team.dsn(PC1, "callcoach_desktop"), "Ana", **extra)
 
 
 def _live_row(team) -> dict | None:
@@ -49,7 +46,7 @@ def angry_call(tmp_path_factory):
 @pytest.mark.slow  # a call played in real time
 @pytest.mark.parametrize("notes", [True, False])
 def test_a_live_call_shares_its_status_and_the_escalation(sound_server, team, fresh_settings, angry_call, notes):
-    _policy(fresh_settings, team, live_board=True, live_board_notes=notes)
+    _policy(team, live_board=True, live_board_notes=notes)
     listen = Listen("--mic", "Test Microphone", "--call-output", "Test Headset")
     seen: list[dict] = []
     try:
@@ -80,7 +77,7 @@ def test_a_live_call_shares_its_status_and_the_escalation(sound_server, team, fr
 
 def test_nothing_is_shared_without_live_board(sound_server, team, fresh_settings):
     """central_store set (sessions go to the server), live_board not: no status rows at all."""
-    _policy(fresh_settings, team)
+    _policy(team)
     listen = Listen("--mic", "Test Microphone", "--call-output", "Test Headset", "--seconds", "5")
     listen.ready()
     assert listen.stop(timeout=60) == 0, listen.stderr

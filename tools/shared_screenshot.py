@@ -13,7 +13,6 @@ widget plays a generated call in which the customer asks for a manager, and lea 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -31,14 +30,12 @@ def _shoot(shooter: Shooter, server, folder: Path) -> None:
 
     from callcoach.central.admin import add_person, init
     from tests import callgen
+    from tests.postgres import configure_desktop
 
     init(server.admin_dsn)
     add_person(server.admin_dsn, "ana", agent_name="Ana", team="billing", lead=False)
     add_person(server.admin_dsn, "lea", agent_name=None, team="billing", lead=True)
-    config = Path(os.environ["CALLCOACH_CONFIG_DIR"])
-    (config / "settings.json").write_text(json.dumps({"agent_name": "Ana"}))
-    Path(os.environ["CALLCOACH_POLICY_FILE"]).write_text(
-        f"[settings]\ncentral_store = {json.dumps(server.dsn(PC, 'callcoach_desktop'))}\nlive_board = true\n")
+    configure_desktop(server.dsn(PC, "callcoach_desktop"), "Ana", live_board=True)
     call = folder / "call.wav"
     callgen.render_call([
         callgen.Turn(callgen.AGENT, "Thank you for calling, this is Ana. How can I help you today?"),
