@@ -37,6 +37,7 @@ import os
 import platform
 import random
 import re
+import resource
 import statistics
 import threading
 import time
@@ -260,7 +261,7 @@ def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuri
             in_view.append(sum(not t.visibleRegion().isEmpty() for t in window.tiles.values()))
             ready.set()
         if measuring.is_set() and not metering:
-            metering.append((time.monotonic(), none_refs.value))
+            metering.append((time.monotonic(), none_refs.value, resource.getrusage(resource.RUSAGE_SELF).ru_majflt))
             meter.start()
         if stop.is_set():
             app.quit()
@@ -270,7 +271,7 @@ def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuri
     poller.start(100)
     app.exec()
     meter.stop()
-    began, refs_then = metering[0] if metering else (time.monotonic(), none_refs.value)
+    began, refs_then, faults_then = metering[0] if metering else (time.monotonic(), none_refs.value, 0)
     results.put({"none_refs_after_imports": refs_after_imports,
                  "none_refs_lost_per_s": (refs_then - none_refs.value) / max(1e-9, time.monotonic() - began),
                  "paints": paints, "max_stall_s": meter.max_gap_s, "stalls_over_50ms": meter.over(0.05),
@@ -278,6 +279,8 @@ def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuri
                  "longest_stalls_gui_cpu_s": [cpu for _, cpu in sorted(zip(meter.gaps_s, meter.gaps_cpu_s),
                                                                        reverse=True)[:5]],
                  "gc_s": gc_times,
+                 # Page faults that read the disk: the kernel may page out a quiet process's memory.
+                 "major_faults": resource.getrusage(resource.RUSAGE_SELF).ru_majflt - faults_then,
                  "tiles": len(window.tiles), "tiles_in_view": in_view[0] if in_view else 0,
                  "status": window.status.text()})
     _close(app, window)
@@ -356,11 +359,12 @@ def _server_pss_mb(server) -> float:
     return round(kb / 1024, 1)
 
 
-def _machine_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+def _machine_ticks() -> tuple[int, int, int]:
+    """(busy, total, stolen) jiffies of the whole machine, from /proc/stat: stolen is the time
+    the host ran something else on our virtual CPUs."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
+    return sum(values) - idle, sum(values), values[7]
 
 
 @dataclass
@@ -369,7 +373,7 @@ class CpuReading:
     server: int
     workers: int
     board: int
-    machine: tuple[int, int]
+    machine: tuple[int, int, int]
 
     @classmethod
     def now(cls, server, workers: list[int], board: int) -> CpuReading:
@@ -567,6 +571,8 @@ def _figures(args, setup: dict, setup_s: float, ramp_s: float, cpu: tuple[CpuRea
         "board_longest_stalls_s": [round(g, 3) for g in shown["longest_stalls_s"]],
         "board_longest_stalls_gui_cpu_s": [round(c, 3) for c in shown["longest_stalls_gui_cpu_s"]],
         "board_gc_longest_s": [round(g, 3) for g in sorted(shown["gc_s"], reverse=True)[:5]],
+        "board_major_faults": shown["major_faults"],
+        "machine_steal_pct": round(100.0 * (last.machine[2] - first.machine[2]) / (last.machine[1] - first.machine[1]), 1),
         "board_tiles": shown["tiles"], "board_tiles_in_view": shown["tiles_in_view"], "board_status": shown["status"],
         "board_none_refs_lost_per_s": round(shown["none_refs_lost_per_s"], 1),
         "board_none_refs_after_imports": shown["none_refs_after_imports"],
