@@ -226,16 +226,14 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, callcoach AS 
     WHERE me.login = session_user AND p.agent_name IS NOT NULL
 $$;
 
--- Talk share and dead air as a tile shows them (callcoach/gui/board/tile_text.py): the
--- share in steps of 5 %, dead air in whole seconds from 1 s on. Without a SET clause, so
--- PostgreSQL inlines them (four calls in every status); pg_catalog is searched first anyway.
-CREATE FUNCTION callcoach.board_talk_share(share double precision) RETURNS double precision
+-- What a board's tile shows of a row (callcoach/gui/board/tile_text.py): the talk share in
+-- steps of 5 %, dead air in whole seconds from 1 s on. Without a SET clause, so PostgreSQL
+-- inlines it (two calls in every status); pg_catalog is searched first anyway.
+CREATE FUNCTION callcoach.tile_of(c callcoach.live_calls) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT pg_catalog.floor(share * 20 + 0.5)
-$$;
-CREATE FUNCTION callcoach.board_dead_air(seconds double precision) RETURNS double precision
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN seconds >= 1 THEN pg_catalog.floor(seconds) END
+    SELECT pg_catalog.jsonb_build_array(c.call_id, c.agent, c.mood_state, c.mood_trend, c.pace_state,
+        pg_catalog.floor(c.talk_share * 20 + 0.5), CASE WHEN c.dead_air_s >= 1 THEN pg_catalog.floor(c.dead_air_s) END,
+        c.prompt_kind, c.prompt_severity, c.prompt_title, c.escalation, c.handoff_note, c.ended)
 $$;
 
 -- A desktop's live status. Returns the supervisor's acknowledgement of this call, if any.
@@ -275,16 +273,7 @@ BEGIN
         -- last heard of this desktop 5 s ago (the heartbeat that keeps its tile from turning
         -- lost): most statuses of a floor change nothing a supervisor sees, and every
         -- notification takes that one lock.
-        notified_at = CASE WHEN (cur.call_id, cur.agent, cur.mood_state, cur.mood_trend, cur.pace_state,
-                                 board_talk_share(cur.talk_share), board_dead_air(cur.dead_air_s), cur.prompt_kind,
-                                 cur.prompt_severity, cur.prompt_title, cur.escalation, cur.handoff_note,
-                                 cur.ended)
-                                IS DISTINCT FROM
-                                (excluded.call_id, excluded.agent, excluded.mood_state, excluded.mood_trend,
-                                 excluded.pace_state, board_talk_share(excluded.talk_share),
-                                 board_dead_air(excluded.dead_air_s), excluded.prompt_kind,
-                                 excluded.prompt_severity, excluded.prompt_title, excluded.escalation,
-                                 excluded.handoff_note, excluded.ended)
+        notified_at = CASE WHEN tile_of(cur) IS DISTINCT FROM tile_of(excluded)
                                 OR cur.notified_at <= now() - interval '5 seconds'
                            THEN now() ELSE cur.notified_at END
     RETURNING * INTO saved;

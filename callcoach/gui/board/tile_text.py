@@ -30,7 +30,7 @@ def mood(call: LiveCall) -> tuple[str, str]:
 
 def figures(call: LiveCall) -> str:
     """Pace and the agent's share of the talking, in steps of 5 % (the server notifies the
-    board when a step changes: callcoach.board_talk_share)."""
+    board when a step changes: callcoach.tile_of)."""
     parts = [f"pace {call.pace_state}" if call.pace_state else "pace —"]
     parts.append(f"agent talks {math.floor(call.talk_share * 20 + 0.5) * 5}%" if call.talk_share is not None
                  else "talk share —")
@@ -39,7 +39,7 @@ def figures(call: LiveCall) -> str:
 
 def dead_air(call: LiveCall) -> tuple[str, str]:
     """('dead air 12 s', colour), or ('', …) while there is none worth saying (whole
-    seconds, as callcoach.board_dead_air)."""
+    seconds, as callcoach.tile_of)."""
     seconds = call.dead_air_s or 0.0
     if seconds < 1.0:
         return "", theme.SECONDARY
