@@ -39,8 +39,8 @@ from tools.central_server import (
 
 TEST_DATABASE_PREFIX = "callcoach_test_"
 
-__all__ = ["CentralDatabase", "configure_desktop", "configure_pc", "create_roles", "fresh_database", "missing_programs", "running_server",
-           "server_folder", "start_server"]
+__all__ = ["CentralDatabase", "configure_desktop", "configure_pc", "create_roles", "fresh_database",
+           "missing_programs", "running_server", "server_folder", "start_server"]
 
 
 @contextlib.contextmanager
@@ -127,7 +127,6 @@ def create_roles(db: CentralDatabase, people: tuple[str, ...] = ()) -> None:
     db.admin_sql("; ".join(statements))
 
 
-
 def configure_pc(central_store: str, person_dsn: str) -> str:
     """A PC set up as IT's instructions say: the machine policy (CALLCOACH_POLICY_FILE) names
     the team store with the desktop's certificate; the person's own settings hold their login
@@ -136,8 +135,7 @@ def configure_pc(central_store: str, person_dsn: str) -> str:
 
     from callcoach.settings import Key, Settings
 
-    Path(os.environ["CALLCOACH_POLICY_FILE"]).write_text(f"[settings]\ncentral_store = {json.dumps(central_store)}\n",
-                                                         encoding="utf-8")
+    _write_policy(central_store)
     mine = conninfo_to_dict(person_dsn)
     login = make_conninfo(user=mine["user"], sslcert=mine["sslcert"], sslkey=mine["sslkey"])
     settings = Settings()
@@ -150,7 +148,12 @@ def configure_desktop(central_store: str, agent: str, **policy: object) -> None:
     """An agent's PC: the machine policy names the team store (with the desktop's
     certificate) and sets `policy` too (live_board, live_board_notes…); the agent's own
     settings hold their name, which their calls are stored and shared under."""
-    lines = [f"{key} = {json.dumps(value)}" for key, value in {"central_store": central_store, **policy}.items()]
-    Path(os.environ["CALLCOACH_POLICY_FILE"]).write_text("[settings]\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    _write_policy(central_store, **policy)
     Path(os.environ["CALLCOACH_CONFIG_DIR"], "settings.json").write_text(json.dumps({"agent_name": agent}),
                                                                         encoding="utf-8")
+
+
+def _write_policy(central_store: str, **policy: object) -> None:
+    """The machine policy file (CALLCOACH_POLICY_FILE): central_store, then `policy`."""
+    lines = [f"{key} = {json.dumps(value)}" for key, value in {"central_store": central_store, **policy}.items()]
+    Path(os.environ["CALLCOACH_POLICY_FILE"]).write_text("[settings]\n" + "\n".join(lines) + "\n", encoding="utf-8")

@@ -14,8 +14,8 @@ import threading
 import time
 
 import psycopg
-from psycopg import sql
 import pytest
+from psycopg import sql
 from PySide6.QtCore import QEvent, QObject, Qt
 
 from callcoach.central.admin import add_person, init
