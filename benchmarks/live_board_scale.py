@@ -218,15 +218,12 @@ def _worker(desktops: list[tuple[int, str]], probes: set[int], start_at: float, 
 # --------------------------------------------------------------------------- the board
 
 def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuring, stop, results,
-           apart: bool) -> None:
+           cpus: set[int] | None) -> None:
     """The team's board as its lead, offscreen, until `stop`; ready once it shows `expected`
     tiles. Every paint of a probe tile's figures label that shows a new text is logged; the
-    stall meter runs while `measuring`. With `apart`, as on the supervisor's own PC: the
-    simulated floor (a thousand server processes and the desktops, which on a real floor run
-    on other machines) and others' work on this one get the CPU only when the board does not
-    want it (nice -10; needs root)."""
-    if apart:
-        os.setpriority(os.PRIO_PROCESS, 0, -10)
+    stall meter runs while `measuring`. With `cpus`, only on those (see `_cpus_apart`)."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     # PySide6 6.12 on CPython 3.11 drops a reference to None on every call of a method that
     # returns nothing (setText, setVisible, ...): the process aborts ("none_dealloc") once its
@@ -479,8 +476,25 @@ def _set_up(server, args) -> tuple[list[tuple[int, str]], str, dict]:
     return dsns, lead_dsn, times
 
 
+def _cpus_apart(server) -> set[int]:
+    """The board's CPU, as on the supervisor's own PC: the last one, for the board alone. The
+    simulated floor (the server, whose backends inherit the postmaster's CPUs, this process
+    and the desktops it forks; on a real floor all on other machines) keeps to the others."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--board-apart needs two CPUs: one for the board, the rest for the floor")
+    floor = set(cpus[:-1])
+    for pid in [*server.processes(), 0]:
+        try:
+            os.sched_setaffinity(pid, floor)
+        except ProcessLookupError:  # a server process that has just exited
+            pass
+    return {cpus[-1]}
+
+
 def _run_on(server, args, began: float) -> dict:
     dsns, lead_dsn, setup = _set_up(server, args)
+    board_cpus = _cpus_apart(server) if args.board_apart else None
     setup_s = time.monotonic() - began
     probes = list(range(min(args.probes, TEAM_SIZE, args.desktops)))
     spawn, fork = mp.get_context("spawn"), mp.get_context("fork")
@@ -496,7 +510,7 @@ def _run_on(server, args, began: float) -> dict:
         w.start()
     board = spawn.Process(target=_board, args=(lead_dsn, _lead(WATCHED), min(TEAM_SIZE, args.desktops),
                                                [_desktop(p) for p in probes], ready, measuring, stop, board_results,
-                                               args.board_apart),
+                                               board_cpus),
                           daemon=True)
     board.start()
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -619,7 +633,8 @@ def main() -> None:
                         help="the desktops' role with synchronous_commit = off: NOTIFY's commit lock is then not"
                              " held through a WAL flush")
     parser.add_argument("--board-apart", action="store_true",
-                        help="the board before everything else on this machine (nice -10), as on its own PC")
+                        help="the board on a CPU of its own, the floor and the server on the others, as on"
+                             " the supervisor's own PC")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
     figures = run(args)
