@@ -8,8 +8,11 @@ lines at random, half of them in an espeak voice) is run through the real pipeli
 time, so partial text comes as on a live call. The partials the coach saw are replayed
 through `EarlyCues`; each cue it would act on (two consecutive partials agree) is checked
 against the final text of its utterance: contradicted when the final text lacks the cue (or
-the utterance has no final text). Also counted: the prompts raised from partials, and, for
-comparison, every single partial holding a critical cue (what acting on one partial would do).
+the utterance has no final text). The final text can be the one that is wrong (tiny.en
+mishears a threat the partials had right), so each is also checked against the script: the
+line the customer was saying, scored the same way (wrong when it lacks the cue; the demo
+call has no script). Also counted: the prompts raised from partials, and, for comparison,
+every single partial holding a critical cue (what acting on one partial would do).
 
     .venv/bin/python -m benchmarks.partial_cues [--generated 10] [--only NAME] [--json OUT]
 """
@@ -38,7 +41,7 @@ from callcoach.engine.events import Partial, Utterance
 from callcoach.paths import asset_path
 from callcoach.pipeline import CallPipeline
 from tests import callgen
-from tests.callgen import Turn
+from tests.callgen import Turn, TurnTruth
 from tests.test_coaching_scenarios import SLOW_DOWN_REQUEST
 
 A, C = callgen.AGENT, callgen.CUSTOMER
@@ -128,7 +131,9 @@ class Check:
     partial: str  # the partial text that held the cue (the second of two, for a stable cue)
     cues: tuple[str, ...]
     final: str | None  # the utterance's final text (None: it had none)
-    contradicted: bool
+    contradicted: bool  # the final text lacks the cues
+    said: str | None  # the script's line the customer was saying (None: no script)
+    wrong: bool | None  # the script's line lacks the cues: the customer never said them (None: no script)
 
 
 def run(path: Path) -> tuple[list[Partial], list[Utterance], list[Prompt]]:
@@ -142,8 +147,10 @@ def run(path: Path) -> tuple[list[Partial], list[Utterance], list[Prompt]]:
             [e for e in events if isinstance(e, Prompt)])
 
 
-def checks(name: str, partials: list[Partial], finals: list[Utterance], prompts: list[Prompt]):
-    """(stable cues, prompts from partials, single partials with a cue), each checked."""
+def checks(name: str, partials: list[Partial], finals: list[Utterance], prompts: list[Prompt],
+           script: list[TurnTruth] | None):
+    """(stable cues, prompts from partials, single partials with a cue), each checked against
+    the final text and the customer's lines in the `script`."""
     early = EarlyCues(load_playbook()[0].rules)
     watched = {c for r in early.rules for key, v in r.conditions if key == "customer_cues_any" for c in v}
     customer = [u for u in finals if u.role == C]
@@ -151,14 +158,19 @@ def checks(name: str, partials: list[Partial], finals: list[Utterance], prompts:
     for p in partials:  # in the order the coach got them
         cue = early.partial(p)
         final = _final_of(p.start, customer)
+        said = _said_at(p.start, script)
         if cue is not None:
-            stable.append(_check(name, p.text, cue.cues, final))
+            stable.append(_check(name, p.text, cue.cues, final, said))
         seen = set(score(p.text, C).cues) & watched if p.role == C else set()
         if seen:
-            single.append(_check(name, p.text, seen, final))
+            single.append(_check(name, p.text, seen, final, said))
     rules = {r.id: r for r in early.rules}
-    raised = [_check(name, p.because, _cues_of(rules[p.rule]), _final_at(p.t, customer), any_of=True)
-              for p in prompts if p.from_partial]
+    raised = []
+    for p in prompts:
+        if p.from_partial:
+            final = _final_at(p.t, customer)
+            said = _said_at(final.start if final else p.t, script)
+            raised.append(_check(name, p.because, _cues_of(rules[p.rule]), final, said, any_of=True))
     return stable, raised, single
 
 
@@ -175,16 +187,34 @@ def _final_at(t: float, finals: list[Utterance]) -> Utterance | None:
     return next((u for u in finals if u.start <= t <= u.end + 1.0), None)
 
 
-def _check(name: str, text: str, cues, final: Utterance | None, any_of: bool = False) -> Check:
-    """Contradicted unless the final text has the cues (`any_of`: one of them, as a rule needs)."""
-    heard = set(score(final.text, C).cues) if final else set()
-    kept = bool(set(cues) & heard) if any_of else set(cues) <= heard
-    return Check(name, text, tuple(sorted(cues)), final.text if final else None, not kept)
+def _said_at(onset: float, script: list[TurnTruth] | None) -> TurnTruth | None:
+    """The customer's line being said at `onset` (voice activity may start a little before it)."""
+    if script is None:
+        return None
+    return min((t for t in script if t.start - 0.5 <= onset <= t.end), key=lambda t: abs(t.start - onset),
+               default=None)
+
+
+def _check(name: str, text: str, cues, final: Utterance | None, said: TurnTruth | None,
+           any_of: bool = False) -> Check:
+    """Contradicted unless the final text has the cues (`any_of`: one of them, as a rule needs);
+    wrong unless the script's line has them."""
+    def has(words: str | None) -> bool:
+        found = set(score(words, C).cues) if words else set()
+        return bool(set(cues) & found) if any_of else set(cues) <= found
+
+    return Check(name, text, tuple(sorted(cues)), final.text if final else None, not has(final and final.text),
+                 said.text if said else None, None if said is None else not has(said.text))
 
 
 def rate(items: list[Check]) -> dict:
+    """Taken back by the final text; and, where there is a script, wrong against it."""
     bad = sum(c.contradicted for c in items)
-    return {"n": len(items), "contradicted": bad, "rate": round(bad / len(items), 4) if items else None}
+    scripted = [c for c in items if c.wrong is not None]
+    wrong = sum(c.wrong for c in scripted)
+    return {"n": len(items), "contradicted": bad, "rate": round(bad / len(items), 4) if items else None,
+            "with_script": len(scripted), "wrong": wrong,
+            "wrong_rate": round(wrong / len(scripted), 4) if scripted else None}
 
 
 def main() -> None:
@@ -198,18 +228,20 @@ def main() -> None:
         for name, call in calls(args.generated).items():
             if args.only and name not in args.only:
                 continue
-            path = call if isinstance(call, Path) else Path(tmp) / f"{name}.wav"
+            path, script = call, None
             if not isinstance(call, Path):
-                callgen.render_call(call, path)
-            s, r, one = checks(name, *run(path))
+                path = Path(tmp) / f"{name}.wav"
+                script = callgen.render_call(call, path).for_speaker(C)
+            s, r, one = checks(name, *run(path), script)
             stable, raised, single = stable + s, raised + r, single + one
-            print(f"{name}: {len(s)} stable cues ({sum(c.contradicted for c in s)} contradicted), "
-                  f"{len(r)} prompts from partials, {len(one)} single partials with a cue "
+            print(f"{name}: {len(s)} stable cues ({sum(c.contradicted for c in s)} contradicted, "
+                  f"{sum(bool(c.wrong) for c in s)} wrong), {len(r)} prompts from partials "
+                  f"({sum(c.contradicted for c in r)} contradicted), {len(one)} single partials with a cue "
                   f"({sum(c.contradicted for c in one)} contradicted)", flush=True)
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
         "stable_cues": rate(stable), "prompts_from_partials": rate(raised), "single_partials": rate(single),
-        "contradicted": [asdict(c) for c in stable + raised if c.contradicted],
+        "contradicted_or_wrong": [asdict(c) for c in stable + raised if c.contradicted or c.wrong],
         "single_contradicted": [asdict(c) for c in single if c.contradicted],
     }
     print(json.dumps(report, indent=1))
