@@ -14,7 +14,7 @@ line the customer was saying, scored the same way (wrong when it lacks the cue; 
 call has no script). Also counted: the prompts raised from partials, and, for comparison,
 every single partial holding a critical cue (what acting on one partial would do).
 
-    .venv/bin/python -m benchmarks.partial_cues [--generated 10] [--only NAME] [--json OUT]
+    .venv/bin/python -m benchmarks.partial_cues [--generated 10] [--seed 0] [--only NAME] [--json OUT]
 """
 
 from __future__ import annotations
@@ -114,14 +114,14 @@ def generated(n: int, lines: int = 12, seed: int = 0) -> dict[str, list[Turn]]:
     return made
 
 
-def calls(n_generated: int) -> dict[str, list[Turn] | Path]:
+def calls(n_generated: int, seed: int = 0) -> dict[str, list[Turn] | Path]:
     found: dict[str, list[Turn] | Path] = {"mid_sentence": MID_SENTENCE, "near_misses": NEAR_MISSES,
                                           "long_complaint": LONG_COMPLAINT, "slow_down_request": SLOW_DOWN_REQUEST,
                                           "demo_call": asset_path("demo_call.flac")}
     found.update(DIFFICULT_CALLS)
     found.update({f"live_latency_{i}": script for i, script in enumerate(LIVE_CALLS)})
     found.update({f"live_prompts_{case.name}": list(case.turns) for case in CASES})
-    found.update(generated(n_generated))
+    found.update(generated(n_generated, seed=seed))
     return found
 
 
@@ -220,12 +220,13 @@ def rate(items: list[Check]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generated", type=int, default=10, help="calls of random cue lines (12 each)")
+    parser.add_argument("--seed", type=int, default=0, help="of the random calls: another seed, other calls")
     parser.add_argument("--only", action="append", help="only this call (by name; may be repeated)")
     parser.add_argument("--json", metavar="OUT")
     args = parser.parse_args()
     stable, raised, single = [], [], []
     with tempfile.TemporaryDirectory(prefix="partial-cues-") as tmp:
-        for name, call in calls(args.generated).items():
+        for name, call in calls(args.generated, args.seed).items():
             if args.only and name not in args.only:
                 continue
             path, script = call, None
