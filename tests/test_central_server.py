@@ -18,6 +18,8 @@ from tools.central_server import CentralServer, CentralServerError, CertificateA
 
 ROOT = Path(__file__).resolve().parents[1]
 DESKTOP = "desktop-PC0042"
+# Revoked on the session's server for the rest of the session: no other test uses these names.
+LOST_DESKTOP, KEPT_DESKTOP, LOST_PERSON = "desktop-LOST-PC", "desktop-KEPT-PC", "lost_laptop"
 
 
 def refused(dsn: str) -> str:
@@ -25,6 +27,11 @@ def refused(dsn: str) -> str:
     with pytest.raises(psycopg.OperationalError) as error:
         psycopg.connect(dsn, connect_timeout=10).close()
     return str(error.value)
+
+
+def central_server_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tools.central_server", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
 
 
 def whoami(dsn: str) -> tuple[str, bool, str]:
@@ -133,8 +140,7 @@ def test_a_test_database_is_reachable_only_while_the_test_has_it(central_server)
 
 def test_it_sets_up_issues_and_stops_a_server_from_the_command_line():
     def cli(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "tools.central_server", *args], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = central_server_cli(*args)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -148,5 +154,56 @@ def test_it_sets_up_issues_and_stops_a_server_from_the_command_line():
         finally:
             cli("stop", str(folder))
         assert server.pid() is None and server.processes() == []
-        assert "not empty" in subprocess.run([sys.executable, "-m", "tools.central_server", "setup", str(folder)],
-                                             cwd=ROOT, capture_output=True, text=True, check=False).stderr
+        assert "not empty" in central_server_cli("setup", str(folder)).stderr
+
+
+def test_a_revoked_certificate_is_refused_and_every_other_one_still_gets_in(central_db):
+    """A lost desktop and a person's lost laptop: once revoked, each is refused from the next
+    connection on, and everyone else gets in as before. Revoking again changes nothing."""
+    create_roles(central_db, people=(LOST_PERSON, "bob"))
+    lost = {LOST_DESKTOP: central_db.dsn(LOST_DESKTOP, "callcoach_desktop"),
+            LOST_PERSON: central_db.dsn(LOST_PERSON, LOST_PERSON)}
+    assert [whoami(dsn)[2] for dsn in lost.values()] == [f"/CN={cn}" for cn in lost]
+    server = central_db.server
+    serials = [server.revoke(cn) for cn in lost]
+    assert [server.revoke(cn) for cn in lost] == serials
+    for dsn in lost.values():
+        assert "certificate revoked" in refused(dsn)
+    assert whoami(central_db.dsn(KEPT_DESKTOP, "callcoach_desktop"))[0] == "callcoach_desktop"
+    assert whoami(central_db.dsn("bob", "bob"))[0] == "bob"
+    listed = [row.split("\t")[3] for row in server.ca.index.read_text().splitlines()]
+    assert sorted(s for s in listed if s in serials) == sorted(serials), "each listed once"
+
+
+def test_it_revokes_from_the_command_line_and_says_which_names_it_never_issued():
+    def cli(*args: str) -> str:
+        done = central_server_cli(*args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    with server_folder() as folder:
+        cli("setup", str(folder))
+        server = CentralServer.open(folder)
+        try:
+            server.admin_sql("CREATE ROLE callcoach_desktop LOGIN")
+            lost, kept = (cli("issue", str(folder), "desktop", name).split("connect: ", 1)[1].strip()
+                          for name in ("PC0042", "PC0043"))
+            said = cli("revoke", str(folder), "desktop", "PC0042")
+            assert re.fullmatch(r"central_server: revoked desktop-PC0042 \(serial [0-9A-F]+\): "
+                                r"the server refuses it from now on\n", said)
+            assert cli("revoke", str(folder), "desktop", "PC0042") == said
+            assert "certificate revoked" in refused(lost)
+            # Never issued; and a name that would lead out of clients/ to the CA's own certificate.
+            for kind, name, cn in (("desktop", "PC9999", "desktop-PC9999"), ("person", "lea", "lea"),
+                                   ("person", "../ca/ca", "../ca/ca")):
+                done = central_server_cli("revoke", str(folder), kind, name)
+                assert (done.returncode, done.stdout) == (1, "")
+                assert done.stderr.splitlines() == [f"central_server: no certificate for {cn!r} in {server.clients}: "
+                                                    "`issue` never made one, nothing to revoke"]
+            assert whoami(kept)[0] == "callcoach_desktop"
+            cli("stop", str(folder))
+            cli("revoke", str(folder), "desktop", "PC0043")  # the server reads the CRL when it starts
+            cli("start", str(folder))
+            assert "certificate revoked" in refused(kept)
+        finally:
+            cli("stop", str(folder))

@@ -26,6 +26,8 @@ from tests.sound_servers import TEST_HEADSET
 
 DESKTOP = "callcoach_desktop"
 PC1, PC2 = "desktop-PC0001", "desktop-PC0002"
+# Revoked on the session's server for the rest of the session: no other test uses these names.
+LOST_PC, KEPT_PC = "desktop-PC-LOST", "desktop-PC-KEPT"
 
 
 def _summary(session_id: str, agent: str, said: str, *, mood: float = -0.3) -> dict:
@@ -203,6 +205,37 @@ def test_sync_command_prints_the_counts(team, tmp_path):
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == {"uploaded": 2, "already_there": 0, "pending": 0, "failed": 0}
+
+
+def test_a_revoked_desktop_keeps_its_calls_and_the_other_desktops_still_upload(team, tmp_path):
+    """IT revokes a lost desktop's certificate: that desktop's next sync fails with one line
+    naming the server, its finished call stays queued on the PC, and the others upload as before."""
+    lost_dsn = team.dsn(LOST_PC, DESKTOP)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f"[settings]\ncentral_store = {json.dumps(lost_dsn)}\n")
+    env = {**os.environ, "CALLCOACH_POLICY_FILE": str(policy), "CALLCOACH_DATA_DIR": str(tmp_path)}
+    with SessionStore(tmp_path / "sessions.db") as store:
+        _stored(store, "Ana", "before it was lost")
+        assert upload_pending(store, lost_dsn).uploaded == 1
+        queued = _stored(store, "Ana", "my router is broken")
+    team.server.revoke(LOST_PC)
+    run = subprocess.run([sys.executable, "-m", "callcoach", "sync"], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert (run.returncode, run.stdout) == (1, "0 uploaded, 0 already there, 1 pending, 0 failed\n")
+    [said] = run.stderr.splitlines()  # one line, no traceback
+    assert said.startswith(f"callcoach: cannot upload to the team store: localhost:{team.server.port} did not "
+                           "accept the connection (") and "certificate revoked" in said
+    with SessionStore(tmp_path / "sessions.db") as store:
+        assert [p.session_id for p in store.uploads_due(10)] == [queued], "still waiting on this PC"
+        assert store.get(queued)["utterances"][0]["text"] == "my router is broken"
+        assert "certificate revoked" in store.outbox_state().last_error
+    with SessionStore(tmp_path / "kept.db") as store:
+        _stored(store, "Ben", "the bill is wrong")
+        assert upload_pending(store, team.dsn(KEPT_PC, DESKTOP)).to_json() == {
+            "uploaded": 1, "already_there": 0, "pending": 0, "failed": 0}
+    uploaded = team.admin_sql("SELECT desktop || ' ' || (summary->'utterances'->0->>'text') FROM callcoach.sessions"
+                              " ORDER BY desktop")
+    assert uploaded.splitlines() == [f"{KEPT_PC} the bill is wrong", f"{LOST_PC} before it was lost"]
 
 
 def test_sync_without_a_team_store_says_so(tmp_path):

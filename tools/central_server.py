@@ -9,6 +9,7 @@ For IT, from the checkout (as root the server runs as the `postgres` OS user):
     python3 -m tools.central_server setup /srv/cc-test --port 55432   # CA, cluster, start, database
     python3 -m tools.central_server issue /srv/cc-test desktop PC0042 # -> clients/desktop-PC0042.crt/.key
     python3 -m tools.central_server issue /srv/cc-test person alice   # -> clients/alice.crt/.key
+    python3 -m tools.central_server revoke /srv/cc-test desktop PC0042 # a lost desktop: refused from now on
     python3 -m tools.central_server start /srv/cc-test                # after a stop or a reboot
     python3 -m tools.central_server stop /srv/cc-test
 
@@ -16,10 +17,11 @@ Run it from the checkout's top folder (or as python3 tools/central_server.py). `
 certificate (sslmode=verify-full: the client checks the server's name against its
 certificate). On a desktop the key must be owned by the user who runs CallCoach, mode 0600:
 libpq refuses a key that others can read. The folder holds:
-    ca/        the test CA (ca.key never leaves this folder; ca.crt goes to every desktop)
+    ca/        the test CA (ca.key never leaves this folder; ca.crt goes to every desktop),
+               index.txt (the revoked certificates) and crl.pem (its CRL)
     data/      the cluster (PGDATA): callcoach.conf (TLS, port, socket; included from
                postgresql.conf), pg_hba.conf, pg_ident.conf, server.crt/.key, root.crt,
-               postgresql.log
+               root.crl (the CA's CRL, from the start: an empty one is valid), postgresql.log
     socket/    the private Unix socket folder: only the administrator (postgres) logs in there
     clients/   issued client certificates and keys (0600: libpq refuses a key others can read)
 
@@ -66,6 +68,9 @@ DESKTOP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 RESERVED_NAMES = frozenset({DESKTOP_ROLE, PEOPLE_ROLE, ADMIN})
 SERVER_PROGRAMS = ("initdb", "pg_ctl", "postgres", "psql")
 CERT_DAYS = 825
+# index.txt as `openssl ca` keeps it: status, expiry, revocation time (UTCTime), serial, file, subject.
+INDEX_TIME = "%y%m%d%H%M%SZ"
+CRL_CONFIG = "[ca]\ndefault_ca = test_ca\n[test_ca]\ndatabase = {index}\n"
 WAIT_SECONDS = 60.0
 POLL = 0.02
 
@@ -138,7 +143,8 @@ class KeyPair:
 
 @dataclass(frozen=True)
 class CertificateAuthority:
-    """A test CA in `folder` (ca.crt, ca.key, serial); EC P-256 keys, made with openssl."""
+    """A test CA in `folder` (ca.crt, ca.key, serial; index.txt and crl.pem for revocation); EC
+    P-256 keys, made with openssl."""
 
     folder: Path
 
@@ -150,6 +156,14 @@ class CertificateAuthority:
     def key(self) -> Path:
         return self.folder / "ca.key"
 
+    @property
+    def index(self) -> Path:
+        return self.folder / "index.txt"
+
+    @property
+    def crl(self) -> Path:
+        return self.folder / "crl.pem"
+
     @classmethod
     def create(cls, folder: Path, name: str = "CallCoach test CA") -> CertificateAuthority:
         ca = cls(Path(folder))
@@ -158,6 +172,7 @@ class CertificateAuthority:
         _openssl("make the CA", "req", "-x509", "-new", "-key", ca.key, "-out", ca.crt, "-days", CERT_DAYS,
                  "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:TRUE",
                  "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        ca.write_crl()
         return ca
 
     def issue_server(self, crt: Path, key: Path, names: Iterable[str] = ("localhost", "127.0.0.1")) -> KeyPair:
@@ -189,6 +204,46 @@ class CertificateAuthority:
                      "-days", CERT_DAYS, "-extfile", extfile, "-out", crt)
         return KeyPair(crt, key)
 
+    def revoke(self, crt: Path) -> str:
+        """Record `crt` as revoked in index.txt and write a new CRL; returns its serial. Revoking
+        it again changes nothing."""
+        serial, expiry, subject = _serial_expiry_subject(crt)
+        rows = self.index.read_text().splitlines() if self.index.exists() else []
+        if not any(row.split("\t")[3] == serial for row in rows):
+            revoked = time.strftime(INDEX_TIME, time.gmtime())
+            rows.append("\t".join(("R", expiry, revoked, serial, "unknown", subject)))
+            self.index.write_text("".join(f"{row}\n" for row in rows))
+        self.write_crl()
+        return serial
+
+    def write_crl(self) -> Path:
+        """crl.pem: every certificate index.txt lists as revoked (none yet: an empty CRL),
+        signed by the CA. Valid for CERT_DAYS, as long as the CA: a CRL past its nextUpdate
+        makes PostgreSQL refuse every client certificate, so a short one would lock every
+        desktop out the day it ran out."""
+        self.index.touch()
+        with tempfile.TemporaryDirectory() as scratch:
+            config = Path(scratch) / "ca.cnf"
+            config.write_text(CRL_CONFIG.format(index=_config_value(self.index)))
+            _openssl("write the CRL", "ca", "-gencrl", "-config", config, "-cert", self.crt, "-keyfile", self.key,
+                     "-md", "sha256", "-crldays", CERT_DAYS, "-out", self.crl)
+        return self.crl
+
+
+def _serial_expiry_subject(crt: Path) -> tuple[str, str, str]:
+    """A certificate's serial (hex), notAfter as index.txt writes it, and subject (/CN=...)."""
+    fields = dict(line.split("=", 1) for line in _openssl(
+        f"read {crt.name}", "x509", "-in", crt, "-noout", "-serial", "-enddate", "-subject",
+        "-nameopt", "compat").splitlines())
+    expiry = time.strptime(fields["notAfter"], "%b %d %H:%M:%S %Y GMT")
+    return fields["serial"], time.strftime(INDEX_TIME, expiry), fields["subject"]
+
+
+def _config_value(path: Path) -> str:
+    """A path as an openssl config value, escaped: '$' would expand a variable, '#' start a
+    comment, a backslash or quote escape or quote what follows."""
+    return re.sub(r"""([\\$#"'])""", r"\\\1", str(path))
+
 
 def _check_client_cn(cn: str) -> None:
     if cn.startswith(DESKTOP_PREFIX):
@@ -215,10 +270,10 @@ def _new_key(path: Path) -> None:
     _openssl("make a key", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path)
 
 
-def _openssl(what: str, *args: str | os.PathLike | int) -> None:
+def _openssl(what: str, *args: str | os.PathLike | int) -> str:
     if not shutil.which("openssl"):
         raise CentralServerError("openssl not found: install the openssl package")
-    _run(["openssl", *map(str, args)], what)
+    return _run(["openssl", *map(str, args)], what)
 
 
 # --------------------------------------------------------------------------- the server
@@ -287,6 +342,7 @@ class CentralServer:
                                     "--no-locale", "--data-checksums", "--auth=reject"), "initdb")
         ca.issue_server(server.data / "server.crt", server.data / "server.key")
         shutil.copyfile(ca.crt, server.data / "root.crt")
+        server._write(CRL_NAME, ca.crl.read_text())
         with open(server.data / "postgresql.conf", "a") as conf:
             conf.write("\n# CallCoach central store: TLS, port, socket, logging\ninclude 'callcoach.conf'\n")
         server._write(CONF_NAME, server._conf())
@@ -310,7 +366,7 @@ class CentralServer:
         return cls(folder, port, databases)
 
     def _conf(self) -> str:
-        return CONF_TEMPLATE.format(port=self.port, socket=self.socket_dir)
+        return CONF_TEMPLATE.format(port=self.port, socket=self.socket_dir, crl=CRL_NAME)
 
     def _write(self, name: str, text: str) -> None:
         # Written aside and renamed: a reload never reads half a pg_hba.conf.
@@ -441,6 +497,21 @@ class CentralServer:
                 raise CentralServerError(f"the server did not reload its configuration (see {self.log_file})")
 
     # --- desktops and people
+    def revoke(self, cn: str) -> str:
+        """Revoke the certificate issued to `cn` (desktop-<name>, or a person's login): the CA's
+        CRL lists it and the server, reloaded, refuses it from the next connection on (one
+        already open stays until it closes). Returns its serial; revoking again changes nothing."""
+        # Only a name in clients/: a path such as ../ca/ca would revoke the CA itself.
+        if cn not in {crt.stem for crt in self.clients.glob("*.crt")}:
+            raise CentralServerError(f"no certificate for {cn!r} in {self.clients}: `issue` never made one, "
+                                     "nothing to revoke")
+        serial = self.ca.revoke(self.clients / f"{cn}.crt")
+        self._write(CRL_NAME, self.ca.crl.read_text())
+        self._write(CONF_NAME, self._conf())  # a server set up before revocation existed lacks ssl_crl_file
+        if self.pid() is not None:  # a stopped server reads it when it starts
+            self.reload()
+        return serial
+
     def client_cert(self, cn: str) -> KeyPair:
         """The certificate for `cn` (issued on first use, kept in clients/)."""
         pair = KeyPair(self.clients / f"{cn}.crt", self.clients / f"{cn}.key")
@@ -476,6 +547,7 @@ def _admin_os_users(user: pwd.struct_passwd) -> list[str]:
 
 
 CONF_NAME = "callcoach.conf"
+CRL_NAME = "root.crl"
 CONF_TEMPLATE = """\
 # CallCoach central store (tools/central_server.py).
 listen_addresses = '127.0.0.1'
@@ -486,6 +558,7 @@ ssl = on
 ssl_cert_file = 'server.crt'
 ssl_key_file = 'server.key'
 ssl_ca_file = 'root.crt'
+ssl_crl_file = '{crl}'
 ssl_min_protocol_version = 'TLSv1.2'
 log_connections = on
 log_line_prefix = '%m [%p] %q%u@%d '
@@ -529,10 +602,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup = commands.add_parser("setup", help="make a CA and a cluster in FOLDER, start it, create the database")
     setup.add_argument("folder", type=Path)
     setup.add_argument("--port", type=int, default=None, help="TCP port (default: a free one)")
-    issue = commands.add_parser("issue", help="issue a client certificate from the folder's CA")
-    issue.add_argument("folder", type=Path)
-    issue.add_argument("kind", choices=("desktop", "person"))
-    issue.add_argument("name", help="desktop: its name (CN desktop-NAME); person: their login role")
+    for name, text in (("issue", "issue a client certificate from the folder's CA"),
+                       ("revoke", "revoke a client certificate: the server refuses it from now on")):
+        certificate = commands.add_parser(name, help=text)
+        certificate.add_argument("folder", type=Path)
+        certificate.add_argument("kind", choices=("desktop", "person"))
+        certificate.add_argument("name", help="desktop: its name (CN desktop-NAME); person: their login role")
     for name, text in (("start", "start the server"), ("stop", "stop the server (fast shutdown)")):
         commands.add_parser(name, help=text).add_argument("folder", type=Path)
     args = parser.parse_args(argv)
@@ -553,16 +628,24 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     server = CentralServer.open(args.folder)
     if args.command == "issue":
-        cn = DESKTOP_PREFIX + args.name if args.kind == "desktop" else args.name
+        cn = _cn(args)
         user = DESKTOP_ROLE if args.kind == "desktop" else args.name
         pair = server.ca.issue_client(cn, server.clients)
         print(f"central_server: {pair.crt}, {pair.key} (CA {server.ca.crt})")
         print(f"  connect: {server.dsn(cn, user)}")
+    elif args.command == "revoke":
+        serial = server.revoke(_cn(args))
+        print(f"central_server: revoked {_cn(args)} (serial {serial}): the server refuses it from now on")
     elif args.command == "start":
         server.start()
     else:
         server.stop()
     return 0
+
+
+def _cn(args: argparse.Namespace) -> str:
+    """The certificate's CN: desktop-NAME for a desktop, the login itself for a person."""
+    return DESKTOP_PREFIX + args.name if args.kind == "desktop" else args.name
 
 
 if __name__ == "__main__":
