@@ -12,9 +12,11 @@ The other teams' boards are not running, but their desktops notify their own cha
 
 Change to repaint: `--probes` desktops of the watched team change their talk share right
 after each status has gone, so the next status (their heartbeat, 2 s later) carries a value
-their tile has not shown. The time is taken from the moment that live_v1 call returned
-(autocommit: committed and notified) to the first paint of the tile's label showing it, in
-the board's process (time.monotonic() is CLOCK_MONOTONIC: one clock for every process).
+their tile has not shown. The time is taken from the moment that status leaves the desktop
+(its live_v1 call starts) to the first paint of the tile's label showing it, in the board's
+process (time.monotonic() is CLOCK_MONOTONIC: one clock for every process). Not from the
+call's return: on a busy floor the desktop's thread may run again only after the board
+has painted.
 Meanwhile a 10 ms timer on the board's GUI thread measures its longest stall.
 
 CPU over the measurement window, as % of one core: the PostgreSQL cluster (the postmaster,
@@ -22,12 +24,13 @@ its children, and what its reaped children used), the desktops' worker processes
 board's process; and the whole machine's, since others may share it.
 
     .venv/bin/python -m benchmarks.live_board_scale [--desktops 1000] [--workers 20] [--probes 10]
-        [--measure 120] [--board-apart] [--json OUT]
+        [--measure 120] [--board-apart] [--damon-off] [--json OUT]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import gc
 import json
@@ -43,6 +46,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 
 import psycopg
@@ -148,21 +152,24 @@ def _prompt(prompt_id: int, t: float, *, critical: bool) -> Prompt:
 class ProbePublisher(LiveStatusPublisher):
     """A watched desktop the board is timed on. `_heard` runs on the publisher's thread right
     after each live_v1 call returned (committed, and notified since the tile's value changed):
-    the status it carried is noted with that moment, and the next talk share is fed, so the
-    following status (2 s later) carries a value the tile has not shown yet. The tile shows
-    it in steps of 5 %: steps of 35 % over 17 values, none comes back for 34 s."""
+    the status it carried is noted with the moment the call started, and the next talk share
+    is fed, so the following status (2 s later) carries a value the tile has not shown yet.
+    The tile shows it in steps of 5 %: steps of 35 % over 17 values, none comes back for 34 s."""
 
     def __init__(self, dsn: str, status: LiveStatus, on_problem):
-        self.committed: list[tuple[int, float]] = []  # (talk share %, monotonic time its status returned)
+        self.committed: list[tuple[int, float]] = []  # (talk share %, monotonic time its status left)
         self._step = 0
         self._began = time.monotonic()
         self._pending: int | None = None
+        self.sent_at = 0.0  # when its latest live_v1 call started (see _TimedConnection)
         super().__init__(dsn, status, send_notes=False, on_problem=on_problem)
 
+    def _send_while_connected(self, db) -> None:
+        super()._send_while_connected(_TimedConnection(db, self))
+
     def _heard(self, ack_by: str | None) -> None:
-        now = time.monotonic()
         if self._pending is not None:
-            self.committed.append((self._pending, now))
+            self.committed.append((self._pending, self.sent_at))
         self._step += 1
         self._pending = 10 + (self._step * 35) % 85
         self(CoachState(t=time.monotonic() - self._began, mood=0.2, mood_state="calm", mood_trend="steady", agent_wpm=None,
@@ -171,11 +178,23 @@ class ProbePublisher(LiveStatusPublisher):
         super()._heard(ack_by)
 
 
+class _TimedConnection:
+    """The publisher's connection, noting on the probe when each statement starts."""
+
+    def __init__(self, db, probe: ProbePublisher):
+        self._db, self._probe = db, probe
+
+    def execute(self, *args, **kwargs):
+        self._probe.sent_at = time.monotonic()
+        return self._db.execute(*args, **kwargs)
+
+
 @dataclass
 class WorkerReport:
     desktops: int = 0
     sent: int = 0
     problems: int = 0  # connection or send failures (the publisher drops the status and reconnects)
+    problem_at: list[float] = field(default_factory=list)  # time.monotonic() of each: in the window or the ramp
     problem_examples: list[str] = field(default_factory=list)  # the first few distinct messages
     probes: list[tuple[str, int, float]] = field(default_factory=list)  # (desktop, share %, committed at)
 
@@ -188,6 +207,8 @@ def _worker(desktops: list[tuple[int, str]], probes: set[int], start_at: float, 
 
     def problem(message: str | None) -> None:  # publisher threads; += on an int is fine under the GIL
         report.problems += message is not None
+        if message:
+            report.problem_at.append(time.monotonic())
         if message and message not in report.problem_examples and len(report.problem_examples) < 3:
             report.problem_examples.append(message)
 
@@ -217,11 +238,22 @@ def _worker(desktops: list[tuple[int, str]], probes: set[int], start_at: float, 
 
 # --------------------------------------------------------------------------- the board
 
-def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuring, stop, results,
-           cpus: set[int] | None) -> None:
-    """The team's board as its lead, offscreen, until `stop`; ready once it shows `expected`
-    tiles. Every paint of a probe tile's figures label that shows a new text is logged; the
-    stall meter runs while `measuring`. With `cpus`, only on those (see `_cpus_apart`)."""
+class BoardMessage(Enum):
+    """Between the run and the board's process, over a pipe of their own. Not through
+    multiprocessing Events: each is a lock shared by every process that uses it, so the
+    board's GUI thread, checking one, would wait whenever a desktop process on the busy
+    floor had been preempted holding it."""
+
+    READY = "ready"  # board -> run: every tile is shown (its figures follow with STOP)
+    MEASURE = "measure"  # run -> board: the window begins
+    STOP = "stop"  # run -> board: send the figures, then quit
+
+
+def _board(dsn: str, lead: str, expected: int, probes: list[str], pipe, cpus: set[int] | None) -> None:
+    """The team's board as its lead, offscreen, until BoardMessage.STOP comes down `pipe`; it sends
+    BoardMessage.READY once it shows `expected` tiles, and its figures at the end. Every paint of a
+    probe tile's figures label that shows a new text is logged; the stall meter runs from
+    BoardMessage.MEASURE. With `cpus`, only on those (see `_cpus_apart`)."""
     if cpus:
         os.sched_setaffinity(0, cpus)
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -245,6 +277,7 @@ def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuri
     window.show()
     window.start()
     meter = StallMeter()
+    measuring = threading.Event()  # this process's own: the GC callback reads it
     gc_times: list[float] = []  # each of Python's garbage collections while measuring, in seconds
     gc.callbacks.append(_gc_timer(gc_times, measuring))
     paints: list[tuple[str, float, str]] = []
@@ -252,16 +285,20 @@ def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuri
     in_view: list[int] = []
     metering: list[tuple[float, int]] = []  # (when the window began, None's references then)
 
-    def poll() -> None:  # every 100 ms on the GUI thread: a few Event checks, nothing that waits
+    def poll() -> None:  # every 100 ms on the GUI thread: reads the pipe only when it holds something
         if not watchers and all(p in window.tiles for p in probes) and len(window.tiles) >= expected:
             watchers.extend(_paint_log(p, window.tiles[p].figures, paints) for p in probes)
             in_view.append(sum(not t.visibleRegion().isEmpty() for t in window.tiles.values()))
-            ready.set()
-        if measuring.is_set() and not metering:
-            metering.append((time.monotonic(), none_refs.value, resource.getrusage(resource.RUSAGE_SELF).ru_majflt))
-            meter.start()
-        if stop.is_set():
-            app.quit()
+            pipe.send(BoardMessage.READY)
+        while pipe.poll():
+            message = pipe.recv()
+            if message is BoardMessage.MEASURE:
+                measuring.set()
+                metering.append((time.monotonic(), none_refs.value,
+                                 resource.getrusage(resource.RUSAGE_SELF).ru_majflt))
+                meter.start()
+            elif message is BoardMessage.STOP:
+                app.quit()
 
     poller = QTimer()
     poller.timeout.connect(poll)
@@ -269,17 +306,17 @@ def _board(dsn: str, lead: str, expected: int, probes: list[str], ready, measuri
     app.exec()
     meter.stop()
     began, refs_then, faults_then = metering[0] if metering else (time.monotonic(), none_refs.value, 0)
-    results.put({"none_refs_after_imports": refs_after_imports,
-                 "none_refs_lost_per_s": (refs_then - none_refs.value) / max(1e-9, time.monotonic() - began),
-                 "paints": paints, "max_stall_s": meter.max_gap_s, "stalls_over_50ms": meter.over(0.05),
-                 "longest_stalls_s": sorted(meter.gaps_s, reverse=True)[:5], "meter_ticks": meter.ticks,
-                 "longest_stalls_gui_cpu_s": [cpu for _, cpu in sorted(zip(meter.gaps_s, meter.gaps_cpu_s),
-                                                                       reverse=True)[:5]],
-                 "gc_s": gc_times,
-                 # Page faults that read the disk: the kernel may page out a quiet process's memory.
-                 "major_faults": resource.getrusage(resource.RUSAGE_SELF).ru_majflt - faults_then,
-                 "tiles": len(window.tiles), "tiles_in_view": in_view[0] if in_view else 0,
-                 "status": window.status.text()})
+    pipe.send({"none_refs_after_imports": refs_after_imports,
+               "none_refs_lost_per_s": (refs_then - none_refs.value) / max(1e-9, time.monotonic() - began),
+               "paints": paints, "max_stall_s": meter.max_gap_s, "stalls_over_50ms": meter.over(0.05),
+               "longest_stalls_s": sorted(meter.gaps_s, reverse=True)[:5], "meter_ticks": meter.ticks,
+               "longest_stalls_gui_cpu_s": [cpu for _, cpu in sorted(zip(meter.gaps_s, meter.gaps_cpu_s),
+                                                                     reverse=True)[:5]],
+               "gc_s": gc_times,
+               # Page faults that read the disk: the kernel may page out a quiet process's memory.
+               "major_faults": resource.getrusage(resource.RUSAGE_SELF).ru_majflt - faults_then,
+               "tiles": len(window.tiles), "tiles_in_view": in_view[0] if in_view else 0,
+               "status": window.status.text()})
     _close(app, window)
 
 
@@ -356,6 +393,40 @@ def _server_pss_mb(server) -> float:
     return round(kb / 1024, 1)
 
 
+DAMON = Path("/sys/kernel/mm/damon/admin/kdamonds")
+
+
+def _damon_states() -> list[str]:
+    """The kernel's DAMON monitors (this VM reclaims cold memory with one): each of its samples
+    checks who touched a page by walking every mapping of it, and the server's shared memory
+    is mapped by every backend. At 1,000 backends a walk holds a CPU for up to ~300 ms, which
+    this kernel (PREEMPT_NONE) does not take from it: the board's GUI thread waits, runnable."""
+    return [f.read_text().strip() for f in sorted(DAMON.glob("*/state"))]
+
+
+@contextlib.contextmanager
+def _damon_off(wanted: bool):
+    """DAMON switched off for the run, and back as it was after (root only)."""
+    states = sorted(DAMON.glob("*/state")) if wanted else []
+    was = [f.read_text().strip() for f in states]
+    try:
+        for f in states:
+            f.write_text("off")
+        yield
+    finally:
+        for f, state in zip(states, was):
+            f.write_text(state)
+
+
+def _kdamond_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and (entry / "comm").read_text().startswith("kdamond"):
+                pids.append(int(entry.name))
+    return pids
+
+
 def _machine_ticks() -> tuple[int, int, int]:
     """(busy, total, stolen) jiffies of the whole machine, from /proc/stat: stolen is the time
     the host ran something else on our virtual CPUs."""
@@ -370,12 +441,13 @@ class CpuReading:
     server: int
     workers: int
     board: int
+    monitor: int  # the kernel's DAMON threads
     machine: tuple[int, int, int]
 
     @classmethod
     def now(cls, server, workers: list[int], board: int) -> CpuReading:
         return cls(time.monotonic(), _server_ticks(server), sum(_ticks(p) for p in workers), _ticks(board),
-                   _machine_ticks())
+                   sum(_ticks(p) for p in _kdamond_pids()), _machine_ticks())
 
 
 def _percent_of_core(ticks: int, seconds: float) -> float:
@@ -443,11 +515,11 @@ def _updates(admin_dsn: str) -> tuple[int, int]:
 
 def run(args) -> dict:
     load = Path("/proc/loadavg").read_text().split()[:3]  # others share the machine
-    with server_folder() as folder:
+    with server_folder() as folder, _damon_off(args.damon_off):
         began = time.monotonic()
         server = start_server(folder)
         try:
-            return {"load_average_before": load, **_run_on(server, args, began)}
+            return {"load_average_before": load, "damon": _damon_states() or "absent", **_run_on(server, args, began)}
         finally:
             server.stop()
 
@@ -498,10 +570,8 @@ def _run_on(server, args, began: float) -> dict:
     setup_s = time.monotonic() - began
     probes = list(range(min(args.probes, TEAM_SIZE, args.desktops)))
     spawn, fork = mp.get_context("spawn"), mp.get_context("fork")
-    # Events and queues from the spawn context: its semaphores can be reopened by the spawned board,
-    # and forked workers inherit them as they are.
-    ready, measuring, stop = spawn.Event(), spawn.Event(), spawn.Event()
-    reports, board_results = spawn.Queue(), spawn.Queue()
+    stop, reports = fork.Event(), fork.Queue()  # the desktops' only (see BoardMessage)
+    board_pipe, pipe = spawn.Pipe()
     start_at = time.time() + 1.0
     # Daemons: if this process fails, they go with it instead of waiting for `stop` forever.
     workers = [fork.Process(target=_worker, args=(dsns[w::args.workers], set(probes), start_at, stop, reports),
@@ -509,19 +579,20 @@ def _run_on(server, args, began: float) -> dict:
     for w in workers:
         w.start()
     board = spawn.Process(target=_board, args=(lead_dsn, _lead(WATCHED), min(TEAM_SIZE, args.desktops),
-                                               [_desktop(p) for p in probes], ready, measuring, stop, board_results,
-                                               board_cpus),
+                                               [_desktop(p) for p in probes], board_pipe, board_cpus),
                           daemon=True)
     board.start()
     deadline = time.monotonic() + READY_TIMEOUT_S
-    while not (ready.is_set() and _live_rows(server.admin_dsn) >= args.desktops):
+    ready = False
+    while not (ready and _live_rows(server.admin_dsn) >= args.desktops):
+        ready = ready or (pipe.poll() and pipe.recv() is BoardMessage.READY)
         if time.monotonic() > deadline:
-            if ready.is_set():
+            if ready:
                 break
             stop.set()
             problems = [WorkerReport(**reports.get(timeout=120)).problem_examples for _ in workers]
             raise SystemExit(f"not ready after {READY_TIMEOUT_S:.0f} s: {_live_rows(server.admin_dsn)} desktops"
-                             f" on the server, board ready: {ready.is_set()}; desktops' problems: {problems};"
+                             f" on the server, board ready: {ready}; desktops' problems: {problems};"
                              f" server: {_server_complaints(server)}")
         time.sleep(1.0)
     on_server = _live_rows(server.admin_dsn)
@@ -529,7 +600,7 @@ def _run_on(server, args, began: float) -> dict:
     time.sleep(SETTLE_S)
     notified = NotifyCounter(server.admin_dsn, setup["teams"])
     notified.counting.set()
-    measuring.set()
+    pipe.send(BoardMessage.MEASURE)
     pids = [w.pid for w in workers]
     written_before = _updates(server.admin_dsn)
     first = CpuReading.now(server, pids, board.pid)
@@ -543,7 +614,10 @@ def _run_on(server, args, began: float) -> dict:
     server_mb = _server_pss_mb(server)
     complaints = _server_complaints(server)
     stop.set()
-    shown = board_results.get(timeout=120)
+    pipe.send(BoardMessage.STOP)
+    if not pipe.poll(120):
+        raise SystemExit("the board did not send its figures within 120 s of the window's end")
+    shown = pipe.recv()
     results = [WorkerReport(**reports.get(timeout=120)) for _ in workers]
     for process in [*workers, board]:
         process.join(60)
@@ -576,6 +650,7 @@ def _figures(args, setup: dict, setup_s: float, ramp_s: float, cpu: tuple[CpuRea
         "server_cpu_pct_of_core": _percent_of_core(last.server - first.server, window_s),
         "workers_cpu_pct_of_core": _percent_of_core(last.workers - first.workers, window_s),
         "board_cpu_pct_of_core": _percent_of_core(last.board - first.board, window_s),
+        "kdamond_cpu_pct_of_core": _percent_of_core(last.monitor - first.monitor, window_s),
         "machine_busy_pct": round(100.0 * machine_busy / (last.machine[1] - first.machine[1]), 1),
         "samples": len(samples), "not_painted": missed,
         "change_to_paint_p50_s": round(statistics.median(samples), 3) if samples else None,
@@ -591,13 +666,14 @@ def _figures(args, setup: dict, setup_s: float, ramp_s: float, cpu: tuple[CpuRea
         "board_none_refs_lost_per_s": round(shown["none_refs_lost_per_s"], 1),
         "board_none_refs_after_imports": shown["none_refs_after_imports"],
         "statuses_sent": sum(r.sent for r in results), "desktop_problems": sum(r.problems for r in results),
+        "desktop_problems_in_window": sum(first.at <= at <= last.at for r in results for at in r.problem_at),
         "desktop_problem_examples": sorted({m for r in results for m in r.problem_examples})[:5],
         "desktops_on_server_at_start_and_end": setup["desktops_on_server"], "server_complaints": setup["server_complaints"],
     }
 
 
 def _change_to_paint(reports: list[WorkerReport], paints: list, start: float, end: float) -> tuple[list[float], int]:
-    """For each probe status committed in [start, end]: seconds to the first paint of its tile
+    """For each probe status sent in [start, end] (and committed): seconds to the first paint of its tile
     showing that value or a later one (a board that lags may skip a value; it still counts,
     until that later paint). Also how many were never painted."""
     shown: dict[str, list[tuple[float, int]]] = {}
@@ -635,6 +711,8 @@ def main() -> None:
     parser.add_argument("--board-apart", action="store_true",
                         help="the board on a CPU of its own, the floor and the server on the others, as on"
                              " the supervisor's own PC")
+    parser.add_argument("--damon-off", action="store_true",
+                        help="switch the kernel's DAMON monitor off for the run (root; see _damon_states)")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
     figures = run(args)
