@@ -196,7 +196,7 @@ class WorkerReport:
     problems: int = 0  # connection or send failures (the publisher drops the status and reconnects)
     problem_at: list[float] = field(default_factory=list)  # time.monotonic() of each: in the window or the ramp
     problem_examples: list[str] = field(default_factory=list)  # the first few distinct messages
-    probes: list[tuple[str, int, float]] = field(default_factory=list)  # (desktop, share %, committed at)
+    probes: list[tuple[str, int, float]] = field(default_factory=list)  # (desktop, share %, its status sent at)
 
 
 def _worker(desktops: list[tuple[int, str]], probes: set[int], start_at: float, stop, reports) -> None:
@@ -419,6 +419,7 @@ def _damon_off(wanted: bool):
 
 
 def _kdamond_pids() -> list[int]:
+    """The DAMON monitors' kernel threads (kdamond.N)."""
     pids = []
     for entry in Path("/proc").iterdir():
         with contextlib.suppress(OSError):
