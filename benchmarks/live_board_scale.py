@@ -401,21 +401,31 @@ def _damon_states() -> list[str]:
     checks who touched a page by walking every mapping of it, and the server's shared memory
     is mapped by every backend. At 1,000 backends a walk holds a CPU for up to ~300 ms, which
     this kernel (PREEMPT_NONE) does not take from it: the board's GUI thread waits, runnable."""
-    return [f.read_text().strip() for f in sorted(DAMON.glob("*/state"))]
+    states = []
+    for f in sorted(DAMON.glob("*/state")):
+        try:
+            states.append(f.read_text().strip())
+        except OSError:  # readable by root only
+            states.append("unknown (not root)")
+    return states
 
 
 @contextlib.contextmanager
 def _damon_off(wanted: bool):
     """DAMON switched off for the run, and back as it was after (root only)."""
-    states = sorted(DAMON.glob("*/state")) if wanted else []
-    was = [f.read_text().strip() for f in states]
+    switched: list[tuple[Path, str]] = []
     try:
-        for f in states:
-            f.write_text("off")
+        for f in sorted(DAMON.glob("*/state")) if wanted else []:
+            try:
+                switched.append((f, f.read_text().strip()))
+                f.write_text("off")
+            except OSError as exc:
+                raise SystemExit(f"--damon-off needs root: {exc.strerror} ({exc.filename})") from None
         yield
     finally:
-        for f, state in zip(states, was):
-            f.write_text(state)
+        for f, state in switched:
+            with contextlib.suppress(OSError):  # the one that could not be switched off is as it was
+                f.write_text(state)
 
 
 def _kdamond_pids() -> list[int]:
