@@ -34,6 +34,13 @@ def central_server_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120, check=False)
 
 
+def cli(*args: str) -> str:
+    """The tool's output, once it has succeeded."""
+    done = central_server_cli(*args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def whoami(dsn: str) -> tuple[str, bool, str]:
     """current_user, whether the session is TLS, and the client certificate's DN."""
     with psycopg.connect(dsn, connect_timeout=10) as conn:
@@ -139,11 +146,6 @@ def test_a_test_database_is_reachable_only_while_the_test_has_it(central_server)
 
 
 def test_it_sets_up_issues_and_stops_a_server_from_the_command_line():
-    def cli(*args: str) -> str:
-        done = central_server_cli(*args)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
     with server_folder() as folder:
         cli("setup", str(folder))
         server = CentralServer.open(folder)
@@ -176,11 +178,6 @@ def test_a_revoked_certificate_is_refused_and_every_other_one_still_gets_in(cent
 
 
 def test_it_revokes_from_the_command_line_and_says_which_names_it_never_issued():
-    def cli(*args: str) -> str:
-        done = central_server_cli(*args)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
     with server_folder() as folder:
         cli("setup", str(folder))
         server = CentralServer.open(folder)

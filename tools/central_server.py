@@ -634,8 +634,8 @@ def _command(args: argparse.Namespace) -> int:
         print(f"central_server: {pair.crt}, {pair.key} (CA {server.ca.crt})")
         print(f"  connect: {server.dsn(cn, user)}")
     elif args.command == "revoke":
-        serial = server.revoke(_cn(args))
-        print(f"central_server: revoked {_cn(args)} (serial {serial}): the server refuses it from now on")
+        cn = _cn(args)
+        print(f"central_server: revoked {cn} (serial {server.revoke(cn)}): the server refuses it from now on")
     elif args.command == "start":
         server.start()
     else:
